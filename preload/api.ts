@@ -1,0 +1,379 @@
+/**
+ * The contract between the renderer and main: every method, its argument and result schemas,
+ * the IPC channel each one uses, and the binary framing of the HTTP transport.
+ *
+ * This is the only module that main/ and renderer/ both import. Both transports (Electron IPC
+ * through preload/index.ts, and HTTP through main/http) are generated from `api` below, so
+ * adding a method here is the whole change to the boundary.
+ *
+ * Binary data (image bytes, masks, probability maps) crosses as typed arrays: structured clone
+ * over IPC, raw blobs in a framed body over HTTP. Never base64.
+ *
+ * Implementations: main/services/index.ts exports
+ *   `createApiHandlers(options): Promise<ServiceHandlers>` (segmentImage, getModelInfo,
+ *   listModels); the shell (main/shell-handlers.ts) adds getAppInfo and openExternal. A full
+ *   `ApiHandlers` object is also accepted where a `ServiceHandlers` is expected.
+ */
+import { z } from 'zod';
+
+/** Size and length limits enforced at the boundary, before any handler runs. */
+export const limits = {
+  imageBytes: 512 * 1024 * 1024,
+  fileNameLength: 1024,
+  urlLength: 2048,
+  /** Largest JSON header of an HTTP frame (everything except the binary blobs). */
+  frameHeaderBytes: 16 * 1024 * 1024,
+  /** Largest HTTP request body for methods that carry no image. */
+  smallBodyBytes: 1024 * 1024,
+} as const;
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${Number((n / (1024 * 1024)).toFixed(1))} MB` : `${n} bytes`;
+}
+
+function uint8Array(maxBytes: number) {
+  return z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a Uint8Array' })
+    .refine((v) => v.byteLength > 0, { message: 'must not be empty (0 bytes)' })
+    .refine((v) => v.byteLength <= maxBytes, {
+      message: `exceeds the limit of ${formatBytes(maxBytes)}`,
+    });
+}
+
+const float32Array = z.custom<Float32Array>((v) => v instanceof Float32Array, {
+  message: 'expected a Float32Array',
+});
+
+const dimension = z.number().int().positive();
+const milliseconds = z.number().min(0);
+const modelCard = z.record(z.string(), z.unknown());
+
+/** Arguments of segmentImage: the encoded image file and optional inference settings. */
+export const SegmentImageArgs = z.strictObject({
+  /** The encoded file (JPEG, PNG, TIFF, BMP, WebP), exactly as read from disk. */
+  bytes: uint8Array(limits.imageBytes),
+  /** Display name; its extension is only a hint, the bytes decide the format. */
+  fileName: z.string().min(1).max(limits.fileNameLength),
+  /** Flip test-time augmentation. */
+  tta: z.boolean().optional(),
+  /** Probability threshold for the mask; defaults to the model card's. */
+  threshold: z.number().gt(0).lt(1).optional(),
+});
+
+/** Result of segmentImage. Coordinates and sizes are in image pixels unless named `prob*`. */
+export const SegmentImageResult = z
+  .strictObject({
+    width: dimension,
+    height: dimension,
+    /** Full-resolution mask, 8-bit grayscale PNG, 0 = background, 255 = lesion. */
+    maskPng: uint8Array(limits.imageBytes),
+    probWidth: dimension,
+    probHeight: dimension,
+    /** Model-resolution probabilities, row-major, probWidth x probHeight. */
+    prob: float32Array,
+    /** Polygons of the mask border in image pixels, each [x0, y0, x1, y1, ...]. */
+    outline: z.array(
+      z.array(z.number()).refine((p) => p.length % 2 === 0, { message: 'needs x,y pairs' }),
+    ),
+    lesionAreaPx: z.number().int().min(0),
+    /** 0 = confident everywhere, 1 = maximally uncertain. */
+    uncertainty: z.number().min(0).max(1),
+    timings: z.strictObject({
+      decodeMs: milliseconds,
+      inferMs: milliseconds,
+      postMs: milliseconds,
+      totalMs: milliseconds,
+    }),
+    model: z.strictObject({ name: z.string(), version: z.string() }),
+    /** Execution provider that ran the model, e.g. "cpu", "cuda", "dml", "coreml". */
+    provider: z.string(),
+  })
+  .refine((r) => r.prob.length === r.probWidth * r.probHeight, {
+    message: 'prob must hold probWidth x probHeight values',
+    path: ['prob'],
+  });
+
+/** The active model, its card, and the execution providers this build can use. */
+export const ModelInfo = z.strictObject({
+  name: z.string(),
+  version: z.string(),
+  card: modelCard,
+  provider: z.string(),
+  available: z.array(z.string()),
+});
+
+/** One installed model (shipped, or in the user's model folder). */
+export const ModelEntry = z.strictObject({
+  name: z.string(),
+  version: z.string(),
+  path: z.string(),
+  card: modelCard,
+});
+
+/** Facts about the running app, including which transport carries this call. */
+export const AppInfo = z.strictObject({
+  version: z.string(),
+  platform: z.string(),
+  transport: z.enum(['ipc', 'http']),
+});
+
+/** True for an absolute http(s) URL, the only kind the app will hand to the OS. */
+export function isExternalWebUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+export const OpenExternalArgs = z.strictObject({
+  url: z
+    .string()
+    .max(limits.urlLength)
+    .refine(isExternalWebUrl, { message: 'must be an absolute http(s) URL' }),
+});
+
+const NoArgs = z.undefined({ message: 'takes no arguments' });
+const NoResult = z.undefined();
+
+interface MethodSpec {
+  readonly args: z.ZodType;
+  readonly result: z.ZodType;
+  /** Largest HTTP request body this method accepts. */
+  readonly maxBodyBytes: number;
+}
+
+/** Every method between renderer and main. Keys are method names. */
+export const api = {
+  segmentImage: {
+    args: SegmentImageArgs,
+    result: SegmentImageResult,
+    maxBodyBytes: limits.imageBytes + limits.frameHeaderBytes,
+  },
+  getModelInfo: { args: NoArgs, result: ModelInfo, maxBodyBytes: limits.smallBodyBytes },
+  listModels: { args: NoArgs, result: z.array(ModelEntry), maxBodyBytes: limits.smallBodyBytes },
+  getAppInfo: { args: NoArgs, result: AppInfo, maxBodyBytes: limits.smallBodyBytes },
+  openExternal: { args: OpenExternalArgs, result: NoResult, maxBodyBytes: limits.smallBodyBytes },
+} as const satisfies Record<string, MethodSpec>;
+
+export type Api = typeof api;
+export type MethodName = keyof Api;
+/** What a caller passes (before schema defaults). */
+export type ArgsOf<M extends MethodName> = z.input<Api[M]['args']>;
+/** What a handler receives (after validation). */
+export type ValidArgsOf<M extends MethodName> = z.output<Api[M]['args']>;
+export type ResultOf<M extends MethodName> = z.output<Api[M]['result']>;
+
+export type SegmentImageArgs = z.input<typeof SegmentImageArgs>;
+export type SegmentImageResult = z.output<typeof SegmentImageResult>;
+export type ModelInfo = z.output<typeof ModelInfo>;
+export type ModelEntry = z.output<typeof ModelEntry>;
+export type AppInfo = z.output<typeof AppInfo>;
+
+type Params<M extends MethodName> = [ArgsOf<M>] extends [undefined] ? [] : [args: ArgsOf<M>];
+
+/** The API as the renderer sees it: `window.lesiondesk`, or the HTTP client. */
+export type LesionDeskApi = {
+  readonly [M in MethodName]: (...args: Params<M>) => Promise<ResultOf<M>>;
+};
+
+/** Implementations in main; each receives arguments that already passed the schema. */
+export type ApiHandlers = {
+  [M in MethodName]: (args: ValidArgsOf<M>) => Promise<ResultOf<M>>;
+};
+
+export type ServiceMethodName = 'segmentImage' | 'getModelInfo' | 'listModels';
+/** The part of the API implemented by main/services (inference, imaging, model registry). */
+export type ServiceHandlers = Pick<ApiHandlers, ServiceMethodName>;
+/** The part implemented by the shell (app facts, the OS). */
+export type ShellHandlers = Omit<ApiHandlers, ServiceMethodName>;
+
+/** Method names, in declaration order. */
+export const methodNames = Object.keys(api) as MethodName[];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(api, name);
+}
+
+/** IPC channel of a method. */
+export function channelOf(method: MethodName): string {
+  return `lesiondesk:${method}`;
+}
+
+/** Name under which preload exposes the API on `window`. */
+export const bridgeKey = 'lesiondesk';
+
+/** HTTP path of a method in browser mode. */
+export function httpPathOf(method: MethodName): string {
+  return `/api/${method}`;
+}
+
+/** Request header that carries the per-launch token in browser mode. */
+export const tokenHeader = 'x-lesiondesk-token';
+
+// ---------------------------------------------------------------------------------------------
+// Errors and the reply envelope, shared by both transports.
+
+export type ApiErrorCode = 'unknown-method' | 'invalid-args' | 'forbidden' | 'failed';
+
+/** An error a caller sees: a stable code and a sentence a user can read. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** What main sends back for every call. Errors travel as data, never as a stack trace. */
+export type Reply<T = unknown> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: ApiErrorCode; message: string } };
+
+/** Return the value of a reply, or throw its error as an ApiError. */
+export function unwrapReply<T>(reply: unknown): T {
+  if (typeof reply !== 'object' || reply === null || !('ok' in reply)) {
+    throw new ApiError('failed', 'The app sent a reply in an unknown format.');
+  }
+  const r = reply as Reply<T>;
+  if (r.ok) return r.value;
+  throw new ApiError(r.error.code, r.error.message);
+}
+
+/** One clause per schema issue, e.g. "fileName: Invalid input: expected string, received number". */
+export function describeIssues(error: z.ZodError, subject = 'argument'): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : subject;
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Check a call against the contract; throws ApiError with a readable message. */
+export function parseArgs<M extends MethodName>(method: string, args: unknown): ValidArgsOf<M> {
+  if (!isMethodName(method)) {
+    throw new ApiError(
+      'unknown-method',
+      `Unknown method "${String(method).slice(0, 64)}". Known methods: ${methodNames.join(', ')}.`,
+    );
+  }
+  const parsed = api[method].args.safeParse(args);
+  if (!parsed.success) {
+    throw new ApiError(
+      'invalid-args',
+      `Invalid arguments for ${method}: ${describeIssues(parsed.error, 'arguments')}.`,
+    );
+  }
+  return parsed.data as ValidArgsOf<M>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP wire format: a frame is
+//   "LDK1" | uint32 LE header length | header JSON (UTF-8) | zero padding to 8 | blobs
+// The header is the value as JSON with each typed array replaced by {"$blob": i}; blob i is
+// described in header.blobs[i] as {type, offset, length} (offset from the start of the blob
+// section, 8-byte aligned). Typed arrays are little-endian, as on every platform we ship.
+
+const frameMagic = [0x4c, 0x44, 0x4b, 0x31]; // "LDK1"
+export const frameContentType = 'application/vnd.lesiondesk.frame';
+
+type BlobType = 'u8' | 'f32';
+interface BlobRef {
+  type: BlobType;
+  offset: number;
+  length: number;
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Encode a value (JSON-like, with Uint8Array/Float32Array leaves) as one binary frame. */
+export function encodeFrame(value: unknown): Uint8Array {
+  const blobs: Uint8Array[] = [];
+  const refs: BlobRef[] = [];
+  let blobBytes = 0;
+  const walk = (v: unknown): unknown => {
+    if (v instanceof Uint8Array || v instanceof Float32Array) {
+      const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      refs.push({ type: v instanceof Float32Array ? 'f32' : 'u8', offset: blobBytes, length: v.length });
+      blobs.push(bytes);
+      blobBytes = align8(blobBytes + bytes.byteLength);
+      return { $blob: refs.length - 1 };
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
+      throw new ApiError('failed', 'Only Uint8Array and Float32Array can cross the boundary.');
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === 'object' && v !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(v)) if (item !== undefined) out[k] = walk(item);
+      return out;
+    }
+    return v;
+  };
+  const body = walk(value);
+  const header = new TextEncoder().encode(JSON.stringify({ body, blobs: refs }));
+  const blobStart = align8(8 + header.byteLength);
+  const frame = new Uint8Array(blobStart + blobBytes);
+  frame.set(frameMagic, 0);
+  new DataView(frame.buffer).setUint32(4, header.byteLength, true);
+  frame.set(header, 8);
+  blobs.forEach((b, i) => frame.set(b, blobStart + refs[i]!.offset));
+  return frame;
+}
+
+/** Decode a frame made by encodeFrame; throws ApiError('invalid-args') on a malformed one. */
+export function decodeFrame(frame: Uint8Array): unknown {
+  const bad = (why: string): never => {
+    throw new ApiError('invalid-args', `Malformed request body: ${why}.`);
+  };
+  if (frame.byteLength < 8 || frameMagic.some((b, i) => frame[i] !== b)) bad('not a LesionDesk frame');
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const headerLength = view.getUint32(4, true);
+  if (headerLength > limits.frameHeaderBytes || 8 + headerLength > frame.byteLength) {
+    bad('header length out of range');
+  }
+  let header: { body?: unknown; blobs?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(8, 8 + headerLength)));
+  } catch {
+    return bad('header is not valid JSON');
+  }
+  if (typeof header !== 'object' || header === null || !Array.isArray(header.blobs)) bad('no blob table');
+  const blobStart = align8(8 + headerLength);
+  const blobs = (header.blobs as unknown[]).map((raw) => {
+    const ref = raw as Partial<BlobRef>;
+    const size = ref.type === 'f32' ? 4 : ref.type === 'u8' ? 1 : bad('unknown blob type');
+    if (!Number.isSafeInteger(ref.offset) || !Number.isSafeInteger(ref.length) || ref.offset! < 0 || ref.length! < 0) {
+      bad('blob bounds are not integers');
+    }
+    const start = blobStart + ref.offset!;
+    if (start % 8 !== 0 || start + ref.length! * size > frame.byteLength) bad('blob out of bounds');
+    // Copy so the result owns its memory and is aligned regardless of the input's offset.
+    const bytes = frame.slice(start, start + ref.length! * size);
+    return ref.type === 'f32' ? new Float32Array(bytes.buffer) : bytes;
+  });
+  const revive = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(revive);
+    if (typeof v === 'object' && v !== null) {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === '$blob') {
+        const i = (v as { $blob: unknown }).$blob;
+        return typeof i === 'number' && blobs[i] !== undefined ? blobs[i] : bad('blob reference out of range');
+      }
+      const out: Record<string, unknown> = {};
+      for (const k of keys) {
+        if (k === '__proto__') bad('forbidden key "__proto__"');
+        out[k] = revive((v as Record<string, unknown>)[k]);
+      }
+      return out;
+    }
+    return v;
+  };
+  return revive(header.body);
+}
