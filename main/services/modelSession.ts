@@ -1,0 +1,154 @@
+/**
+ * One warm onnxruntime session per model. Requests are queued so that concurrent callers
+ * (the UI, the CLI's pipeline) never fight over the same intra-op threads.
+ */
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError } from './errors.js';
+import {
+  chooseProviders,
+  createWithFallback,
+  currentHostFacts,
+  type HostFacts,
+  type ProviderName,
+  type ProviderReport,
+} from './executionProvider.js';
+import { verifyChecksum, type ModelEntry } from './modelRegistry.js';
+
+/** Options for opening a model. */
+export interface ModelSessionOptions {
+  /** onnxruntime intra-op threads (default 2). */
+  threads?: number;
+  /** Force a provider first (`cpu` disables acceleration). */
+  preferredProvider?: ProviderName;
+  /** Injected host facts (tests). */
+  host?: HostFacts;
+}
+
+type Dim = number | string;
+
+function providerOption(name: ProviderName): ort.InferenceSession.ExecutionProviderConfig {
+  return name;
+}
+
+/** A loaded, checked, warmed-up model. */
+export class ModelSession {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly entry: ModelEntry,
+    private readonly session: ort.InferenceSession,
+    readonly provider: ProviderReport,
+    readonly threads: number,
+  ) {}
+
+  /** Verifies the checksum, starts a session (with CPU fallback), checks names and shapes, warms up. */
+  static async open(entry: ModelEntry, options: ModelSessionOptions = {}): Promise<ModelSession> {
+    await verifyChecksum(entry);
+    const threads = options.threads ?? 2;
+    const candidates = chooseProviders(options.host ?? currentHostFacts(), options.preferredProvider);
+    let created: { session: ort.InferenceSession; report: ProviderReport };
+    try {
+      created = await createWithFallback(candidates, (provider) =>
+        ort.InferenceSession.create(entry.onnxPath, {
+          executionProviders: [providerOption(provider)],
+          graphOptimizationLevel: 'all',
+          executionMode: 'sequential',
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+        }),
+      );
+    } catch (error) {
+      throw new ModelLoadError(`${entry.card.file} could not be loaded by onnxruntime: ${(error as Error).message}`, { cause: error });
+    }
+    const model = new ModelSession(entry, created.session, created.report, threads);
+    try {
+      model.checkSignature();
+      await model.warmUp();
+    } catch (error) {
+      await created.session.release().catch(() => undefined);
+      throw error;
+    }
+    return model;
+  }
+
+  /** Model input size (width, height) from the card. */
+  get inputSize(): { width: number; height: number } {
+    const [, h, w] = this.entry.card.input.shape;
+    return { width: w, height: h };
+  }
+
+  /** Model output size (width, height) from the card. */
+  get outputSize(): { width: number; height: number } {
+    const [, h, w] = this.entry.card.output.shape;
+    return { width: w, height: h };
+  }
+
+  private checkSignature(): void {
+    const { card } = this.entry;
+    const file = card.file;
+    if (!this.session.inputNames.includes(card.input.name)) {
+      throw new ModelLoadError(`${file} has no input named "${card.input.name}" (its inputs: ${this.session.inputNames.join(', ')}); the card does not describe this model`);
+    }
+    if (!this.session.outputNames.includes(card.output.name)) {
+      throw new ModelLoadError(`${file} has no output named "${card.output.name}" (its outputs: ${this.session.outputNames.join(', ')}); the card does not describe this model`);
+    }
+    const check = (what: string, meta: readonly ort.InferenceSession.ValueMetadata[], name: string, expected: number[]): void => {
+      const m = meta.find((x) => x.name === name);
+      if (!m || !m.isTensor) return;
+      const shape = m.shape as readonly Dim[];
+      const mismatch =
+        shape.length !== expected.length + 1 ||
+        expected.some((d, i) => typeof shape[i + 1] === 'number' && shape[i + 1] !== d);
+      if (mismatch) {
+        throw new ModelLoadError(
+          `${file} ${what} "${name}" has shape [${shape.join(', ')}], but its card expects [N, ${expected.join(', ')}]`,
+        );
+      }
+      if (m.type !== 'float32') throw new ModelLoadError(`${file} ${what} "${name}" is ${m.type}, the card expects float32`);
+    };
+    check('input', this.session.inputMetadata, card.input.name, [...card.input.shape]);
+    check('output', this.session.outputMetadata, card.output.name, [...card.output.shape]);
+  }
+
+  /** Runs one zero batch; confirms the real output shape (symbolic dims are only known now). */
+  private async warmUp(): Promise<void> {
+    const { width, height } = this.inputSize;
+    let out: Float32Array;
+    try {
+      out = await this.runBatch(new Float32Array(3 * width * height), 1);
+    } catch (error) {
+      if (error instanceof ModelLoadError) throw error;
+      throw new ModelLoadError(`${this.entry.card.file} failed on a test input: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    const { width: ow, height: oh } = this.outputSize;
+    if (out.length !== ow * oh) {
+      throw new ModelLoadError(`${this.entry.card.file} produced ${out.length} values per image, the card expects 1x${oh}x${ow}`);
+    }
+  }
+
+  /** Runs `n` images (NCHW float32) through the model, queued behind earlier requests. */
+  runBatch(input: Float32Array, n: number): Promise<Float32Array> {
+    const { width, height } = this.inputSize;
+    const { card } = this.entry;
+    const task = async (): Promise<Float32Array> => {
+      const tensor = new ort.Tensor('float32', input, [n, 3, height, width]);
+      const result = await this.session.run({ [card.input.name]: tensor });
+      const output = result[card.output.name];
+      const dims = output.dims;
+      const { width: ow, height: oh } = this.outputSize;
+      if (dims.length !== 4 || dims[0] !== n || dims[1] !== 1 || dims[2] !== oh || dims[3] !== ow) {
+        throw new ModelLoadError(`${card.file} returned shape [${dims.join(', ')}], its card expects [${n}, 1, ${oh}, ${ow}]`);
+      }
+      const data = output.data as Float32Array;
+      return data;
+    };
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Frees the native session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

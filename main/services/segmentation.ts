@@ -1,0 +1,157 @@
+/**
+ * The whole path from an image to a result: decode (sharp) -> card preprocessing -> model
+ * (optionally with flip test-time augmentation, one batch of 3) -> full-resolution mask,
+ * outline, area, uncertainty.
+ */
+import sharp from 'sharp';
+import { decodeForModel, DEFAULT_LIMITS, toModelInput, type DecodeLimits, type DecodedImage, type ImageSource } from './imaging.js';
+import { traceOutline, uncertaintyScore, upsampleThreshold, type FullResMask } from './maskGeometry.js';
+import type { ModelSession } from './modelSession.js';
+
+/** Options of one segmentation request. */
+export interface SegmentOptions {
+  /** Probability threshold; default: the card's. */
+  threshold?: number;
+  /** Flip test-time augmentation (original + h-flip + v-flip, averaged). */
+  tta?: boolean;
+  /** Skip PNG encoding of the mask (the CLI writes it itself). */
+  encodePng?: boolean;
+}
+
+/** Milliseconds spent per stage. */
+export interface SegmentTimings {
+  decodeMs: number;
+  inferMs: number;
+  postMs: number;
+  totalMs: number;
+}
+
+/** Everything a segmentation produces. */
+export interface Segmentation {
+  name: string;
+  width: number;
+  height: number;
+  /** Full-resolution mask, 0/255, one byte per pixel. */
+  mask: FullResMask;
+  /** The mask as a 1-channel 8-bit PNG (empty when `encodePng` is false). */
+  maskPng: Uint8Array;
+  probWidth: number;
+  probHeight: number;
+  prob: Float32Array;
+  outline: number[][];
+  lesionAreaPx: number;
+  uncertainty: number;
+  threshold: number;
+  timings: SegmentTimings;
+  model: { name: string; version: string };
+  provider: string;
+}
+
+/** Encodes a 0/255 mask as a grey PNG; fast settings, since masks are mostly long runs. */
+export async function encodeMaskPng(mask: FullResMask): Promise<Uint8Array> {
+  const png = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+    .png({ compressionLevel: 2, adaptiveFiltering: false })
+    .toBuffer();
+  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+}
+
+function flipInto(src: Float32Array, dst: Float32Array, offset: number, w: number, h: number, channels: number, horizontal: boolean): void {
+  for (let c = 0; c < channels; c++) {
+    const base = c * w * h;
+    for (let y = 0; y < h; y++) {
+      const sy = horizontal ? y : h - 1 - y;
+      const srow = base + sy * w;
+      const drow = offset + base + y * w;
+      if (horizontal) {
+        for (let x = 0; x < w; x++) dst[drow + x] = src[srow + w - 1 - x];
+      } else {
+        dst.set(src.subarray(srow, srow + w), drow);
+      }
+    }
+  }
+}
+
+/** Runs a model on images; stateless apart from the warm session it wraps. */
+export class Segmenter {
+  constructor(
+    readonly session: ModelSession,
+    private readonly limits: DecodeLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /** Decodes an image to model size (stage 1, may run ahead of inference). */
+  decode(source: ImageSource): Promise<DecodedImage> {
+    const { width, height } = this.session.inputSize;
+    return decodeForModel(source, width, height, this.limits);
+  }
+
+  /** Probabilities at model output size for a decoded image. */
+  async predict(decoded: DecodedImage, tta: boolean): Promise<Float32Array> {
+    const { width, height } = this.session.inputSize;
+    const input = toModelInput(decoded.rgb, width, height);
+    if (!tta) return this.session.runBatch(input, 1);
+    const size = 3 * width * height;
+    const batch = new Float32Array(size * 3);
+    batch.set(input, 0);
+    flipInto(input, batch, size, width, height, 3, true);
+    flipInto(input, batch, 2 * size, width, height, 3, false);
+    const out = await this.session.runBatch(batch, 3);
+    const { width: ow, height: oh } = this.session.outputSize;
+    const plane = ow * oh;
+    const hflip = new Float32Array(plane);
+    const vflip = new Float32Array(plane);
+    flipInto(out.subarray(plane, 2 * plane), hflip, 0, ow, oh, 1, true);
+    flipInto(out.subarray(2 * plane, 3 * plane), vflip, 0, ow, oh, 1, false);
+    const mean = new Float32Array(plane);
+    for (let i = 0; i < plane; i++) mean[i] = (out[i] + hflip[i] + vflip[i]) / 3;
+    return mean;
+  }
+
+  /** Full-resolution results from probabilities. */
+  async finish(
+    decoded: DecodedImage,
+    prob: Float32Array,
+    options: SegmentOptions,
+    timings: { decodeMs: number; inferMs: number; start: number },
+  ): Promise<Segmentation> {
+    const t0 = performance.now();
+    const card = this.session.entry.card;
+    const threshold = options.threshold ?? card.threshold;
+    const { width: pw, height: ph } = this.session.outputSize;
+    const mask = upsampleThreshold(prob, pw, ph, decoded.width, decoded.height, threshold);
+    const outline = traceOutline(prob, pw, ph, decoded.width, decoded.height, threshold);
+    const maskPng = options.encodePng === false ? new Uint8Array(0) : await encodeMaskPng(mask);
+    const end = performance.now();
+    return {
+      name: decoded.name,
+      width: decoded.width,
+      height: decoded.height,
+      mask,
+      maskPng,
+      probWidth: pw,
+      probHeight: ph,
+      prob,
+      outline,
+      lesionAreaPx: mask.areaPx,
+      uncertainty: uncertaintyScore(prob),
+      threshold,
+      timings: {
+        decodeMs: timings.decodeMs,
+        inferMs: timings.inferMs,
+        postMs: end - t0,
+        totalMs: end - timings.start,
+      },
+      model: { name: card.name, version: card.version },
+      provider: this.session.provider.provider,
+    };
+  }
+
+  /** Segments one image end to end. */
+  async segment(source: ImageSource, options: SegmentOptions = {}): Promise<Segmentation> {
+    const start = performance.now();
+    const decoded = await this.decode(source);
+    const t1 = performance.now();
+    const prob = await this.predict(decoded, options.tta ?? false);
+    const t2 = performance.now();
+    return this.finish(decoded, prob, options, { decodeMs: t1 - start, inferMs: t2 - t1, start });
+  }
+}
