@@ -377,3 +377,39 @@ export function decodeFrame(frame: Uint8Array): unknown {
   };
   return revive(header.body);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Clients: both transports build the caller-side API from the same method list.
+
+/** Sends one call and resolves with the raw Reply. */
+export type Invoke = (method: MethodName, args: unknown) => Promise<unknown>;
+
+/** The full LesionDeskApi over any transport; each method takes at most one argument. */
+export function createClient(invoke: Invoke): LesionDeskApi {
+  const client: Record<string, (args?: unknown) => Promise<unknown>> = {};
+  for (const method of methodNames) {
+    client[method] = async (args?: unknown) => unwrapReply(await invoke(method, args));
+  }
+  return Object.freeze(client) as unknown as LesionDeskApi;
+}
+
+/** Invoke over HTTP (browser mode): POST a frame with the token header, read a frame back. */
+export function createHttpInvoke(token: string, baseUrl = ''): Invoke {
+  return async (method, args) => {
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl}${httpPathOf(method)}`, {
+        method: 'POST',
+        headers: { 'content-type': frameContentType, [tokenHeader]: token },
+        body: encodeFrame(args) as Uint8Array<ArrayBuffer>,
+      });
+    } catch {
+      throw new ApiError('failed', 'The LesionDesk server is not reachable. Is `npm run serve` still running?');
+    }
+    if ((response.headers.get('content-type') ?? '').startsWith(frameContentType)) {
+      return decodeFrame(new Uint8Array(await response.arrayBuffer()));
+    }
+    const text = (await response.text()).slice(0, 300);
+    throw new ApiError(response.status === 403 ? 'forbidden' : 'failed', text || `HTTP ${response.status}`);
+  };
+}

@@ -1,0 +1,83 @@
+// Layers are rules, not advice: the renderer never reaches main or Node, main never reaches the
+// renderer, and the two share only preload/api.ts (see ../shared/STYLE.md).
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+const onlyTheContract = {
+  group: ['**/preload/**', '!**/preload/api.ts', '!**/preload/api.js'],
+  message: 'main/ and renderer/ share only preload/api.ts (the contract).',
+};
+const noRenderer = { group: ['**/renderer/**'], message: 'main/ never imports the renderer.' };
+const noMain = { group: ['**/main/**'], message: 'The renderer reaches main only through preload/api.ts.' };
+const noElectron = {
+  name: 'electron',
+  message: 'This module must run without Electron (browser mode, CLI, tests); keep Electron in main/index.ts, main/ipc/electron-ipc.ts and main/window/main-window.ts.',
+};
+
+export default tseslint.config(
+  {
+    ignores: ['out/', 'dist/', 'release/', 'coverage/', 'node_modules/', 'models/', 'test-results/', 'playwright-report/', 'bench/results/'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs['flat/recommended'],
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
+  {
+    files: ['renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', message: 'The renderer reaches Electron only through window.lesiondesk.' },
+            ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser: no Node built-ins.' })),
+          ],
+          patterns: [noMain, onlyTheContract],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noRenderer, onlyTheContract] }] },
+  },
+  {
+    // Everything in main that is not the Electron shell itself must run in plain Node.
+    files: ['main/**'],
+    ignores: ['main/index.ts', 'main/ipc/electron-ipc.ts', 'main/window/main-window.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noRenderer, onlyTheContract] }] },
+  },
+  {
+    files: ['preload/api.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The contract is shared with the renderer: no Electron.' }, ...nodeBuiltins],
+          patterns: [noMain, noRenderer],
+        },
+      ],
+    },
+  },
+  {
+    files: ['preload/index.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: nodeBuiltins, patterns: [noMain, noRenderer] }],
+    },
+  },
+);

@@ -1,0 +1,76 @@
+/** The main window and the process-wide guards around it (protocol, navigation, permissions). */
+import { readFile } from 'node:fs/promises';
+import { BrowserWindow, app, protocol, shell, type Session } from 'electron';
+import { isExternalWebUrl } from '../../preload/api.ts';
+import {
+  appEntryUrl,
+  appScheme,
+  mainWindowOptions,
+  mimeTypeOf,
+  resolveAppFile,
+  securityHeaders,
+} from './security.ts';
+
+/** Must run before app is ready: app:// behaves like https (secure, standard, fetch-able). */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+  ]);
+}
+
+/** Serve the built renderer from rendererDir as app://lesiondesk/. */
+export function handleAppProtocol(rendererDir: string): void {
+  protocol.handle(appScheme, async (request) => {
+    const file = resolveAppFile(request.url, rendererDir);
+    if (!file) return new Response('Not found', { status: 404 });
+    try {
+      const body = await readFile(file);
+      return new Response(body, { headers: { ...securityHeaders, 'Content-Type': mimeTypeOf(file) } });
+    } catch {
+      return new Response('Not found', { status: 404 });
+    }
+  });
+}
+
+/**
+ * Deny every permission (camera, notifications, ...), and cancel requests to anything but the
+ * app itself, so a bug in the page cannot reach the network.
+ */
+export function hardenSession(target: Session, allowedOrigins: readonly string[]): void {
+  target.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  target.setPermissionCheckHandler(() => false);
+  target.setDevicePermissionHandler(() => false);
+  target.webRequest.onBeforeRequest((details, callback) => {
+    const url = details.url;
+    const allowed =
+      url.startsWith(`${appScheme}://`) ||
+      url.startsWith('devtools://') ||
+      url.startsWith('blob:') ||
+      url.startsWith('data:') ||
+      allowedOrigins.some((origin) => url.startsWith(`${origin}/`) || url.startsWith(origin.replace(/^http/, 'ws')));
+    callback({ cancel: !allowed });
+  });
+}
+
+/** Block navigation, new windows and webviews in every web contents the app creates. */
+export function blockNavigation(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event) => event.preventDefault());
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      // Links the app shows (model card sources, docs) open in the user's browser.
+      if (isExternalWebUrl(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+}
+
+/** Create and show the main window. devUrl: the Vite dev server, in development only. */
+export async function createMainWindow(preloadPath: string, devUrl?: string): Promise<BrowserWindow> {
+  const window = new BrowserWindow(mainWindowOptions(preloadPath));
+  window.once('ready-to-show', () => window.show());
+  await window.loadURL(devUrl ?? appEntryUrl);
+  return window;
+}
+

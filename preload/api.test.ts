@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ApiError,
+  api,
+  channelOf,
+  createClient,
+  decodeFrame,
+  encodeFrame,
+  isExternalWebUrl,
+  limits,
+  methodNames,
+  parseArgs,
+  unwrapReply,
+} from './api.ts';
+
+const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+
+function hugeBytes(byteLength: number): Uint8Array {
+  // A real 512 MB array would dominate the test run; the schema only reads byteLength.
+  const bytes = new Uint8Array(1);
+  Object.defineProperty(bytes, 'byteLength', { value: byteLength });
+  return bytes;
+}
+
+function errorOf(fn: () => unknown): ApiError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('expected an ApiError');
+}
+
+describe('contract methods', () => {
+  it('lists every method once, each with its own channel', () => {
+    expect(methodNames).toEqual(['segmentImage', 'getModelInfo', 'listModels', 'getAppInfo', 'openExternal']);
+    expect(new Set(methodNames.map(channelOf)).size).toBe(methodNames.length);
+  });
+
+  it('rejects unknown methods and prototype names with the list of known ones', () => {
+    for (const name of ['deleteEverything', 'toString', '__proto__', 'constructor']) {
+      const error = errorOf(() => parseArgs(name, undefined));
+      expect(error.code).toBe('unknown-method');
+      expect(error.message).toContain(`Unknown method "${name}"`);
+      expect(error.message).toContain('segmentImage');
+    }
+  });
+});
+
+describe('segmentImage arguments', () => {
+  it('accepts a well-formed call', () => {
+    const args = parseArgs('segmentImage', { bytes: jpeg, fileName: 'a.jpg', tta: true, threshold: 0.4 });
+    expect(args).toMatchObject({ fileName: 'a.jpg', tta: true, threshold: 0.4 });
+  });
+
+  it('names the field and the problem for wrong types', () => {
+    const error = errorOf(() => parseArgs('segmentImage', { bytes: 'base64...', fileName: 42 }));
+    expect(error.code).toBe('invalid-args');
+    expect(error.message).toMatch(/^Invalid arguments for segmentImage: /);
+    expect(error.message).toContain('bytes: expected a Uint8Array');
+    expect(error.message).toMatch(/fileName: .*expected string/);
+  });
+
+  it('refuses a Float32Array or plain array in place of bytes', () => {
+    expect(() => parseArgs('segmentImage', { bytes: new Float32Array(4), fileName: 'a' })).toThrow(/bytes: expected a Uint8Array/);
+    expect(() => parseArgs('segmentImage', { bytes: [1, 2, 3], fileName: 'a' })).toThrow(/bytes: expected a Uint8Array/);
+  });
+
+  it('refuses images over the size limit and empty ones', () => {
+    const big = errorOf(() => parseArgs('segmentImage', { bytes: hugeBytes(limits.imageBytes + 1), fileName: 'big.jpg' }));
+    expect(big.message).toContain('bytes: exceeds the limit of 512 MB');
+    expect(() => parseArgs('segmentImage', { bytes: new Uint8Array(0), fileName: 'e.jpg' })).toThrow(/must not be empty/);
+  });
+
+  it('refuses over-long file names, bad thresholds and extra fields', () => {
+    expect(() => parseArgs('segmentImage', { bytes: jpeg, fileName: 'x'.repeat(limits.fileNameLength + 1) })).toThrow(/fileName/);
+    for (const threshold of [0, 1, -0.1, 1.5, Number.NaN]) {
+      expect(() => parseArgs('segmentImage', { bytes: jpeg, fileName: 'a', threshold })).toThrow(/threshold/);
+    }
+    expect(() => parseArgs('segmentImage', { bytes: jpeg, fileName: 'a', path: '/etc/passwd' })).toThrow(/path/);
+  });
+
+  it('refuses a missing argument object', () => {
+    expect(() => parseArgs('segmentImage', undefined)).toThrow(/Invalid arguments for segmentImage/);
+  });
+});
+
+describe('other methods', () => {
+  it('no-argument methods refuse arguments', () => {
+    expect(parseArgs('getModelInfo', undefined)).toBeUndefined();
+    expect(() => parseArgs('getModelInfo', { sneaky: true })).toThrow(/takes no arguments/);
+  });
+
+  it('openExternal accepts only absolute http(s) URLs', () => {
+    expect(parseArgs('openExternal', { url: 'https://isic-archive.com/' })).toEqual({ url: 'https://isic-archive.com/' });
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'app://lesiondesk/index.html', '/relative', 'smb://host/share']) {
+      expect(() => parseArgs('openExternal', { url })).toThrow(/absolute http\(s\) URL/);
+    }
+    expect(() => parseArgs('openExternal', { url: `https://a.example/${'x'.repeat(limits.urlLength)}` })).toThrow(/url/);
+    expect(isExternalWebUrl('http://localhost:8080/x')).toBe(true);
+  });
+
+  it('segmentImage results must have a prob map matching its size', () => {
+    const result = {
+      width: 4,
+      height: 3,
+      maskPng: new Uint8Array([137, 80, 78, 71]),
+      probWidth: 2,
+      probHeight: 2,
+      prob: new Float32Array(3),
+      outline: [[0, 0, 1, 0, 1, 1]],
+      lesionAreaPx: 2,
+      uncertainty: 0.1,
+      timings: { decodeMs: 1, inferMs: 2, postMs: 3, totalMs: 6 },
+      model: { name: 'm', version: '1.0.0' },
+      provider: 'cpu',
+    };
+    expect(api.segmentImage.result.safeParse(result).success).toBe(false);
+    expect(api.segmentImage.result.safeParse({ ...result, prob: new Float32Array(4) }).success).toBe(true);
+    expect(api.segmentImage.result.safeParse({ ...result, prob: new Float32Array(4), outline: [[0, 0, 1]] }).success).toBe(false);
+  });
+});
+
+describe('HTTP frames', () => {
+  it('round-trips typed arrays as binary, not base64', () => {
+    const prob = new Float32Array([0.25, 0.5, 0.75]);
+    const value = { ok: true, value: { a: 1, nested: [{ bytes: jpeg }], prob, text: 'é' } };
+    const frame = encodeFrame(value);
+    // The JSON header holds references; the blobs follow raw.
+    expect(new TextDecoder().decode(frame)).not.toContain('/9j/');
+    const decoded = decodeFrame(frame) as typeof value;
+    expect(decoded.value.prob).toBeInstanceOf(Float32Array);
+    expect(Array.from(decoded.value.prob)).toEqual([0.25, 0.5, 0.75]);
+    expect(decoded.value.nested[0]!.bytes).toBeInstanceOf(Uint8Array);
+    expect(Array.from(decoded.value.nested[0]!.bytes)).toEqual(Array.from(jpeg));
+    expect(decoded.value.text).toBe('é');
+  });
+
+  it('handles unaligned views and absent arguments', () => {
+    const base = new Uint8Array(64);
+    const view = new Float32Array(base.buffer, 4, 3);
+    view.set([1, 2, 3]);
+    expect(Array.from((decodeFrame(encodeFrame({ v: view, u: base.subarray(3, 6) })) as { v: Float32Array }).v)).toEqual([1, 2, 3]);
+    expect(decodeFrame(encodeFrame(undefined))).toBeUndefined();
+  });
+
+  it('rejects malformed frames with a clear message', () => {
+    expect(() => decodeFrame(new TextEncoder().encode('{"fileName":"a"}'))).toThrow(/not a LesionDesk frame/);
+    const frame = encodeFrame({ b: jpeg });
+    expect(() => decodeFrame(frame.subarray(0, frame.length - 4))).toThrow(/blob out of bounds/);
+    const lying = frame.slice();
+    new DataView(lying.buffer).setUint32(4, 0xffffffff, true);
+    expect(() => decodeFrame(lying)).toThrow(/header length/);
+    const badJson = encodeFrame({ x: 1 });
+    badJson[8] = 0x7b + 1;
+    expect(() => decodeFrame(badJson)).toThrow(/not valid JSON/);
+  });
+
+  it('refuses __proto__ keys and dangling blob references', () => {
+    const header = new TextEncoder().encode('{"body":{"__proto__":{"polluted":1}},"blobs":[]}');
+    const frame = new Uint8Array(8 + header.length);
+    frame.set([0x4c, 0x44, 0x4b, 0x31]);
+    new DataView(frame.buffer).setUint32(4, header.length, true);
+    frame.set(header, 8);
+    expect(() => decodeFrame(frame)).toThrow(/__proto__/);
+    const dangling = new TextEncoder().encode('{"body":{"$blob":3},"blobs":[]}');
+    const f2 = new Uint8Array(8 + dangling.length);
+    f2.set([0x4c, 0x44, 0x4b, 0x31]);
+    new DataView(f2.buffer).setUint32(4, dangling.length, true);
+    f2.set(dangling, 8);
+    expect(() => decodeFrame(f2)).toThrow(/blob reference/);
+  });
+});
+
+describe('client', () => {
+  it('exposes exactly the contract methods and unwraps replies', async () => {
+    const calls: [string, unknown][] = [];
+    const client = createClient(async (method, args) => {
+      calls.push([method, args]);
+      return method === 'getAppInfo'
+        ? { ok: true, value: { version: '1', platform: 'linux-x64', transport: 'http' } }
+        : { ok: false, error: { code: 'invalid-args', message: 'Invalid arguments for listModels: nope.' } };
+    });
+    expect(Object.keys(client).sort()).toEqual([...methodNames].sort());
+    expect(Object.isFrozen(client)).toBe(true);
+    await expect(client.getAppInfo()).resolves.toMatchObject({ transport: 'http' });
+    await expect(client.listModels()).rejects.toThrow('Invalid arguments for listModels: nope.');
+    expect(calls).toEqual([
+      ['getAppInfo', undefined],
+      ['listModels', undefined],
+    ]);
+    expect(() => unwrapReply('garbage')).toThrow(/unknown format/);
+  });
+});
