@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { traceOutline, uncertaintyScore, upsampleThreshold } from './maskGeometry.js';
+import { runsToMask, traceOutline, uncertaintyScore, upsampleThreshold } from './maskGeometry.js';
 
 function naiveUpsample(prob: Float32Array, pw: number, ph: number, w: number, h: number, t: number): Uint8Array {
   const out = new Uint8Array(w * h);
@@ -40,12 +40,21 @@ describe('upsampleThreshold', () => {
     const prob = new Float32Array(pw * ph).map((_, i) => ((i * 7919) % 97) / 96);
     for (const [w, h] of [[123, 77], [16, 12], [9, 31]]) {
       const ours = upsampleThreshold(prob, pw, ph, w, h, 0.5);
+      const bytes = runsToMask(ours);
       const ref = naiveUpsample(prob, pw, ph, w, h, 0.5);
       let diff = 0;
-      for (let i = 0; i < ref.length; i++) if (ours.data[i] !== ref[i]) diff++;
+      for (let i = 0; i < ref.length; i++) if (bytes[i] !== ref[i]) diff++;
       expect(diff).toBeLessThanOrEqual(Math.ceil(ref.length * 0.001)); // float rounding at exactly t only
-      expect(ours.areaPx).toBe(ours.data.reduce((s, v) => s + (v === 255 ? 1 : 0), 0));
+      expect(ours.areaPx).toBe(bytes.reduce((s, v) => s + (v === 255 ? 1 : 0), 0));
+      expect(ours.areaPx).toBeGreaterThan(0);
     }
+  });
+  it('shares the run array between identical consecutive rows', () => {
+    const prob = new Float32Array(4 * 4).fill(0.9);
+    const m = upsampleThreshold(prob, 4, 4, 50, 40, 0.5);
+    expect(m.rows[0]).toEqual(new Int32Array([0, 50]));
+    expect(m.rows[39]).toBe(m.rows[0]);
+    expect(m.areaPx).toBe(2000);
   });
   it('scales the area of a disc with the pixel count', () => {
     const prob = disc(64, 32, 32, 16);

@@ -4,21 +4,29 @@
  * the outline polygons, and the uncertainty score.
  */
 
-/** A full-resolution binary mask: 0 or 255 per pixel, row-major. */
-export interface FullResMask {
+/**
+ * A full-resolution binary mask stored as runs: for each row, flat [start, end) pairs of
+ * lesion pixels. Consecutive identical rows share one array object, which the PNG encoder
+ * turns into all-zero "Up"-filtered rows without touching the pixels. A 6000x4000 mask is a
+ * few thousand small arrays instead of 24 MB.
+ */
+export interface MaskRuns {
   width: number;
   height: number;
-  data: Uint8Array;
-  /** Number of 255 pixels. */
+  rows: Int32Array[];
+  /** Number of lesion pixels. */
   areaPx: number;
 }
 
+const EMPTY_ROW: Int32Array = new Int32Array(0);
+
 /**
  * Bilinear upsampling (half-pixel centres, edge-clamped, like sharp/PIL/`align_corners=False`)
- * of `prob` (pw x ph) to width x height, thresholded at `threshold` (p >= t is lesion).
- * A bilinear value is a convex combination of the four corners of its source cell, so a cell
- * whose four corners are all on one side of the threshold is filled with one `fill` call;
- * only cells straddling the boundary are evaluated per pixel.
+ * of `prob` (pw x ph) to width x height, thresholded at `threshold` (p >= t is lesion), in one
+ * pass and without a full-resolution buffer. Along an output row, the interpolated value
+ * inside one source cell is linear in x, so a cell whose two (row-interpolated) corner values
+ * lie on the same side of the threshold is entirely in or out; only cells that straddle it are
+ * evaluated per pixel.
  */
 export function upsampleThreshold(
   prob: Float32Array,
@@ -27,9 +35,7 @@ export function upsampleThreshold(
   width: number,
   height: number,
   threshold: number,
-): FullResMask {
-  const data = new Uint8Array(width * height);
-  // Column spans: for each output x, the left source column and its weight.
+): MaskRuns {
   const sx0 = new Int32Array(width);
   const wx = new Float32Array(width);
   const scaleX = pw / width;
@@ -42,19 +48,22 @@ export function upsampleThreshold(
     sx0[x] = i;
     wx[x] = pw > 1 ? s - i : 0;
   }
-  // Output x ranges that share a source cell: runs of equal sx0.
-  const runStart: number[] = [];
-  const runEnd: number[] = [];
+  // Output x ranges that share a source cell.
+  const cellStart: number[] = [];
+  const cellEnd: number[] = [];
   for (let x = 0; x < width; ) {
     const c = sx0[x];
     let e = x + 1;
     while (e < width && sx0[e] === c) e++;
-    runStart.push(x);
-    runEnd.push(e);
+    cellStart.push(x);
+    cellEnd.push(e);
     x = e;
   }
-  const runs = runStart.length;
+  const cells = cellStart.length;
   const scaleY = ph / height;
+  const rows: Int32Array[] = new Array(height);
+  const scratch: number[] = [];
+  let previous = EMPTY_ROW;
   let area = 0;
   for (let y = 0; y < height; y++) {
     let s = (y + 0.5) * scaleY - 0.5;
@@ -65,32 +74,55 @@ export function upsampleThreshold(
     const wy = ph > 1 ? s - j : 0;
     const r0 = j * pw;
     const r1 = (ph > 1 ? j + 1 : j) * pw;
-    const rowOff = y * width;
-    for (let r = 0; r < runs; r++) {
-      const xs = runStart[r];
-      const xe = runEnd[r];
+    scratch.length = 0;
+    let inside = false;
+    for (let c = 0; c < cells; c++) {
+      const xs = cellStart[c];
+      const xe = cellEnd[c];
       const i = sx0[xs];
       const i1 = pw > 1 ? i + 1 : i;
-      // Column-interpolated values on this output row at source columns i and i+1.
       const a = prob[r0 + i] + (prob[r1 + i] - prob[r0 + i]) * wy;
       const b = prob[r0 + i1] + (prob[r1 + i1] - prob[r0 + i1]) * wy;
-      if (a >= threshold && b >= threshold) {
-        data.fill(255, rowOff + xs, rowOff + xe);
-        area += xe - xs;
-      } else if (a < threshold && b < threshold) {
-        // Already zero.
+      const ain = a >= threshold;
+      if (ain === b >= threshold) {
+        if (ain !== inside) {
+          scratch.push(xs);
+          inside = ain;
+        }
       } else {
         const d = b - a;
         for (let x = xs; x < xe; x++) {
-          if (a + d * wx[x] >= threshold) {
-            data[rowOff + x] = 255;
-            area++;
+          const v = a + d * wx[x] >= threshold;
+          if (v !== inside) {
+            scratch.push(x);
+            inside = v;
           }
         }
       }
     }
+    if (inside) scratch.push(width);
+    let row: Int32Array;
+    if (scratch.length === previous.length && scratch.every((v, k) => v === previous[k])) {
+      row = previous;
+    } else {
+      row = scratch.length === 0 ? EMPTY_ROW : new Int32Array(scratch);
+    }
+    for (let k = 0; k < row.length; k += 2) area += row[k + 1] - row[k];
+    rows[y] = row;
+    previous = row;
   }
-  return { width, height, data, areaPx: area };
+  return { width, height, rows, areaPx: area };
+}
+
+/** Expands runs to one byte per pixel (0/255). */
+export function runsToMask(mask: MaskRuns): Uint8Array {
+  const out = new Uint8Array(mask.width * mask.height);
+  for (let y = 0; y < mask.height; y++) {
+    const row = mask.rows[y];
+    const o = y * mask.width;
+    for (let k = 0; k < row.length; k += 2) out.fill(255, o + row[k], o + row[k + 1]);
+  }
+  return out;
 }
 
 /**

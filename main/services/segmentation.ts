@@ -3,9 +3,9 @@
  * (optionally with flip test-time augmentation, one batch of 3) -> full-resolution mask,
  * outline, area, uncertainty.
  */
-import sharp from 'sharp';
 import { decodeForModel, DEFAULT_LIMITS, toModelInput, type DecodeLimits, type DecodedImage, type ImageSource } from './imaging.js';
-import { traceOutline, uncertaintyScore, upsampleThreshold, type FullResMask } from './maskGeometry.js';
+import { traceOutline, uncertaintyScore, upsampleThreshold, type MaskRuns } from './maskGeometry.js';
+import { encodeMaskPng } from './maskPng.js';
 import type { ModelSession } from './modelSession.js';
 
 /** Options of one segmentation request. */
@@ -31,8 +31,8 @@ export interface Segmentation {
   name: string;
   width: number;
   height: number;
-  /** Full-resolution mask, 0/255, one byte per pixel. */
-  mask: FullResMask;
+  /** Full-resolution mask as row runs (see runsToMask for bytes). */
+  mask: MaskRuns;
   /** The mask as a 1-channel 8-bit PNG (empty when `encodePng` is false). */
   maskPng: Uint8Array;
   probWidth: number;
@@ -45,14 +45,6 @@ export interface Segmentation {
   timings: SegmentTimings;
   model: { name: string; version: string };
   provider: string;
-}
-
-/** Encodes a 0/255 mask as a grey PNG; fast settings, since masks are mostly long runs. */
-export async function encodeMaskPng(mask: FullResMask): Promise<Uint8Array> {
-  const png = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
-    .png({ compressionLevel: 2, adaptiveFiltering: false })
-    .toBuffer();
-  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
 function flipInto(src: Float32Array, dst: Float32Array, offset: number, w: number, h: number, channels: number, horizontal: boolean): void {

@@ -1,0 +1,58 @@
+/**
+ * `lesiondesk` command line. Arguments are parsed with node:util parseArgs: built into Node,
+ * strict about unknown options, and enough for three subcommands, so the CLI adds no
+ * dependency; help texts are written by hand next to each command.
+ */
+import { LesionDeskError } from '../services/errors.js';
+import { evaluateHelp, runEvaluate } from './evaluateCommand.js';
+import { modelsHelp, runModels } from './modelsCommand.js';
+import { runSegment, segmentHelp } from './segmentCommand.js';
+import { processIo, UsageError, type CliIo } from './usage.js';
+
+export const mainHelp = `Usage: lesiondesk <command> [options]
+
+Commands:
+  segment <files|folders...> --out DIR   segment images, write masks and summary.csv
+  evaluate --pred DIR --truth DIR        Dice and IoU of masks against ground truth (JSON)
+  models                                 list the available models and their cards
+
+Run \`lesiondesk <command> --help\` for a command's options.`;
+
+const commands: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; help: string }> = {
+  segment: { run: runSegment, help: segmentHelp },
+  evaluate: { run: runEvaluate, help: evaluateHelp },
+  models: { run: runModels, help: modelsHelp },
+};
+
+/** Runs the CLI; returns the exit code (0 ok, 1 some work failed, 2 wrong usage). */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`lesiondesk: unknown command "${name}"\n\n${mainHelp}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`lesiondesk: ${error.message}\n\n${error.help}`);
+      return 2;
+    }
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`lesiondesk: ${(error as Error).message}\n\n${command.help}`);
+      return 2;
+    }
+    if (error instanceof LesionDeskError) {
+      io.err(`lesiondesk: ${error.message}`);
+      return 1;
+    }
+    io.err(`lesiondesk: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,197 @@
+/** `lesiondesk segment`: batch pre-annotation of files and folders. */
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { LesionDeskError } from '../services/errors.js';
+import { createServices } from '../services/index.js';
+import type { Segmentation } from '../services/segmentation.js';
+import { renderOverlay } from './overlay.js';
+import { defaultModelDirs } from './paths.js';
+import { ProgressBar } from './progress.js';
+import { UsageError, type CliIo } from './usage.js';
+
+export const segmentHelp = `Usage: lesiondesk segment <files|folders...> --out DIR [options]
+
+Segments every image (JPEG, PNG, TIFF, BMP, WebP; folders are searched recursively) and writes
+  DIR/<stem>_segmentation.png   mask, 0 = background, 255 = lesion, same size as the input
+  DIR/<stem>_overlay.jpg        with --overlay: the image with the mask outlined
+  DIR/summary.csv               file,width,height,lesion_area_px,uncertainty,ms
+A file that cannot be read is reported and skipped; the exit code is then 1.
+
+Options:
+  --out DIR            output folder (created if missing)
+  --model PATH|NAME    model card, ONNX file, model folder, or name[@version]
+                       (default: the newest model in ~/.lesiondesk/models or models/)
+  --threshold T        probability threshold, 0 < T < 1 (default: the model card's)
+  --tta                flip test-time augmentation (3 passes, averaged)
+  --overlay            also write <stem>_overlay.jpg
+  --threads N          onnxruntime threads (default 2)
+  --max-megapixels N   refuse larger images (default 64)
+  -h, --help           show this help`;
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp', '.webp']);
+const OUTPUT_SUFFIXES = ['_segmentation.png', '_overlay.jpg'];
+
+/** Expands files and folders (recursively) into a sorted list of image paths. */
+export async function collectInputs(inputs: string[]): Promise<{ files: string[]; missing: string[] }> {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()) && !OUTPUT_SUFFIXES.some((s) => e.name.endsWith(s))) {
+        files.push(p);
+      }
+    }
+  };
+  for (const input of inputs) {
+    const info = await stat(input).catch(() => null);
+    if (!info) missing.push(input);
+    else if (info.isDirectory()) await walk(input);
+    else files.push(input); // an explicit file is always tried, whatever its extension
+  }
+  return { files, missing };
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** Output stems, made unique when two inputs share a file name. */
+function uniqueStems(files: string[]): string[] {
+  const used = new Map<string, number>();
+  return files.map((f) => {
+    const stem = path.basename(f, path.extname(f));
+    const n = (used.get(stem) ?? 0) + 1;
+    used.set(stem, n);
+    return n === 1 ? stem : `${stem}-${n}`;
+  });
+}
+
+interface Row {
+  file: string;
+  width: number;
+  height: number;
+  areaPx: number;
+  uncertainty: number;
+  ms: number;
+}
+
+/** Runs the segment command; returns the exit code. */
+export async function runSegment(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: 'string' },
+      model: { type: 'string' },
+      threshold: { type: 'string' },
+      tta: { type: 'boolean', default: false },
+      overlay: { type: 'boolean', default: false },
+      threads: { type: 'string' },
+      'max-megapixels': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.out(segmentHelp);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('segment needs --out DIR', segmentHelp);
+  if (positionals.length === 0) throw new UsageError('segment needs at least one file or folder', segmentHelp);
+  const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+  if (threshold !== undefined && !(threshold > 0 && threshold < 1)) {
+    throw new UsageError(`--threshold must be a number between 0 and 1 (exclusive), got "${values.threshold}"`, segmentHelp);
+  }
+  const threads = values.threads === undefined ? 2 : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be a whole number from 1 to 64`, segmentHelp);
+  const maxMp = values['max-megapixels'] === undefined ? 64 : Number(values['max-megapixels']);
+  if (!(maxMp > 0)) throw new UsageError('--max-megapixels must be a positive number', segmentHelp);
+
+  const { files, missing } = await collectInputs(positionals);
+  for (const m of missing) io.err(`lesiondesk: ${m}: no such file or folder`);
+  if (files.length === 0) {
+    io.err('lesiondesk: no images to segment');
+    return 1;
+  }
+  const outDir = path.resolve(values.out);
+  await mkdir(outDir, { recursive: true });
+
+  const services = await createServices({
+    modelDirs: defaultModelDirs(),
+    model: values.model,
+    threads,
+    limits: { maxPixels: maxMp * 1e6, minSide: 8 },
+  });
+  const { segmenter } = services;
+  const card = segmenter.session.entry.card;
+  io.err(`lesiondesk: ${card.name}@${card.version} on ${segmenter.session.provider.provider} (${segmenter.session.provider.reason}); ${files.length} image(s) -> ${outDir}`);
+
+  const stems = uniqueStems(files);
+  const rows: (Row | null)[] = new Array(files.length).fill(null);
+  const failures: string[] = [];
+  const bar = new ProgressBar(files.length, io.stdout);
+  let done = 0;
+  let next = 0;
+  const start = performance.now();
+
+  // A few images in flight: while one is in the model, the next is being decoded (sharp's
+  // threads) and the previous one's PNG is being deflated (libuv pool). The model session
+  // queues its runs, so inference itself stays one at a time.
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const index = next++;
+      if (index >= files.length) return;
+      const file = files[index];
+      const t0 = performance.now();
+      try {
+        const result: Segmentation = await segmenter.segment({ path: file }, { threshold, tta: values.tta });
+        const base = path.join(outDir, stems[index]);
+        const writes = [writeFile(`${base}_segmentation.png`, result.maskPng)];
+        if (values.overlay) {
+          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeFile(`${base}_overlay.jpg`, jpg)));
+        }
+        await Promise.all(writes);
+        rows[index] = {
+          file,
+          width: result.width,
+          height: result.height,
+          areaPx: result.lesionAreaPx,
+          uncertainty: result.uncertainty,
+          ms: performance.now() - t0,
+        };
+      } catch (error) {
+        const message = error instanceof LesionDeskError ? error.message : `${path.basename(file)}: ${(error as Error).message}`;
+        failures.push(message);
+        bar.clear();
+        io.err(`lesiondesk: skipped ${file}: ${message}`);
+      }
+      done++;
+      bar.update(done, path.basename(file));
+    }
+  };
+  try {
+    await Promise.all([worker(), worker(), worker()]);
+  } finally {
+    bar.finish();
+    await services.close();
+  }
+
+  const lines = ['file,width,height,lesion_area_px,uncertainty,ms'];
+  for (const r of rows) {
+    if (!r) continue;
+    lines.push([csvField(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
+  }
+  await writeFile(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`);
+  const seconds = (performance.now() - start) / 1000;
+  const ok = files.length - failures.length;
+  io.err(
+    `lesiondesk: segmented ${ok} of ${files.length} image(s) in ${seconds.toFixed(1)} s (${(ok / seconds).toFixed(1)} images/s)` +
+      (failures.length > 0 ? `; ${failures.length} failed` : ''),
+  );
+  return failures.length > 0 || missing.length > 0 ? 1 : 0;
+}
