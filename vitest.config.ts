@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /** Unit tests live beside the code; integration tests in test/integration. E2E is Playwright. */
 export default defineConfig({
   test: {
-    include: ['{main,preload,renderer,scripts}/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: ['*.test.ts', '{main,preload,renderer,scripts}/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

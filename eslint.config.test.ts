@@ -1,0 +1,36 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const eslint = new ESLint({ cwd: import.meta.dirname });
+
+async function restrictedImports(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layer rules', () => {
+  it('keep the renderer away from main, Node, Electron and the preload script', async () => {
+    const code = [
+      "import { app } from 'electron';",
+      "import fs from 'node:fs';",
+      "import { createAppHandlers } from '../../main/app-handlers.ts';",
+      "import '../../preload/index.ts';",
+      "import { api } from '../../preload/api.ts';",
+      'export { app, fs, createAppHandlers, api };',
+    ].join('\n');
+    const messages = await restrictedImports('renderer/src/lib/layer-probe.ts', code);
+    expect(messages).toHaveLength(4);
+    expect(messages.join('\n')).toMatch(/main\/app-handlers/);
+  });
+
+  it('keep main away from the renderer, and Electron out of plain-Node modules', async () => {
+    const code = "import App from '../renderer/src/App.svelte';\nimport { app } from 'electron';\nexport { App, app };\n";
+    expect(await restrictedImports('main/http/layer-probe.ts', code)).toHaveLength(2);
+    expect(await restrictedImports('main/index.ts', "import { app } from 'electron';\nexport { app };\n")).toHaveLength(0);
+  });
+
+  it('keep the contract free of Node and Electron', async () => {
+    const code = "import fs from 'node:fs';\nimport { z } from 'zod';\nexport { fs, z };\n";
+    expect(await restrictedImports('preload/api.ts', code)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createClient,
+  createHttpInvoke,
+  decodeFrame,
+  encodeFrame,
+  frameContentType,
+  tokenHeader,
+  type ApiHandlers,
+  type SegmentImageResult,
+} from '../../preload/api.ts';
+import { startBrowserServer, type BrowserServer } from './server.ts';
+
+const token = 'test-token-0123456789';
+let server: BrowserServer;
+let rendererDir: string;
+let lastSegmentArgs: unknown;
+
+const handlers: ApiHandlers = {
+  segmentImage: async (args) => {
+    lastSegmentArgs = args;
+    const result: SegmentImageResult = {
+      width: 3,
+      height: 2,
+      maskPng: new Uint8Array([137, 80, 78, 71]),
+      probWidth: 2,
+      probHeight: 2,
+      prob: new Float32Array([0.1, 0.9, 0.5, 0.25]),
+      outline: [[0, 0, 2, 0, 2, 1]],
+      lesionAreaPx: 3,
+      uncertainty: 0.2,
+      timings: { decodeMs: 1, inferMs: 2, postMs: 1, totalMs: 4 },
+      model: { name: 'scsonet-test', version: '0.0.1' },
+      provider: 'cpu',
+    };
+    return result;
+  },
+  getModelInfo: async () => {
+    throw new Error('No model found in /nowhere.');
+  },
+  listModels: async () => [],
+  getAppInfo: async () => ({ version: '0.1.0', platform: 'linux-x64', transport: 'http' }),
+  openExternal: async () => undefined,
+};
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function request(
+  pathName: string,
+  options: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: pathName,
+        method: options.method ?? 'GET',
+        headers: { host: `127.0.0.1:${server.port}`, ...options.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+function apiCall(method: string, args: unknown, headers: Record<string, string | number> = {}) {
+  return request(`/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': frameContentType, [tokenHeader]: token, ...headers },
+    body: encodeFrame(args),
+  });
+}
+
+beforeAll(async () => {
+  rendererDir = mkdtempSync(path.join(tmpdir(), 'lesiondesk-renderer-'));
+  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><html><head><title>t</title></head><body></body></html>');
+  server = await startBrowserServer({ handlers, rendererDir, token });
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('browser-mode server', () => {
+  it('listens on 127.0.0.1 only and prints a URL with the token', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${token}`);
+  });
+
+  it('makes a fresh random token per launch when none is given', async () => {
+    const a = await startBrowserServer({ handlers, rendererDir });
+    const b = await startBrowserServer({ handlers, rendererDir });
+    try {
+      expect(a.token).not.toBe(b.token);
+      expect(a.token.length).toBeGreaterThanOrEqual(32);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('refuses pages without the token', async () => {
+    const res = await request('/');
+    expect(res.status).toBe(403);
+    expect(res.body.toString()).toMatch(/npm run serve/);
+    expect((await request('/?token=wrong')).status).toBe(403);
+  });
+
+  it('trades the URL token for an HttpOnly cookie and serves the page with it', async () => {
+    const first = await request(`/?token=${token}`);
+    expect(first.status).toBe(303);
+    expect(first.headers['set-cookie']?.[0]).toMatch(/HttpOnly; SameSite=Strict/);
+    const page = await request('/', { headers: { cookie: `lesiondesk_token=${token}` } });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.body.toString()).toContain(`<meta name="lesiondesk-token" content="${token}">`);
+  });
+
+  it('refuses foreign Host headers (DNS rebinding) and cross-origin calls', async () => {
+    const rebinding = await request(`/?token=${token}`, { headers: { host: `evil.example:${server.port}` } });
+    expect(rebinding.status).toBe(403);
+    const crossOrigin = await apiCall('getAppInfo', undefined, { origin: 'https://evil.example' });
+    expect(crossOrigin.status).toBe(403);
+    const crossSite = await apiCall('getAppInfo', undefined, { 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+  });
+
+  it('refuses API calls without the token header, even with the cookie', async () => {
+    const res = await request('/api/getAppInfo', {
+      method: 'POST',
+      headers: { 'content-type': frameContentType, cookie: `lesiondesk_token=${token}` },
+      body: encodeFrame(undefined),
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.toString()).toMatch(/token/);
+  });
+
+  it('answers unknown methods, bad bodies and wrong types with clear messages', async () => {
+    const unknown = await apiCall('rm', undefined);
+    expect(unknown.status).toBe(404);
+    expect(decodeFrame(unknown.body)).toMatchObject({ ok: false, error: { code: 'unknown-method' } });
+
+    const json = await request('/api/getAppInfo', {
+      method: 'POST',
+      headers: { 'content-type': frameContentType, [tokenHeader]: token },
+      body: new TextEncoder().encode('{not json'),
+    });
+    expect(json.status).toBe(400);
+    expect(decodeFrame(json.body)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Malformed request body/) } });
+
+    const wrongType = await request('/api/getAppInfo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [tokenHeader]: token },
+      body: new TextEncoder().encode('{}'),
+    });
+    expect(wrongType.status).toBe(400);
+
+    const badArgs = await apiCall('segmentImage', { bytes: 'aGVsbG8=', fileName: 'x.jpg' });
+    expect(badArgs.status).toBe(400);
+    expect(decodeFrame(badArgs.body)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-args', message: expect.stringContaining('bytes: expected a Uint8Array') },
+    });
+  });
+
+  it('refuses bodies over the method limit before reading them', async () => {
+    const res = await request('/api/getAppInfo', {
+      method: 'POST',
+      headers: { 'content-type': frameContentType, [tokenHeader]: token, 'content-length': 2 * 1024 * 1024 },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.toString()).toMatch(/too large/);
+  });
+
+  it('only serves files from the renderer folder', async () => {
+    const cookie = { cookie: `lesiondesk_token=${token}` };
+    expect((await request('/../../../etc/passwd', { headers: cookie })).status).toBe(404);
+    expect((await request('/%2e%2e/%2e%2e/etc/passwd', { headers: cookie })).status).toBe(404);
+    expect((await request('/', { method: 'DELETE', headers: cookie })).status).toBe(405);
+  });
+
+  it('carries the whole contract through the generated HTTP client, binary intact', async () => {
+    const client = createClient(createHttpInvoke(token, `http://127.0.0.1:${server.port}`));
+    await expect(client.getAppInfo()).resolves.toEqual({ version: '0.1.0', platform: 'linux-x64', transport: 'http' });
+    await expect(client.getModelInfo()).rejects.toThrow('No model found in /nowhere.');
+    const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
+    const result = await client.segmentImage({ bytes, fileName: 'lesion.jpg', tta: true });
+    expect(result.prob).toBeInstanceOf(Float32Array);
+    expect(Array.from(result.prob)).toEqual([0.1, 0.9, 0.5, 0.25].map(Math.fround));
+    expect(result.maskPng).toBeInstanceOf(Uint8Array);
+    expect(lastSegmentArgs).toMatchObject({ fileName: 'lesion.jpg', tta: true });
+    expect(Array.from((lastSegmentArgs as { bytes: Uint8Array }).bytes)).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+  });
+});
