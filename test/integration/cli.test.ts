@@ -1,0 +1,156 @@
+/** The `lesiondesk` command line, run as a user runs it: a child process on real files. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureFiles, lesionJpeg } from '../fixtures/images.js';
+import { modelDir, repoRoot } from './helpers.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'lesiondesk.mjs'), ...args],
+      { cwd: repoRoot, env: { ...process.env, LESIONDESK_MODELS: modelDir, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'lesiondesk-cli-'));
+  // Compile once up front (bin/lesiondesk.mjs would do it on first use, inside a test's time).
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [path.join(repoRoot, 'bin', 'build-node.mjs')], { cwd: repoRoot }, (e) => (e ? reject(e) : resolve())),
+  );
+}, 180_000);
+
+describe('lesiondesk segment', () => {
+  it('segments a folder, skips the bad file with a message, writes masks and summary.csv, exits 1', async () => {
+    const input = path.join(tmp, 'in');
+    await mkdir(path.join(input, 'nested'), { recursive: true });
+    const files = await fixtureFiles();
+    await writeFile(path.join(input, 'a.jpg'), await lesionJpeg(400, 300));
+    await writeFile(path.join(input, 'nested', 'b.png'), files['lesion.png']);
+    await writeFile(path.join(input, 'c.jpg'), files['rotated.jpg']);
+    await writeFile(path.join(input, 'broken.jpg'), files['notes.jpg']);
+    await writeFile(path.join(input, 'readme.txt'), 'not an image, and not an image extension');
+    const out = path.join(tmp, 'out');
+    const run = await cli(['segment', input, '--out', out, '--model', modelDir, '--overlay']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/skipped .*broken\.jpg: broken\.jpg is not a readable image \(unrecognised file format\)/);
+    expect(run.stderr).toMatch(/segmented 3 of 4 image\(s\)/);
+    expect(run.stderr).not.toMatch(/readme/);
+
+    const csv = (await readFile(path.join(out, 'summary.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('file,width,height,lesion_area_px,uncertainty,ms');
+    expect(csv).toHaveLength(4);
+    const rows = csv.slice(1).map((l) => l.split(','));
+    expect(rows.map((r) => path.basename(r[0]))).toEqual(['a.jpg', 'c.jpg', 'b.png']);
+    const expected: Record<string, [number, number]> = { a: [400, 300], b: [320, 240], c: [240, 320] };
+    for (const row of rows) {
+      const stem = path.basename(row[0], path.extname(row[0]));
+      const [w, h] = expected[stem];
+      expect([Number(row[1]), Number(row[2])]).toEqual([w, h]);
+      const mask = path.join(out, `${stem}_segmentation.png`);
+      const meta = await sharp(mask).metadata();
+      expect([meta.width, meta.height, meta.channels]).toEqual([w, h, 1]);
+      const { data } = await sharp(mask).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      let area = 0;
+      for (const v of data) if (v === 255) area++;
+      expect(Number(row[3])).toBe(area);
+      expect(Number(row[4])).toBeGreaterThanOrEqual(0);
+      expect(Number(row[4])).toBeLessThanOrEqual(1);
+      const overlay = await sharp(path.join(out, `${stem}_overlay.jpg`)).metadata();
+      expect([overlay.width, overlay.height]).toEqual([w, h]);
+    }
+    expect(existsSync(path.join(out, 'broken_segmentation.png'))).toBe(false);
+  }, 120_000);
+
+  it('exits 0 when every image succeeds, and 2 with the help on a wrong option', async () => {
+    const files = await fixtureFiles();
+    const one = path.join(tmp, 'one.webp');
+    await writeFile(one, files['lesion.webp']);
+    const ok = await cli(['segment', one, '--out', path.join(tmp, 'out-one'), '--model', modelDir, '--tta', '--threshold', '0.4']);
+    expect(ok.code).toBe(0);
+    expect(existsSync(path.join(tmp, 'out-one', 'one_segmentation.png'))).toBe(true);
+    const bad = await cli(['segment', one, '--out', tmp, '--threshold', '1.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--threshold must be a number between 0 and 1/);
+    const unknown = await cli(['segment', one, '--frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--frobnicate'/);
+    expect(unknown.stderr).toMatch(/Usage: lesiondesk segment/);
+  }, 120_000);
+});
+
+describe('lesiondesk evaluate', () => {
+  it('prints pooled and per-image DSC and IoU that match a hand computation', async () => {
+    const pred = path.join(tmp, 'pred');
+    const truth = path.join(tmp, 'truth');
+    await mkdir(pred, { recursive: true });
+    await mkdir(truth, { recursive: true });
+    const mask = (w: number, h: number, on: (x: number, y: number) => boolean) => {
+      const d = Buffer.alloc(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (on(x, y)) d[y * w + x] = 255;
+      return sharp(d, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+    };
+    // a: truth = columns 0-4, prediction = columns 2-6 of 10x10: tp 30, fp 20, fn 20.
+    await writeFile(path.join(truth, 'a_segmentation.png'), await mask(10, 10, (x) => x <= 4));
+    await writeFile(path.join(pred, 'a_segmentation.png'), await mask(10, 10, (x) => x >= 2 && x <= 6));
+    // b: identical 2x2 squares (stem pairs without the suffix on one side): tp 4.
+    await writeFile(path.join(truth, 'b_segmentation.png'), await mask(8, 8, (x, y) => x < 2 && y < 2));
+    await writeFile(path.join(pred, 'b.png'), await mask(8, 8, (x, y) => x < 2 && y < 2));
+    await writeFile(path.join(pred, 'lonely.png'), await mask(8, 8, () => false));
+    const run = await cli(['evaluate', '--pred', pred, '--truth', truth]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      n: number;
+      pooled: { dsc: number; iou: number; tp: number; fp: number; fn: number };
+      mean: { dsc: number; iou: number };
+      images: { id: string; dsc: number; iou: number }[];
+      unmatched: { pred: string[]; truth: string[] };
+    };
+    expect(report.n).toBe(2);
+    expect(report.images.find((i) => i.id === 'a')).toMatchObject({ dsc: 0.6, iou: 0.428571 });
+    expect(report.images.find((i) => i.id === 'b')).toMatchObject({ dsc: 1, iou: 1 });
+    expect(report.pooled).toMatchObject({ tp: 34, fp: 20, fn: 20, dsc: 0.62963, iou: 0.459459 });
+    expect(report.mean).toEqual({ dsc: 0.8, iou: 0.714286 });
+    expect(report.unmatched).toEqual({ pred: ['lonely'], truth: [] });
+  }, 60_000);
+});
+
+describe('lesiondesk models and help', () => {
+  it('lists the shipped model with its card', async () => {
+    const run = await cli(['models', '--json']);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { models: { card: { name: string; sha256: string } }[]; providers: { name: string }[] };
+    expect(out.models.length).toBeGreaterThanOrEqual(1);
+    expect(out.models[0].card.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.providers.at(-1)?.name).toBe('cpu');
+    const text = await cli(['models']);
+    expect(text.stdout).toMatch(/@\d+\.\d+\.\d+ {2}SCSONet/);
+  }, 60_000);
+
+  it('prints help for the tool and each command', async () => {
+    for (const args of [['--help'], ['segment', '--help'], ['evaluate', '--help'], ['models', '--help']]) {
+      const run = await cli(args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: lesiondesk/);
+    }
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+  }, 60_000);
+});
