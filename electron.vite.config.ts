@@ -2,16 +2,12 @@
  * One build for the three parts: main (Node, ESM), preload (sandboxed, so one CommonJS file
  * with its dependencies bundled), renderer (Svelte 5). Output goes to out/{main,preload,renderer}.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 
 const root = import.meta.dirname;
 const at = (p: string) => resolve(root, p);
-
-// The CLI is built with main when it exists (main/cli/index.ts -> out/main/cli.js).
-const cliEntry = at('main/cli/index.ts');
 
 export default defineConfig({
   main: {
@@ -20,8 +16,8 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: at('main/index.ts'),
+          // Browser mode: plain Node, no Electron (npm run serve).
           serve: at('main/http/serve.ts'),
-          ...(existsSync(cliEntry) ? { cli: cliEntry } : {}),
         },
       },
     },

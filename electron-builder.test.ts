@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+// electron-builder's own schema check, without packaging (which needs the internet).
+const require = createRequire(createRequire(import.meta.url).resolve('app-builder-lib/package.json'));
+const { validateConfiguration } = require('./out/util/config/config.js') as {
+  validateConfiguration(config: unknown, logger: unknown): Promise<void>;
+};
+const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+const yaml = require('js-yaml') as { load(text: string): unknown };
+
+interface Target {
+  target: string;
+  arch?: string[];
+}
+interface BuilderConfig {
+  linux: { target: string[] };
+  win: { target: Target[] };
+  mac: { target: Target[] };
+  extraResources: { from: string; to: string; filter: string[] }[];
+  asarUnpack: string[];
+}
+
+const config = yaml.load(readFileSync(new URL('./electron-builder.yml', import.meta.url), 'utf8')) as BuilderConfig;
+
+describe('electron-builder.yml', () => {
+  it('passes electron-builder schema validation', async () => {
+    await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
+  });
+
+  it('builds AppImage + deb, NSIS, and an arm64 dmg', () => {
+    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    expect(config.win.target.map((t) => t.target)).toEqual(['nsis']);
+    expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['arm64'] }]);
+  });
+
+  it('ships the models as resources and unpacks the native modules', () => {
+    expect(config.extraResources).toContainEqual({ from: 'models', to: 'models', filter: ['*.onnx', '*.json'] });
+    expect(config.asarUnpack).toEqual(expect.arrayContaining(['**/node_modules/onnxruntime-node/**', '**/node_modules/sharp/**']));
+  });
+});
