@@ -1,0 +1,5 @@
+"""Command line: python -m scsonet <command> (see --help)."""
+
+from .cli import main
+
+raise SystemExit(main())

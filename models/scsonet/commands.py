@@ -1,0 +1,179 @@
+"""Sub-commands beyond train and info: evaluate, export, finetune, synth, bench."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .cli import register
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="pooled and per-image metrics of a checkpoint on a dataset")
+    p.add_argument("--model", required=True, help="checkpoint (.pt)")
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--split", choices=["all", "val", "train"], default="all",
+                   help="val/train: the split stored in the checkpoint (seed and fraction)")
+    p.add_argument("--tta", action="store_true", help="average with horizontal and vertical flips")
+    p.add_argument("--threshold", type=float, default=0.5)
+
+
+def _run_evaluate(a) -> int:
+    from .data import load_dataset, select, split_ids
+    from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint
+
+    ckpt = load_checkpoint(Path(a.model))
+    model = model_from_checkpoint(ckpt)
+    ds = load_dataset(Path(a.data))
+    ids = ds.ids
+    if a.split != "all":
+        split = ckpt.get("split") or {}
+        if "seed" not in split:
+            raise ValueError(f"{a.model} records no split; use --split all")
+        train_ids, val_ids = split_ids(ds.ids, split["val_fraction"], split["seed"])
+        ids = val_ids if a.split == "val" else train_ids
+    images, masks = select(ds, ids)
+    metrics = evaluate_arrays(model, images, masks, threshold=a.threshold, tta=a.tta)
+    print(json.dumps({"model": a.model, "data": a.data, "split": a.split, "tta": a.tta, **metrics}))
+    return 0
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="ONNX (opset 17) + model card (+ parity fixture)")
+    p.add_argument("--model", help="checkpoint (.pt); without it, an untrained network (for development)")
+    p.add_argument("--out", required=True, help="output path without extension, e.g. models/scsonet-isic2017-v1")
+    p.add_argument("--name", help="model name (default: from the checkpoint or the file name)")
+    p.add_argument("--version", help="model version (default: from the checkpoint, else 0.0.0)")
+    p.add_argument("--data", help="dataset for validation metrics on the checkpoint's split and parity inputs")
+    p.add_argument("--license", default=None, help="training data licence for the card")
+    p.add_argument("--parity", type=int, default=4, help="number of parity fixture inputs (0: none)")
+
+
+def _run_export(a) -> int:
+    import numpy as np
+
+    from .data import load_dataset, select, split_ids, to_input
+    from .export import export_model
+    from .network import SCSONet
+    from .synth import synth_pair
+    from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint
+
+    out = Path(a.out)
+    ckpt = load_checkpoint(Path(a.model)) if a.model else {}
+    model = model_from_checkpoint(ckpt) if a.model else SCSONet()
+    name = a.name or ckpt.get("name") or out.name
+    version = a.version or ckpt.get("version") or "0.0.0"
+    split = ckpt.get("split") or {}
+    config = ckpt.get("config") or {}
+    training = {
+        "data": config.get("data", "untrained (development export)") if a.model else "untrained (development export)",
+        "license": a.license or ckpt.get("license"),
+        "split": {k: v for k, v in split.items() if k != "val_ids"},
+        "epochs": ckpt.get("epoch"),
+        "recipe": (f"BceDice, AdamW lr {config.get('lr')}, weight decay {config.get('weight_decay')}, cosine T_max "
+                   f"{config.get('t_max')} (min {config.get('eta_min')}), batch {config.get('batch_size')}, "
+                   f"{'flips, rotation, zoom 0.8-1.25, colour jitter' if config.get('strong_augment') else 'flips and rotation'}"
+                   ) if config else None,
+        "retrain": "npm run model -- train --data <ISIC folder> --out <folder> --epochs N",
+    }
+    metrics = {"validation": ckpt.get("metrics") or {}}
+    parity = None
+    rng = np.random.default_rng(0)
+    if a.data and split.get("seed") is not None:
+        ds = load_dataset(Path(a.data))
+        _, val_ids = split_ids(ds.ids, split["val_fraction"], split["seed"])
+        images, masks = select(ds, val_ids)
+        plain = evaluate_arrays(model, images, masks)
+        tta = evaluate_arrays(model, images, masks, tta=True)
+        metrics = {
+            "validation": {k: round(v, 5) if isinstance(v, float) else v for k, v in plain.items()},
+            "validation_tta": {k: round(v, 5) if isinstance(v, float) else v for k, v in tta.items()},
+            "split": f"{len(val_ids)} held-out pairs (seed {split['seed']}, fraction {split['val_fraction']})",
+            "threshold": 0.5,
+        }
+        if a.parity:
+            parity = to_input(images[: a.parity])
+    elif a.parity:
+        parity = to_input(np.stack([np.asarray(synth_pair(int(rng.integers(1 << 30)))[0]) for _ in range(a.parity)]))
+    base = ckpt.get("base")
+    card = export_model(model, out, name, version, training, metrics, base=base, parity_inputs=parity)
+    print(json.dumps({"onnx": str(out) + ".onnx", "card": str(out) + ".json", "sha256": card["sha256"],
+                      "metrics": card["metrics"].get("validation")}))
+    return 0
+
+
+def _add_finetune(sub) -> None:
+    p = sub.add_parser("finetune", help="fine-tune a checkpoint on a job folder (images/, masks/, val.txt)")
+    p.add_argument("--base", required=True, help="checkpoint to start from (.pt)")
+    p.add_argument("--data", required=True, help="job folder with images/ and masks/ (and optionally val.txt)")
+    p.add_argument("--out", required=True, help="result folder (created only on success)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--replay", help="original training dataset to mix in so the model does not forget")
+    p.add_argument("--replay-ratio", type=float, default=1.0, help="replay pairs per job pair each epoch")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--version", help="version of the new model (default: base minor + 1)")
+    p.add_argument("--threads", type=int, default=0)
+
+
+def _run_finetune(a) -> int:
+    from .finetune import FinetuneConfig, JobCancelled, finetune
+
+    if a.size % 32:
+        raise ValueError(f"--size {a.size} is not a multiple of 32")
+    cfg = FinetuneConfig(base=a.base, data=a.data, out=a.out, epochs=a.epochs, lr=a.lr, patience=a.patience,
+                         replay=a.replay, replay_ratio=a.replay_ratio, size=a.size, seed=a.seed, version=a.version,
+                         threads=a.threads)
+    try:
+        finetune(cfg)
+    except JobCancelled:
+        print("fine-tuning cancelled; no output written", file=sys.stderr)
+        return 143
+    return 0
+
+
+def _add_synth(sub) -> None:
+    p = sub.add_parser("synth", help="synthetic dermoscopy-like images with masks (tests, benchmarks)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", action="append", help="WIDTHxHEIGHT, repeatable (default 256x256); 'mixed' for 256x256..6000x4000")
+    p.add_argument("--domain", choices=["default", "shifted"], default="default")
+    p.add_argument("--format", choices=["jpg", "png", "tif", "bmp", "webp"], default="jpg")
+
+
+def _run_synth(a) -> int:
+    from .synth import SIZES, parse_size, write_synthetic_dataset
+
+    sizes = []
+    for s in a.size or ["256x256"]:
+        sizes.extend(SIZES if s == "mixed" else [parse_size(s)])
+    ids = write_synthetic_dataset(Path(a.out), a.count, a.seed, sizes, a.domain, a.format)
+    print(json.dumps({"out": a.out, "count": len(ids)}))
+    return 0
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="training throughput, peak memory, fine-tuning wall time")
+    p.add_argument("--out", default="bench/results/model-training.json")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--finetune-pairs", type=int, default=100)
+    p.add_argument("--finetune-epochs", type=int, default=10)
+
+
+def _run_bench(a) -> int:
+    from .bench import run_bench
+
+    result = run_bench(Path(a.out), a.steps, a.finetune_pairs, a.finetune_epochs)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+register("evaluate", _add_evaluate, _run_evaluate)
+register("export", _add_export, _run_export)
+register("finetune", _add_finetune, _run_finetune)
+register("synth", _add_synth, _run_synth)
+register("bench", _add_bench, _run_bench)

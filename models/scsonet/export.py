@@ -1,0 +1,162 @@
+"""ONNX export (opset 17, dynamic batch, sigmoid inside), model card and parity fixture."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import __version__
+from .flops import count_macs
+from .network import SCSONet, count_parameters
+
+CARD_FORMAT = "lesiondesk-model-card/1"
+OPSET = 17
+PREPROCESSING = {
+    "resize": {"width": 256, "height": 256, "fit": "fill", "kernel": "linear", "antialias": True},
+    "channel_order": "RGB",
+    "scaling": "minmax",
+    "description": (
+        "Decode to 8-bit sRGB RGB (EXIF orientation applied, alpha flattened, 16-bit scaled to 8-bit); "
+        "resize to 256x256 ignoring the aspect ratio with antialiased bilinear (area-averaging when "
+        "shrinking); per image, map all pixels of all channels linearly so the minimum is 0 and the "
+        "maximum is 1 (a constant image becomes zeros); float32 NCHW."
+    ),
+}
+NOTES = [
+    "SRU gamma initialised to ones (not the authors' standard normal): the hard SRU gate then "
+    "survives float rounding, so PyTorch and ONNX Runtime masks agree.",
+    "Output is the sigmoid probability; threshold it at 'threshold' after upsampling to the image size.",
+]
+
+
+class ProbabilityModel(nn.Module):
+    """SCSONet with the sigmoid inside, so the ONNX output is a probability map."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(image))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def export_onnx(model: nn.Module, path: Path, size: int = 256) -> None:
+    """Writes the probability model as ONNX with a dynamic batch dimension."""
+    wrapped = ProbabilityModel(model).eval()
+    dummy = torch.zeros(2, 3, size, size)
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapped,
+            dummy,
+            str(path),
+            input_names=["image"],
+            output_names=["prob"],
+            dynamic_axes={"image": {0: "N"}, "prob": {0: "N"}},
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+
+
+def write_parity_fixture(model: nn.Module, inputs: np.ndarray, folder: Path, threshold: float = 0.5) -> None:
+    """Stores preprocessed inputs and PyTorch probabilities for the onnxruntime parity test."""
+    folder.mkdir(parents=True, exist_ok=True)
+    x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
+    with torch.no_grad():
+        prob = torch.sigmoid(model.eval()(x)).numpy().astype("<f4")
+    x.numpy().astype("<f4").tofile(folder / "input.f32")
+    prob.tofile(folder / "prob.f32")
+    meta = {"n": int(x.shape[0]), "shape": list(x.shape), "threshold": threshold, "output_shape": list(prob.shape)}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+
+
+def build_card(
+    model: nn.Module,
+    onnx_path: Path,
+    name: str,
+    version: str,
+    training: Dict,
+    metrics: Dict,
+    base: Optional[Dict] = None,
+    threshold: float = 0.5,
+) -> Dict:
+    """The model card written beside every exported ONNX file."""
+    macs = count_macs(model)
+    return {
+        "format": CARD_FORMAT,
+        "name": name,
+        "version": version,
+        "architecture": "SCSONet",
+        "reference": "Chen H. et al., SCSONet: spatial-channel synergistic optimization net for skin lesion "
+        "segmentation, Front. Phys. 12:1388364 (2024)",
+        "file": onnx_path.name,
+        "sha256": sha256_file(onnx_path),
+        "params": count_parameters(model),
+        "macs_g": round(macs / 1e9, 4),
+        "opset": OPSET,
+        "input": {"name": "image", "shape": [3, 256, 256], "dtype": "float32", "layout": "NCHW"},
+        "output": {"name": "prob", "shape": [1, 256, 256], "activation": "sigmoid"},
+        "preprocessing": PREPROCESSING,
+        "threshold": threshold,
+        "training": training,
+        "metrics": metrics,
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "base": base,
+        "exporter": f"scsonet {__version__}, torch {torch.__version__}",
+        "notes": NOTES,
+    }
+
+
+def export_model(
+    model: nn.Module,
+    out_base: Path,
+    name: str,
+    version: str,
+    training: Dict,
+    metrics: Dict,
+    base: Optional[Dict] = None,
+    parity_inputs: Optional[np.ndarray] = None,
+) -> Dict:
+    """Writes <out_base>.onnx, <out_base>.json and optionally <out_base>.parity/; returns the card.
+
+    Everything is written to a temporary folder first and moved into place at the end, so
+    a failed export never leaves a card that describes a different ONNX file.
+    """
+    out_base = Path(out_base)
+    out_base.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    with tempfile.TemporaryDirectory(dir=out_base.parent, prefix=".export-") as tmp:
+        tmp_base = Path(tmp) / out_base.name
+        onnx_path = tmp_base.with_name(out_base.name + ".onnx")
+        export_onnx(model, onnx_path)
+        card = build_card(model, onnx_path, name, version, training, metrics, base)
+        card["file"] = out_base.name + ".onnx"
+        tmp_base.with_name(out_base.name + ".json").write_text(json.dumps(card, indent=2) + "\n")
+        names = [".onnx", ".json"]
+        if parity_inputs is not None:
+            write_parity_fixture(model, parity_inputs, tmp_base.with_name(out_base.name + ".parity"))
+            names.append(".parity")
+        for suffix in names:
+            target = out_base.with_name(out_base.name + suffix)
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(tmp_base.with_name(out_base.name + suffix), target)
+    return card

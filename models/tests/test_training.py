@@ -1,0 +1,177 @@
+"""The real trainer, fine-tuner, exporter and CLI on small synthetic data."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from scsonet.data import to_input
+from scsonet.export import export_model, sha256_file
+from scsonet.network import SCSONet
+from scsonet.synth import synth_pair, write_synthetic_dataset
+from scsonet.train import TrainConfig, load_checkpoint, train, train_epoch, to_tensors
+
+MODELS_DIR = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args, **kwargs):
+    env = {**os.environ, "PYTHONPATH": str(MODELS_DIR)}
+    return subprocess.run([sys.executable, "-m", "scsonet", *args], env=env, capture_output=True, text=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    write_synthetic_dataset(root / "default", 48, seed=1, sizes=((96, 96), (128, 96)))
+    write_synthetic_dataset(root / "shifted", 40, seed=2, sizes=((96, 96),), domain="shifted")
+    return root
+
+
+@pytest.fixture(scope="module")
+def base_checkpoint(synthetic, tmp_path_factory):
+    out = tmp_path_factory.mktemp("base")
+    cfg = TrainConfig(data=str(synthetic / "default"), out=str(out), epochs=6, t_max=6, size=64, val_fraction=0.25,
+                      seed=0, threads=2)
+    train(cfg)
+    return out / "best.pt"
+
+
+def test_info_prints_the_parameter_count():
+    res = _cli("info", "--json")
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    assert info["params"] == 159_439 and info["input"] == [3, 256, 256]
+
+
+def test_a_few_training_steps_reduce_the_loss():
+    torch.manual_seed(0)
+    images = np.stack([np.asarray(synth_pair(i, 64, 64)[0]) for i in range(8)])
+    masks = np.stack([synth_pair(i, 64, 64)[1] for i in range(8)])
+    x, y = to_tensors(images, masks)
+    model = SCSONet()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    first = train_epoch(model, opt, x, y, 8, g, strong=False, device=torch.device("cpu"))
+    for _ in range(15):
+        last = train_epoch(model, opt, x, y, 8, g, strong=False, device=torch.device("cpu"))
+    assert last < first * 0.8
+
+
+def test_training_writes_resumable_checkpoints_and_progress(synthetic, tmp_path):
+    res = _cli("train", "--data", str(synthetic / "default"), "--out", str(tmp_path), "--epochs", "1",
+               "--val-fraction", "0.25", "--threads", "2", "--size", "64", timeout=240)
+    assert res.returncode == 0, res.stderr
+    events = [json.loads(line) for line in res.stdout.splitlines()]
+    epoch = next(e for e in events if e["event"] == "epoch")
+    assert {"epoch", "epochs", "loss", "val_dsc", "eta_s"} <= set(epoch)
+    assert "best validation DSC" in res.stderr
+    res = _cli("train", "--data", str(synthetic / "default"), "--out", str(tmp_path), "--epochs", "2",
+               "--val-fraction", "0.25", "--threads", "2", "--size", "64", "--resume", str(tmp_path / "last.pt"), timeout=240)
+    assert res.returncode == 0, res.stderr
+    epochs = [json.loads(line)["epoch"] for line in res.stdout.splitlines() if '"epoch"' in line and '"event": "epoch"' in line]
+    assert epochs == [2]
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 2
+
+
+def test_missing_dataset_is_one_clear_line(tmp_path):
+    res = _cli("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"error: dataset folder {tmp_path / 'nope'} does not exist or is not a folder"
+
+
+def test_export_writes_onnx_card_and_parity_fixture(tmp_path):
+    torch.manual_seed(0)
+    model = SCSONet().eval()
+    inputs = to_input(np.stack([np.asarray(synth_pair(i)[0]) for i in range(2)]))
+    card = export_model(model, tmp_path / "m", "test-model", "0.1.0", {"data": "none"}, {}, parity_inputs=inputs)
+    assert card["sha256"] == sha256_file(tmp_path / "m.onnx")
+    assert json.loads((tmp_path / "m.json").read_text()) == card
+    assert card["params"] == 159_439 and card["input"]["name"] == "image" and card["output"]["name"] == "prob"
+    assert card["preprocessing"]["scaling"] == "minmax"
+    meta = json.loads((tmp_path / "m.parity" / "meta.json").read_text())
+    x = np.fromfile(tmp_path / "m.parity" / "input.f32", dtype="<f4").reshape(meta["shape"])
+    p = np.fromfile(tmp_path / "m.parity" / "prob.f32", dtype="<f4").reshape(meta["output_shape"])
+    assert np.array_equal(x, inputs)
+    with torch.no_grad():
+        again = torch.sigmoid(model(torch.from_numpy(x))).numpy()
+    assert np.abs(again - p).max() < 1e-6
+    assert not list(tmp_path.glob(".export-*"))
+
+
+def test_export_graph_is_the_tap_form_with_a_dynamic_batch(tmp_path):
+    export_model(SCSONet().eval(), tmp_path / "m", "t", "0", {}, {})
+    onnx = pytest.importorskip("onnx", reason="python3-onnx is not installed; the TypeScript parity test covers the graph")
+    graph = onnx.load(str(tmp_path / "m.onnx")).graph
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"
+    assert all(n.op_type != "Conv" or all(a.name != "group" or a.i < 8 for a in n.attribute) for n in graph.node)
+
+
+def test_finetune_on_a_domain_shift_raises_validation_dice(synthetic, base_checkpoint, tmp_path):
+    out = tmp_path / "result"
+    res = _cli("finetune", "--base", str(base_checkpoint), "--data", str(synthetic / "shifted"), "--out", str(out),
+               "--epochs", "8", "--lr", "1e-3", "--size", "64", "--threads", "2", timeout=300)
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["new"]["dsc"] > metrics["base"]["dsc"] + 0.02, metrics
+    card = json.loads((out / "model.json").read_text())
+    assert card["base"]["name"] == card["name"] and card["sha256"] == sha256_file(out / "model.onnx")
+    assert (out / "model.pt").is_file()
+    assert not list(tmp_path.glob(".result.partial-*"))
+
+
+def test_finetune_val_list_is_honoured(synthetic, base_checkpoint, tmp_path):
+    job = tmp_path / "job"
+    write_synthetic_dataset(job, 10, seed=5, sizes=((64, 64),))
+    stems = sorted(p.stem for p in (job / "images").iterdir())
+    (job / "val.txt").write_text("\n".join(stems[:3]) + "\nnot-a-case\n")
+    res = _cli("finetune", "--base", str(base_checkpoint), "--data", str(job), "--out", str(tmp_path / "r"),
+               "--epochs", "1", "--size", "64", timeout=240)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["val_ids"] == stems[:3]
+    assert "val.txt names 1 case(s)" in res.stderr
+
+
+def test_sigterm_stops_finetune_quickly_and_leaves_no_output(synthetic, base_checkpoint, tmp_path):
+    out = tmp_path / "result"
+    env = {**os.environ, "PYTHONPATH": str(MODELS_DIR)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scsonet", "finetune", "--base", str(base_checkpoint), "--data", str(synthetic / "default"),
+         "--out", str(out), "--epochs", "200", "--patience", "200", "--size", "64", "--threads", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if '"event": "epoch"' in line:
+            break
+    partials = list(tmp_path.glob(".result.partial-*"))
+    assert partials, "the job should work in a temporary sibling folder"
+    t = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=10)
+    elapsed = time.monotonic() - t
+    assert rc == 143
+    assert elapsed < 2.0
+    assert not out.exists() and not list(tmp_path.glob(".result.partial-*"))
+
+
+def test_finetune_refuses_an_existing_output_and_a_wrong_checkpoint(tmp_path, synthetic):
+    (tmp_path / "exists").mkdir()
+    bad = tmp_path / "bad.pt"
+    torch.save({"weights": 1}, bad)
+    res = _cli("finetune", "--base", str(bad), "--data", str(synthetic / "default"), "--out", str(tmp_path / "r"))
+    assert res.returncode == 2 and "not an SCSONet checkpoint" in res.stderr
+    res = _cli("finetune", "--base", str(bad), "--data", str(synthetic / "default"), "--out", str(tmp_path / "exists"))
+    assert res.returncode == 2 and "already exists" in res.stderr
+
+
+def test_synth_is_deterministic_and_sized():
+    a_img, a_mask = synth_pair(11, 300, 200)
+    b_img, b_mask = synth_pair(11, 300, 200)
+    assert a_img.size == (300, 200) and a_mask.shape == (200, 300)
+    assert np.array_equal(np.asarray(a_img), np.asarray(b_img)) and np.array_equal(a_mask, b_mask)
+    assert 0.02 < a_mask.mean() < 0.6
