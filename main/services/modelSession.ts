@@ -22,6 +22,18 @@ export interface ModelSessionOptions {
   preferredProvider?: ProviderName;
   /** Injected host facts (tests). */
   host?: HostFacts;
+  /**
+   * onnxruntime graph optimisation (default 'extended'). 'all' adds the NCHWc layout
+   * transform, whose Reorder nodes cost more than they save on SCSONet's 8-64 channels:
+   * 8.4 vs 9.7 ms median per image on one thread here.
+   */
+  graphOptimizationLevel?: 'basic' | 'extended' | 'all';
+  /**
+   * Let idle intra-op threads spin (default false). Spinning wins a little on an idle machine
+   * but doubled latency (13 -> 25-35 ms with 2 threads) while another process used the CPU,
+   * which on a desktop is the normal case (the UI, a fine-tuning job).
+   */
+  spinning?: boolean;
 }
 
 type Dim = number | string;
@@ -51,10 +63,11 @@ export class ModelSession {
       created = await createWithFallback(candidates, (provider) =>
         ort.InferenceSession.create(entry.onnxPath, {
           executionProviders: [providerOption(provider)],
-          graphOptimizationLevel: 'all',
+          graphOptimizationLevel: options.graphOptimizationLevel ?? 'extended',
           executionMode: 'sequential',
           intraOpNumThreads: threads,
           interOpNumThreads: 1,
+          extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
         }),
       );
     } catch (error) {

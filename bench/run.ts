@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: the issue's three benchmarks, measured side by side in one run on the same
+ * weights and images. Writes bench/results/<name>.json (default name: "latest") and prints a
+ * table. Options: --name NAME, --model SELECTOR (default: the shipped model), --quick (fewer
+ * repetitions, for a smoke run). Never run by the tests.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { packageRoot } from '../main/cli/paths.js';
+import { createServices } from '../main/services/index.js';
+// PyTorch runs with OMP_WAIT_POLICY=PASSIVE, the counterpart of onnxruntime's spinning off.
+import { lesionJpeg } from '../test/fixtures/images.js';
+
+const root = packageRoot();
+const { values } = parseArgs({
+  options: {
+    name: { type: 'string', default: 'latest' },
+    model: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick ?? false;
+const modelDirs = [...(process.env.LESIONDESK_MODELS ?? '').split(path.delimiter).filter(Boolean), path.join(root, 'models')];
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
+  return s[i];
+}
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+async function cachedJpeg(width: number, height: number, seed: number): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'lesiondesk-bench');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `lesion-${width}x${height}-${seed}.jpg`);
+  if (!existsSync(file)) {
+    const disc = { cx: width * (0.4 + 0.05 * (seed % 4)), cy: height * (0.45 + 0.03 * (seed % 3)), r: Math.min(width, height) * (0.18 + 0.02 * (seed % 5)) };
+    await writeFile(file, await lesionJpeg(width, height, disc, seed, 90));
+  }
+  return file;
+}
+
+// ---- 1. model only -------------------------------------------------------------------------
+const services = await createServices({ modelDirs, model: values.model, threads: 2 });
+const entry = services.segmenter.session.entry;
+const runs = quick ? 15 : 50;
+const warmup = quick ? 3 : 10;
+
+/** Model-only latency with the app's session settings ('extended', no spinning) or others. */
+async function ortMedian(threads: number, level: 'extended' | 'all' = 'extended', spinning = false): Promise<{ median: number; p95: number }> {
+  const session = await ort.InferenceSession.create(entry.onnxPath, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: level,
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+  });
+  const input = new Float32Array(3 * 256 * 256);
+  for (let i = 0; i < input.length; i++) input[i] = (Math.sin(i * 0.001) + 1) / 2;
+  const feeds = { [entry.card.input.name]: new ort.Tensor('float32', input, [1, 3, 256, 256]) };
+  for (let i = 0; i < warmup; i++) await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t);
+  }
+  await session.release();
+  return { median: quantile(times, 0.5), p95: quantile(times, 0.95) };
+}
+
+const torchScript = `
+import json, sys, time, statistics, pathlib
+import torch
+torch.set_num_threads(2)
+from scsonet.network import SCSONet
+ckpt_path = pathlib.Path(sys.argv[1])
+weights = "untrained (no checkpoint found)"
+model = SCSONet()
+if ckpt_path.is_file():
+    from scsonet.train import load_checkpoint, model_from_checkpoint
+    model = model_from_checkpoint(load_checkpoint(ckpt_path))
+    weights = str(ckpt_path.name)
+model.eval()
+x = (torch.sin(torch.arange(3 * 256 * 256, dtype=torch.float32) * 0.001) + 1) / 2
+x = x.reshape(1, 3, 256, 256)
+runs, warmup = int(sys.argv[2]), int(sys.argv[3])
+times = []
+with torch.no_grad():
+    for _ in range(warmup):
+        torch.sigmoid(model(x))
+    for _ in range(runs):
+        t = time.perf_counter()
+        torch.sigmoid(model(x))
+        times.append((time.perf_counter() - t) * 1000)
+times.sort()
+print(json.dumps({"median": statistics.median(times), "p95": times[max(0, int(len(times) * 0.95 + 0.999) - 1)], "weights": weights, "torch": torch.__version__}))
+`;
+
+function torchMedian(): Promise<{ median: number; p95: number; weights: string; torch: string } | { error: string }> {
+  const ckpt = entry.onnxPath.replace(/\.onnx$/, '.pt');
+  return new Promise((resolve) => {
+    execFile(
+      '/usr/bin/python3',
+      ['-c', torchScript, ckpt, String(runs), String(warmup)],
+      { env: { ...process.env, PYTHONPATH: path.join(root, 'models'), OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 600_000 },
+      (error, stdout, stderr) => {
+        if (error) resolve({ error: `${error.message.split('\n')[0]} ${stderr.split('\n').slice(-3).join(' ')}` });
+        else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
+      },
+    );
+  });
+}
+
+console.error(`bench: model ${entry.card.name}@${entry.card.version} (${entry.onnxPath}); ${os.cpus().length} CPU(s); load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+const ort2 = await ortMedian(2);
+const ort1 = await ortMedian(1);
+const ortAllSpin = await ortMedian(2, 'all', true);
+const torch = await torchMedian();
+const torchMs = 'median' in torch ? torch.median : NaN;
+const modelOnly = {
+  onnxruntime_2_threads_ms: { median: r2(ort2.median), p95: r2(ort2.p95) },
+  onnxruntime_1_thread_ms: { median: r2(ort1.median), p95: r2(ort1.p95) },
+  onnxruntime_2_threads_level_all_spinning_ms: { median: r2(ortAllSpin.median), p95: r2(ortAllSpin.p95) },
+  session_settings: "graphOptimizationLevel 'extended', intra-op spinning off, sequential",
+  pytorch_eager_2_threads_ms: 'median' in torch ? { median: r2(torch.median), p95: r2(torch.p95), weights: torch.weights, torch: torch.torch } : torch,
+  speedup_vs_pytorch: r2(torchMs / ort2.median),
+  runs,
+};
+
+// ---- 2. end to end -------------------------------------------------------------------------
+async function endToEnd(width: number, height: number, n: number) {
+  const file = await cachedJpeg(width, height, 1);
+  const bytes = await readFile(file);
+  for (let i = 0; i < 3; i++) await services.segmenter.segment({ bytes, name: path.basename(file) });
+  const total: number[] = [];
+  const decode: number[] = [];
+  const infer: number[] = [];
+  const post: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await services.segmenter.segment({ bytes, name: path.basename(file) });
+    total.push(r.timings.totalMs);
+    decode.push(r.timings.decodeMs);
+    infer.push(r.timings.inferMs);
+    post.push(r.timings.postMs);
+  }
+  return {
+    file_bytes: bytes.length,
+    p50_ms: r2(quantile(total, 0.5)),
+    p95_ms: r2(quantile(total, 0.95)),
+    median_stage_ms: { decode: r2(quantile(decode, 0.5)), infer: r2(quantile(infer, 0.5)), post: r2(quantile(post, 0.5)) },
+    runs: n,
+  };
+}
+const e2eSmall = await endToEnd(1024, 768, quick ? 10 : 40);
+const e2eLarge = await endToEnd(6000, 4000, quick ? 5 : 20);
+await services.close();
+
+// ---- 3. CLI throughput ---------------------------------------------------------------------
+const count = 200;
+const work = await mkdtemp(path.join(os.tmpdir(), 'lesiondesk-cli-bench-'));
+const inputDir = path.join(work, 'in');
+await mkdir(inputDir);
+const distinct = await Promise.all(Array.from({ length: 8 }, (_, i) => cachedJpeg(1024, 768, i + 1)));
+for (let i = 0; i < count; i++) await copyFile(distinct[i % distinct.length], path.join(inputDir, `img${String(i).padStart(3, '0')}.jpg`));
+const cliArgs = [path.join(root, 'bin', 'lesiondesk.mjs'), 'segment', inputDir, '--out', path.join(work, 'out')];
+if (values.model) cliArgs.push('--model', values.model);
+const cliStart = performance.now();
+const cliRun = await new Promise<{ code: number; stderr: string }>((resolve) => {
+  const child = spawn(process.execPath, cliArgs, { env: { ...process.env, LESIONDESK_MODELS: modelDirs.join(path.delimiter) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+});
+const cliWall = (performance.now() - cliStart) / 1000;
+const reported = /\(([\d.]+) images\/s\)/.exec(cliRun.stderr);
+const cli = {
+  images: count,
+  exit_code: cliRun.code,
+  images_per_s_processing: reported ? Number(reported[1]) : null,
+  images_per_s_wall_including_startup: r2(count / cliWall),
+  wall_s: r2(cliWall),
+};
+await rm(work, { recursive: true, force: true });
+
+// ---- report --------------------------------------------------------------------------------
+const targets = {
+  ort_le_5ms: ort2.median <= 5,
+  ort_ge_3x_pytorch: torchMs / ort2.median >= 3,
+  e2e_1024x768_p50_le_30ms: e2eSmall.p50_ms <= 30,
+  e2e_6000x4000_p50_le_150ms: e2eLarge.p50_ms <= 150,
+  cli_ge_40_img_per_s: (cli.images_per_s_processing ?? 0) >= 40,
+};
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_at_end: os.loadavg().map(r2), node: process.version, platform: `${process.platform}-${process.arch}` },
+  model: { name: entry.card.name, version: entry.card.version, sha256: entry.card.sha256 },
+  provider: services.segmenter.session.provider,
+  model_only_256: modelOnly,
+  end_to_end: { jpeg_1024x768: e2eSmall, jpeg_6000x4000: e2eLarge },
+  cli_throughput_1024x768: cli,
+  targets,
+};
+const outDir = path.join(root, 'bench', 'results');
+await mkdir(outDir, { recursive: true });
+const outFile = path.join(outDir, `${values.name}.json`);
+await writeFile(outFile, `${JSON.stringify(result, null, 2)}\n`);
+
+const rows: [string, string, string][] = [
+  ['model only 256x256, onnxruntime 2 threads (median)', `${r2(ort2.median)} ms`, '<= 5 ms'],
+  ['model only 256x256, onnxruntime 1 thread (median)', `${r2(ort1.median)} ms`, ''],
+  ["  same, 2 threads, level 'all' + spinning (median)", `${r2(ortAllSpin.median)} ms`, ''],
+  ['model only 256x256, PyTorch eager 2 threads (median)', `${r2(torchMs)} ms`, ''],
+  ['onnxruntime speed-up over PyTorch', `${r2(torchMs / ort2.median)}x`, '>= 3x'],
+  ['end to end 1024x768 JPEG p50 / p95', `${e2eSmall.p50_ms} / ${e2eSmall.p95_ms} ms`, 'p50 <= 30 ms'],
+  ['end to end 6000x4000 JPEG p50 / p95', `${e2eLarge.p50_ms} / ${e2eLarge.p95_ms} ms`, 'p50 <= 150 ms'],
+  ['CLI 200 x 1024x768 (processing / wall incl. start)', `${cli.images_per_s_processing} / ${cli.images_per_s_wall_including_startup} img/s`, '>= 40 img/s'],
+];
+const w0 = Math.max(...rows.map((r) => r[0].length));
+const w1 = Math.max(...rows.map((r) => r[1].length));
+console.log(`| ${'benchmark'.padEnd(w0)} | ${'result'.padEnd(w1)} | target |`);
+console.log(`|${'-'.repeat(w0 + 2)}|${'-'.repeat(w1 + 2)}|--------|`);
+for (const r of rows) console.log(`| ${r[0].padEnd(w0)} | ${r[1].padEnd(w1)} | ${r[2]} |`);
+console.log(`\nwritten to ${path.relative(root, outFile)}; targets met: ${Object.entries(targets).filter(([, v]) => v).length}/${Object.keys(targets).length}`);
