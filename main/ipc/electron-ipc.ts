@@ -16,7 +16,7 @@ export function registerIpcHandlers(handlers: ApiHandlers, options: IpcOptions =
     ipcMain.handle(channelOf(method), async (event: IpcMainInvokeEvent, args: unknown) => {
       const frame = event.senderFrame;
       const problem = ipcSenderProblem(
-        { frameUrl: frame?.url, isMainFrame: frame !== null && frame === event.sender.mainFrame },
+        { frameUrl: frame?.url, isMainFrame: frame !== null && frame.parent === null },
         options.extraOrigins,
       );
       if (problem) {
