@@ -119,7 +119,17 @@ export async function resolveModel(catalog: ModelCatalog, selector?: string): Pr
       }
       return pickLatest(found.models);
     }
-    if (target.endsWith('.onnx')) target = target.slice(0, -'.onnx'.length) + '.json';
+    if (target.endsWith('.onnx')) {
+      const onnx = target;
+      target = onnx.slice(0, -'.onnx'.length) + '.json';
+      if (!existsSync(target)) {
+        // The card may have another name: find the one in the same folder that names this file.
+        const found = await scanModelDirs([path.dirname(onnx)]);
+        const match = found.models.find((m) => m.onnxPath === onnx);
+        if (!match) throw new ModelCardError(`${selector} has no model card beside it (a ${path.basename(target)}, or a card whose "file" is ${path.basename(onnx)})`);
+        return match;
+      }
+    }
     if (!existsSync(target)) throw new ModelCardError(`${selector} has no model card (${path.basename(target)}) beside it`);
     const entry = await readModelCard(target);
     if (!existsSync(entry.onnxPath)) throw new ModelLoadError(`${entry.card.file} named by ${path.basename(target)} is missing`);
