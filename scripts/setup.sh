@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 npm ci
 
-apt_packages=(python3-torch python3-numpy python3-pil python3-pytest chromium)
+apt_packages=(python3-torch python3-numpy python3-pil python3-pytest python3-onnx chromium)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for pkg in "${apt_packages[@]}"; do
@@ -29,7 +29,7 @@ else
   cat <<MSG
 setup: JavaScript dependencies are installed. The tests also need:
   - Python 3 at /usr/bin/python3 with torch, numpy, pillow and pytest
-    (Debian/Ubuntu: sudo apt-get install ${apt_packages[*]:0:4})
+    (Debian/Ubuntu: sudo apt-get install ${apt_packages[*]:0:5})
   - Chromium for the end-to-end tests (Debian: chromium; elsewhere set CHROMIUM_PATH)
 Missing here: ${missing[*]}
 MSG

@@ -47,7 +47,10 @@ def _add_export(sub) -> None:
     p.add_argument("--version", help="model version (default: from the checkpoint, else 0.0.0)")
     p.add_argument("--data", help="dataset for validation metrics on the checkpoint's split and parity inputs")
     p.add_argument("--license", default=None, help="training data licence for the card")
+    p.add_argument("--training-data", help="how the card describes the training data (default: the training path)")
     p.add_argument("--parity", type=int, default=4, help="number of parity fixture inputs (0: none)")
+    p.add_argument("--checkpoint", action="store_true",
+                   help="also write <out>.pt: the weights with name, version and provenance (the base for fine-tuning)")
 
 
 def _run_export(a) -> int:
@@ -57,7 +60,7 @@ def _run_export(a) -> int:
     from .export import export_model
     from .network import SCSONet
     from .synth import synth_pair
-    from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint
+    from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint, save_checkpoint
 
     out = Path(a.out)
     ckpt = load_checkpoint(Path(a.model)) if a.model else {}
@@ -67,7 +70,7 @@ def _run_export(a) -> int:
     split = ckpt.get("split") or {}
     config = ckpt.get("config") or {}
     training = {
-        "data": config.get("data", "untrained (development export)") if a.model else "untrained (development export)",
+        "data": (a.training_data or config.get("data", "unknown")) if a.model else "untrained (development export)",
         "license": a.license or ckpt.get("license"),
         "split": {k: v for k, v in split.items() if k != "val_ids"},
         "epochs": ckpt.get("epoch"),
@@ -98,6 +101,12 @@ def _run_export(a) -> int:
         parity = to_input(np.stack([np.asarray(synth_pair(int(rng.integers(1 << 30)))[0]) for _ in range(a.parity)]))
     base = ckpt.get("base")
     card = export_model(model, out, name, version, training, metrics, base=base, parity_inputs=parity)
+    if a.checkpoint:
+        if not a.model:
+            raise ValueError("--checkpoint needs --model: an untrained network is no base for fine-tuning")
+        save_checkpoint(out.with_name(out.name + ".pt"), model=model.state_dict(), name=name, version=version,
+                        license=training["license"], split=split, config=config, epoch=ckpt.get("epoch"),
+                        metrics=card["metrics"], base=base, onnx_sha256=card["sha256"])
     print(json.dumps({"onnx": str(out) + ".onnx", "card": str(out) + ".json", "sha256": card["sha256"],
                       "metrics": card["metrics"].get("validation")}))
     return 0
