@@ -8,9 +8,10 @@ import type { CliIo } from './usage.js';
 
 export const modelsHelp = `Usage: lesiondesk models [--json]
 
-Lists the models found in $LESIONDESK_MODELS, ~/.lesiondesk/models and the shipped models/
-folder, with their cards (name, version, validation metrics, training data), and any card that
-could not be used and why. The execution providers this machine would try are listed too.
+Lists the models found in $LESIONDESK_MODELS, the app's user model folder (<userData>/models,
+e.g. ~/.config/lesiondesk/models on Linux) and the shipped models/ folder, with their cards
+(name, version, validation metrics, training data), and any card that could not be used and
+why. The execution providers this machine would try are listed too.
 
 Options:
   --json       print the full cards as JSON

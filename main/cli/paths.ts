@@ -22,10 +22,32 @@ export function packageRoot(): string {
 }
 
 /**
- * Model folders searched by the CLI, in order: $LESIONDESK_MODELS (a path list), the user's
- * model folder (~/.lesiondesk/models, where fine-tuned models go), the shipped `models/`.
+ * The folder Electron's `app.getPath('userData')` resolves to for this app (the app keeps
+ * fine-tuned models in its `models/` subfolder), so the CLI sees the same user models.
+ */
+export function userDataDir(): string {
+  let appName = 'lesiondesk';
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { name?: string; productName?: string };
+    appName = pkg.productName ?? pkg.name ?? appName;
+  } catch {
+    // keep the default name
+  }
+  const home = os.homedir();
+  const appData =
+    process.platform === 'win32'
+      ? (process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'))
+      : process.platform === 'darwin'
+        ? path.join(home, 'Library', 'Application Support')
+        : (process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'));
+  return path.join(appData, appName);
+}
+
+/**
+ * Model folders searched by the CLI, in order: $LESIONDESK_MODELS (a path list), the app's
+ * user model folder (<userData>/models, where fine-tuned models go), the shipped `models/`.
  */
 export function defaultModelDirs(): string[] {
   const fromEnv = (process.env.LESIONDESK_MODELS ?? '').split(path.delimiter).filter(Boolean);
-  return [...fromEnv, path.join(os.homedir(), '.lesiondesk', 'models'), path.join(packageRoot(), 'models')];
+  return [...fromEnv, path.join(userDataDir(), 'models'), path.join(packageRoot(), 'models')];
 }

@@ -21,7 +21,8 @@ A file that cannot be read is reported and skipped; the exit code is then 1.
 Options:
   --out DIR            output folder (created if missing)
   --model PATH|NAME    model card, ONNX file, model folder, or name[@version]
-                       (default: the newest model in ~/.lesiondesk/models or models/)
+                       (default: the newest model in $LESIONDESK_MODELS, the
+                       app's user model folder, or the shipped models/)
   --threshold T        probability threshold, 0 < T < 1 (default: the model card's)
   --tta                flip test-time augmentation (3 passes, averaged)
   --overlay            also write <stem>_overlay.jpg
