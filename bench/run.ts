@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { packageRoot } from '../main/cli/paths.js';
 import { createServices } from '../main/services/index.js';
 // PyTorch runs with OMP_WAIT_POLICY=PASSIVE, the counterpart of onnxruntime's spinning off.
@@ -160,6 +161,23 @@ async function endToEnd(width: number, height: number, n: number) {
 }
 const e2eSmall = await endToEnd(1024, 768, quick ? 10 : 40);
 const e2eLarge = await endToEnd(6000, 4000, quick ? 5 : 20);
+
+/** Shrink-on-load check: decoding straight to model size vs decoding every pixel. */
+async function shrinkOnLoad() {
+  const bytes = await readFile(await cachedJpeg(6000, 4000, 1));
+  const toModel: number[] = [];
+  const full: number[] = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    let t = performance.now();
+    await services.segmenter.decode({ bytes, name: 'large.jpg' });
+    toModel.push(performance.now() - t);
+    t = performance.now();
+    await sharp(bytes).raw().toBuffer();
+    full.push(performance.now() - t);
+  }
+  return { decode_to_256_ms: r2(quantile(toModel, 0.5)), full_resolution_decode_ms: r2(quantile(full, 0.5)) };
+}
+const shrink = await shrinkOnLoad();
 await services.close();
 
 // ---- 3. CLI throughput ---------------------------------------------------------------------
@@ -203,7 +221,7 @@ const result = {
   model: { name: entry.card.name, version: entry.card.version, sha256: entry.card.sha256 },
   provider: services.segmenter.session.provider,
   model_only_256: modelOnly,
-  end_to_end: { jpeg_1024x768: e2eSmall, jpeg_6000x4000: e2eLarge },
+  end_to_end: { jpeg_1024x768: e2eSmall, jpeg_6000x4000: e2eLarge, shrink_on_load_6000x4000: shrink },
   cli_throughput_1024x768: cli,
   targets,
 };
@@ -220,6 +238,7 @@ const rows: [string, string, string][] = [
   ['onnxruntime speed-up over PyTorch', `${r2(torchMs / ort2.median)}x`, '>= 3x'],
   ['end to end 1024x768 JPEG p50 / p95', `${e2eSmall.p50_ms} / ${e2eSmall.p95_ms} ms`, 'p50 <= 30 ms'],
   ['end to end 6000x4000 JPEG p50 / p95', `${e2eLarge.p50_ms} / ${e2eLarge.p95_ms} ms`, 'p50 <= 150 ms'],
+  ['6000x4000 decode to 256x256 vs full decode (median)', `${shrink.decode_to_256_ms} vs ${shrink.full_resolution_decode_ms} ms`, ''],
   ['CLI 200 x 1024x768 (processing / wall incl. start)', `${cli.images_per_s_processing} / ${cli.images_per_s_wall_including_startup} img/s`, '>= 40 img/s'],
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));

@@ -74,11 +74,24 @@ function explainSharpError(error: unknown, format: string | undefined): string {
   const m = message.toLowerCase();
   const kind = format ? `${format.toUpperCase()} ` : '';
   if (m.includes('unsupported image format')) return 'unrecognised file format';
+  // libjpeg words damaged scan data as "Corrupt JPEG data: premature end of data segment"
+  // and a cut-off file as "premature end of JPEG image": test for corruption first.
+  if (m.includes('corrupt') || m.includes('invalid') || m.includes('bad ') || m.includes('crc')) return `corrupt ${kind}data`;
   if (m.includes('premature end') || m.includes('truncated') || m.includes('unexpected end') || m.includes('read error') || m.includes('not enough data'))
     return `truncated ${kind}data`;
-  if (m.includes('corrupt') || m.includes('invalid') || m.includes('bad ') || m.includes('crc')) return `corrupt ${kind}data`;
   const firstLine = message.split('\n')[0].replace(/^vips\w*:\s*/i, '').trim();
   return firstLine.length > 0 ? firstLine : 'unknown decoder error';
+}
+
+/** Guesses the format from the first bytes, only to word error messages. */
+function sniffFormat(bytes: Uint8Array): string | undefined {
+  const b = bytes;
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a))) return 'tiff';
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) return 'webp';
+  if (b.length >= 3 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'gif';
+  return undefined;
 }
 
 function checkSize(name: string, width: number, height: number, limits: DecodeLimits): void {
@@ -121,7 +134,7 @@ async function openImage(
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new ImageDecodeError(`${name} is not a readable image (${explainSharpError(error, undefined)})`, { cause: error });
+    throw new ImageDecodeError(`${name} is not a readable image (${explainSharpError(error, sniffFormat(bytes))})`, { cause: error });
   }
   const format = meta.format ?? 'unknown';
   if (!ACCEPTED_FORMATS.has(format)) {
@@ -130,7 +143,9 @@ async function openImage(
   if (!meta.width || !meta.height) throw new ImageDecodeError(`${name} is not a readable image (no size in its header)`);
   const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height };
   checkSize(name, oriented.width, oriented.height, limits);
-  const image = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' }).rotate();
+  // failOn 'warning': libjpeg reports damaged scan data only as a warning and would hand us
+  // grey garbage to segment; a damaged photo must be refused, not silently mis-measured.
+  const image = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning' }).rotate();
   return { image, format, width: oriented.width, height: oriented.height };
 }
 

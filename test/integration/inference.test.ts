@@ -211,7 +211,8 @@ describe('decoding and segmenting the fixture images', () => {
 describe('files that are not usable images', () => {
   const cases: [string, new (...args: never[]) => Error, RegExp][] = [
     ['truncated.jpg', ImageDecodeError, /^truncated\.jpg is not a readable image \(truncated JPEG data\)$/],
-    ['corrupt.png', ImageDecodeError, /^corrupt\.png is not a readable image \(.+\)$/],
+    ['corrupt.jpg', ImageDecodeError, /^corrupt\.jpg is not a readable image \(corrupt JPEG data\)$/],
+    ['corrupt.png', ImageDecodeError, /^corrupt\.png is not a readable image \((corrupt|truncated) PNG data\)$/],
     ['empty.jpg', ImageDecodeError, /^empty\.jpg is empty \(0 bytes\)$/],
     ['notes.jpg', ImageDecodeError, /^notes\.jpg is not a readable image \(unrecognised file format\)$/],
     ['one-pixel.png', ImageTooSmallError, /^one-pixel\.png is only 1x1 pixels; a lesion image must be at least 8x8$/],
