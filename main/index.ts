@@ -35,12 +35,19 @@ if (!app.requestSingleInstanceLock()) {
       path.join(app.getPath('userData'), 'models'),
       app.isPackaged ? path.join(process.resourcesPath, 'models') : path.join(app.getAppPath(), 'models'),
     ];
-    const handlers = await createAppHandlers(
+    // The model loads and warms up while the window opens; IPC calls wait for it.
+    const ready = createAppHandlers(
       { modelDirs },
       { version: app.getVersion(), transport: 'ipc', openExternal: (url) => shell.openExternal(url) },
     );
-    if (handlers.problem) log(handlers.problem);
-    registerIpcHandlers(handlers.handlers, { extraOrigins: devOrigins, log });
+    void ready.then((handlers) => {
+      if (handlers.problem) log(handlers.problem);
+      app.on('before-quit', () => void handlers.close());
+    });
+    registerIpcHandlers(
+      ready.then((h) => h.handlers),
+      { extraOrigins: devOrigins, log },
+    );
 
     try {
       await createMainWindow(path.join(outDir, 'preload', 'index.cjs'), devUrl);
@@ -48,7 +55,6 @@ if (!app.requestSingleInstanceLock()) {
       dialog.showErrorBox('LesionDesk could not start', error instanceof Error ? error.message : String(error));
       app.quit();
     }
-    app.on('before-quit', () => void handlers.close());
   });
   app.on('window-all-closed', () => app.quit());
 }

@@ -44,4 +44,13 @@ describe('IPC transport', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-args' } });
     expect(getAppInfo).not.toHaveBeenCalled();
   });
+
+  it('lets calls wait for handlers that are still loading', async () => {
+    registered.clear();
+    let resolve!: (h: ApiHandlers) => void;
+    registerIpcHandlers(new Promise<ApiHandlers>((r) => (resolve = r)));
+    const pending = registered.get(channelOf('getAppInfo'))!(event('app://lesiondesk/'), undefined);
+    resolve(handlers);
+    await expect(pending).resolves.toMatchObject({ ok: true });
+  });
 });

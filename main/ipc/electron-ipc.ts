@@ -10,8 +10,11 @@ export interface IpcOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
-/** Register every method of the contract on ipcMain. */
-export function registerIpcHandlers(handlers: ApiHandlers, options: IpcOptions = {}): void {
+/**
+ * Register every method of the contract on ipcMain. Handlers may still be loading (the model
+ * warms up while the window opens): calls wait for them.
+ */
+export function registerIpcHandlers(handlers: ApiHandlers | Promise<ApiHandlers>, options: IpcOptions = {}): void {
   for (const method of methodNames) {
     ipcMain.handle(channelOf(method), async (event: IpcMainInvokeEvent, args: unknown) => {
       const frame = event.senderFrame;
@@ -23,7 +26,7 @@ export function registerIpcHandlers(handlers: ApiHandlers, options: IpcOptions =
         options.log?.(`IPC ${method} dropped: ${problem}`);
         return forbiddenReply(problem);
       }
-      return dispatch(handlers, method, args, { log: options.log });
+      return dispatch(await handlers, method, args, { log: options.log });
     });
   }
 }
