@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# .npmrc turns off onnxruntime-node's CUDA download; the variable does the same for npm
+# versions that stop forwarding unknown .npmrc keys. An explicit choice (cuda12) still wins.
+export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
 npm ci
 
 apt_packages=(python3-torch python3-numpy python3-pil python3-pytest python3-onnx chromium)
@@ -28,8 +31,8 @@ elif [ "$(id -u)" -eq 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/
 else
   cat <<MSG
 setup: JavaScript dependencies are installed. The tests also need:
-  - Python 3 at /usr/bin/python3 with torch, numpy, pillow and pytest
-    (Debian/Ubuntu: sudo apt-get install ${apt_packages[*]:0:5})
+  - Python 3 at /usr/bin/python3 with torch, numpy, pillow, pytest and onnx
+    (Debian/Ubuntu: sudo apt-get install ${apt_packages[*]/chromium/})
   - Chromium for the end-to-end tests (Debian: chromium; elsewhere set CHROMIUM_PATH)
 Missing here: ${missing[*]}
 MSG
