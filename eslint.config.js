@@ -14,6 +14,14 @@ const onlyTheContract = {
 };
 const noRenderer = { group: ['**/renderer/**'], message: 'main/ never imports the renderer.' };
 const noMain = { group: ['**/main/**'], message: 'The renderer reaches main only through preload/api.ts.' };
+const rendererPaths = [
+  { name: 'electron', message: 'The renderer reaches Electron only through window.lesiondesk.' },
+  ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser: no Node built-ins.' })),
+];
+const noUiInEditorCore = {
+  group: ['svelte', 'svelte/*', 'konva', 'konva/*', 'dexie', 'dexie/*', '**/*.svelte'],
+  message: 'The editor core imports no Svelte, Konva or Dexie; the UI and storage adapt it.',
+};
 const noElectron = {
   name: 'electron',
   message: 'This module must run without Electron (browser mode, CLI, tests); keep Electron in main/index.ts, main/ipc/electron-ipc.ts and main/window/main-window.ts.',
@@ -39,18 +47,14 @@ export default tseslint.config(
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            { name: 'electron', message: 'The renderer reaches Electron only through window.lesiondesk.' },
-            ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser: no Node built-ins.' })),
-          ],
-          patterns: [noMain, onlyTheContract],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', { paths: rendererPaths, patterns: [noMain, onlyTheContract] }] },
+  },
+  {
+    // The editor core (mask raster, tools, history, measurements) is framework-free: Konva draws
+    // it, Svelte components wrap it, the storage module persists it. A later block replaces the
+    // rule's options rather than merging them, hence the renderer's rules again.
+    files: ['renderer/src/editor/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: rendererPaths, patterns: [noMain, onlyTheContract, noUiInEditorCore] }] },
   },
   {
     files: ['main/**'],

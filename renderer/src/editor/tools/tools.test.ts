@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { maskToAscii } from '../ascii-mask.ts';
+import { EditorDocument } from '../document.ts';
+import type { EditorKeyEvent, EditorPointerEvent } from './tool.ts';
+
+function pointer(x: number, y: number, extra: Partial<EditorPointerEvent> = {}): EditorPointerEvent {
+  return { x, y, button: 0, altKey: false, shiftKey: false, ctrlKey: false, metaKey: false, ...extra };
+}
+
+function key(k: string, extra: Partial<EditorKeyEvent> = {}): EditorKeyEvent {
+  return { key: k, altKey: false, shiftKey: false, ctrlKey: false, metaKey: false, ...extra };
+}
+
+describe('BrushTool', () => {
+  it('goes idle -> drawing -> idle, and a whole stroke is one undo step', () => {
+    const doc = new EditorDocument(100, 50, { brushSize: 6 });
+    const brush = doc.tools.brush;
+    expect(brush.state).toBe('idle');
+    doc.pointerDown(pointer(10, 25));
+    expect(brush.state).toBe('drawing');
+    for (let x = 20; x <= 90; x += 10) doc.pointerMove(pointer(x, 25));
+    doc.pointerUp(pointer(90, 25));
+    expect(brush.state).toBe('idle');
+    for (let x = 10; x < 90; x++) expect(doc.raster.get(x, 25)).toBe(1);
+    expect(doc.history.undoEntries).toHaveLength(1);
+    expect(doc.history.undoLabel).toBe('Brush stroke');
+    doc.undo();
+    expect(doc.raster.area()).toBe(0);
+  });
+
+  it('ignores moves without a press and presses of other buttons', () => {
+    const doc = new EditorDocument(20, 20);
+    doc.pointerMove(pointer(5, 5));
+    doc.pointerDown(pointer(5, 5, { button: 1 }));
+    expect(doc.tools.brush.state).toBe('idle');
+    expect(doc.raster.area()).toBe(0);
+  });
+
+  it('Escape mid-stroke rolls the stroke back with no undo or redo entry', () => {
+    const doc = new EditorDocument(50, 50, { brushSize: 4 });
+    doc.pointerDown(pointer(10, 10));
+    doc.pointerMove(pointer(40, 40));
+    expect(doc.raster.area()).toBeGreaterThan(0);
+    expect(doc.keyDown(key('Escape'))).toBe(true);
+    expect(doc.raster.area()).toBe(0);
+    expect(doc.history.canUndo).toBe(false);
+    expect(doc.history.canRedo).toBe(false);
+    doc.pointerUp(pointer(40, 40));
+    expect(doc.history.canUndo).toBe(false);
+  });
+
+  it('the eraser removes lesion pixels', () => {
+    const doc = new EditorDocument(20, 20, { mask: new Uint8Array(400).fill(1), brushSize: 4 });
+    doc.setTool('eraser');
+    doc.pointerDown(pointer(10, 10));
+    doc.pointerUp(pointer(10, 10));
+    expect(doc.raster.get(10, 10)).toBe(0);
+    expect(doc.history.undoLabel).toBe('Eraser stroke');
+  });
+});
+
+describe('PolygonTool', () => {
+  // hitRadius 1: on a 10 px image the default (a few screen pixels) would snap to the first vertex.
+  const square = [pointer(2, 2, { hitRadius: 1 }), pointer(8, 2, { hitRadius: 1 }), pointer(8, 8, { hitRadius: 1 }), pointer(2, 8, { hitRadius: 1 })];
+
+  it('closes on a click on the first point and fills', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    for (const p of square) doc.pointerDown(p);
+    expect(doc.tools.polygon.state).toBe('drawing');
+    expect(doc.tools.polygon.preview()?.points).toHaveLength(4);
+    doc.pointerDown(pointer(2.5, 2.5));
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.raster.area()).toBe(36);
+    expect(doc.history.undoLabel).toBe('Polygon add');
+  });
+
+  it('closes on Enter and on a double-click', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    for (const p of square) doc.pointerDown(p);
+    expect(doc.keyDown(key('Enter'))).toBe(true);
+    expect(doc.raster.area()).toBe(36);
+    doc.clear();
+    doc.pointerDown(square[0]!);
+    doc.pointerDown(square[1]!);
+    doc.pointerDown(square[2]!);
+    doc.pointerDown({ ...square[2]!, clickCount: 2 });
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.raster.area()).toBe(21); // centres on or right of the diagonal: 6 + 5 + 4 + 3 + 2 + 1
+  });
+
+  it('Alt subtracts, Backspace removes the last point, Escape cancels without an entry', () => {
+    const doc = new EditorDocument(10, 10, { mask: new Uint8Array(100).fill(1) });
+    doc.setTool('polygon');
+    doc.pointerDown(pointer(2, 2, { altKey: true }));
+    doc.pointerDown(pointer(8, 2));
+    doc.pointerDown(pointer(9, 9));
+    expect(doc.keyDown(key('Backspace'))).toBe(true);
+    doc.pointerDown(pointer(8, 8));
+    doc.pointerDown(pointer(2, 8, { hitRadius: 1 }));
+    expect(doc.tools.polygon.preview()).toMatchObject({ subtract: true, points: [{ x: 2 }, { x: 8 }, { x: 8 }, { x: 2 }] });
+    doc.keyDown(key('Enter'));
+    expect(doc.raster.area()).toBe(100 - 36);
+    expect(doc.history.undoLabel).toBe('Polygon subtract');
+    doc.pointerDown(pointer(1, 1));
+    doc.pointerDown(pointer(5, 1));
+    expect(doc.keyDown(key('Escape'))).toBe(true);
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.history.undoEntries).toHaveLength(1);
+  });
+
+  it('a polygon with fewer than three points changes nothing, and Backspace to empty returns to idle', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    doc.pointerDown(pointer(1, 1));
+    doc.pointerDown(pointer(5, 5, { clickCount: 2 }));
+    expect(doc.history.canUndo).toBe(false);
+    doc.pointerDown(pointer(1, 1));
+    doc.keyDown(key('Backspace'));
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.keyDown(key('Backspace'))).toBe(false);
+  });
+
+  it('switching tools abandons an open polygon', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    doc.pointerDown(pointer(1, 1));
+    doc.setTool('brush');
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.tools.polygon.preview()).toBeNull();
+  });
+});
+
+describe('LassoTool', () => {
+  function drag(doc: EditorDocument, points: [number, number][], alt = false): void {
+    const [first, ...rest] = points;
+    doc.pointerDown(pointer(first![0], first![1], { altKey: alt }));
+    for (const [x, y] of rest) doc.pointerMove(pointer(x, y));
+    const last = points[points.length - 1]!;
+    doc.pointerUp(pointer(last[0], last[1]));
+  }
+
+  it('idle -> pointing -> drawing, fills the freehand outline on release', () => {
+    const doc = new EditorDocument(20, 20);
+    doc.setTool('lasso');
+    doc.pointerDown(pointer(2, 2));
+    expect(doc.tools.lasso.state).toBe('pointing');
+    doc.pointerMove(pointer(12, 2));
+    expect(doc.tools.lasso.state).toBe('drawing');
+    doc.pointerMove(pointer(12, 12));
+    doc.pointerMove(pointer(2, 12));
+    doc.pointerUp(pointer(2, 12));
+    expect(doc.tools.lasso.state).toBe('idle');
+    expect(doc.raster.area()).toBe(100);
+    expect(doc.history.undoLabel).toBe('Lasso add');
+  });
+
+  it('Alt subtracts; a click without a drag does nothing', () => {
+    const doc = new EditorDocument(20, 20, { mask: new Uint8Array(400).fill(1) });
+    doc.setTool('lasso');
+    drag(doc, [[2, 2], [12, 2], [12, 12], [2, 12]], true);
+    expect(doc.raster.area()).toBe(300);
+    expect(doc.history.undoLabel).toBe('Lasso subtract');
+    drag(doc, [[5, 5], [5.5, 5.5]]);
+    expect(doc.history.undoEntries).toHaveLength(1);
+  });
+
+  it('Escape while drawing cancels', () => {
+    const doc = new EditorDocument(20, 20);
+    doc.setTool('lasso');
+    doc.pointerDown(pointer(2, 2));
+    doc.pointerMove(pointer(12, 2));
+    doc.pointerMove(pointer(12, 12));
+    expect(doc.tools.lasso.preview()?.points.length).toBe(3);
+    doc.keyDown(key('Escape'));
+    doc.pointerUp(pointer(2, 12));
+    expect(doc.raster.area()).toBe(0);
+    expect(doc.history.canUndo).toBe(false);
+  });
+});
+
+describe('FloodFillTool', () => {
+  it('fills on release; Alt erases; a drag or Escape cancels', () => {
+    const mask = new Uint8Array(100);
+    for (let i = 0; i < 10; i++) mask[i * 10 + 5] = 1; // a wall at x = 5
+    const doc = new EditorDocument(10, 10, { mask });
+    doc.setTool('flood-fill');
+    doc.pointerDown(pointer(1, 1));
+    expect(doc.tools['flood-fill'].state).toBe('pointing');
+    doc.pointerUp(pointer(1, 1));
+    expect(doc.raster.area()).toBe(60);
+    expect(doc.history.undoLabel).toBe('Flood fill');
+    expect(maskToAscii(doc.raster)[0]).toBe('######....');
+    // Alt on background is a no-op (nothing to erase) and records nothing.
+    doc.pointerDown(pointer(8, 8, { altKey: true }));
+    doc.pointerUp(pointer(8, 8, { altKey: true }));
+    expect(doc.history.undoEntries).toHaveLength(1);
+    doc.pointerDown(pointer(1, 1, { altKey: true }));
+    doc.pointerUp(pointer(1, 1, { altKey: true }));
+    expect(doc.raster.area()).toBe(0);
+    expect(doc.history.undoLabel).toBe('Flood erase');
+    doc.pointerDown(pointer(1, 1));
+    doc.pointerMove(pointer(9, 9));
+    doc.pointerUp(pointer(9, 9));
+    doc.pointerDown(pointer(1, 1));
+    doc.keyDown(key('Escape'));
+    doc.pointerUp(pointer(1, 1));
+    expect(doc.history.undoEntries).toHaveLength(2);
+  });
+});
