@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
 import { findElectronBinary } from '../../scripts/electron-binary.mjs';
 import { modelCardNames, root, syntheticLesionJpeg } from './browser-mode.ts';
@@ -13,7 +12,8 @@ test.describe('Electron', () => {
   test('smoke: the window opens from app://, preload exposes only the contract, an image segments', async () => {
     const app = await electron.launch({
       executablePath: binary!,
-      args: [path.join(root, 'out/main/index.js')],
+      // The project folder: Electron reads package.json "main" (out/main/index.js) from it.
+      args: [root],
       cwd: root,
     });
     try {
