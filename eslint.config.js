@@ -22,6 +22,9 @@ const noUiInEditorCore = {
   group: ['svelte', 'svelte/*', 'konva', 'konva/*', 'dexie', 'dexie/*', '**/*.svelte'],
   message: 'The editor core imports no Svelte, Konva or Dexie; the UI and storage adapt it.',
 };
+// Only renderer/src/storage talks to IndexedDB; everything else goes through its CaseRepository.
+const noDexie = { name: 'dexie', message: 'Only renderer/src/storage imports Dexie; use its CaseRepository.' };
+const noDexieSubpaths = { group: ['dexie/*'], message: noDexie.message };
 const noElectron = {
   name: 'electron',
   message: 'This module must run without Electron (browser mode, CLI, tests); keep Electron in main/index.ts, main/ipc/electron-ipc.ts and main/window/main-window.ts.',
@@ -47,6 +50,11 @@ export default tseslint.config(
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-restricted-imports': ['error', { paths: [...rendererPaths, noDexie], patterns: [noMain, onlyTheContract, noDexieSubpaths] }] },
+  },
+  {
+    // The storage module is the one place allowed to import Dexie (same rules otherwise).
+    files: ['renderer/src/storage/**'],
     rules: { 'no-restricted-imports': ['error', { paths: rendererPaths, patterns: [noMain, onlyTheContract] }] },
   },
   {

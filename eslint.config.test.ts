@@ -34,3 +34,16 @@ describe('layer rules', () => {
     expect(await restrictedImports('preload/api.ts', code)).toHaveLength(1);
   });
 });
+
+describe('storage layer', () => {
+  it('lets only renderer/src/storage import Dexie', async () => {
+    const code = "import { Dexie } from 'dexie';\nexport { Dexie };\n";
+    const messages = await restrictedImports('renderer/src/exchange/probe.ts', code);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/Only renderer\/src\/storage imports Dexie/);
+    expect(await restrictedImports('renderer/src/App.svelte.ts', "import 'dexie/dist/dexie.mjs';\n")).toHaveLength(1);
+    expect(await restrictedImports('renderer/src/storage/probe.ts', code)).toHaveLength(0);
+    // The storage module keeps the other renderer rules.
+    expect(await restrictedImports('renderer/src/storage/probe.ts', "import fs from 'node:fs';\nexport { fs };\n")).toHaveLength(1);
+  });
+});

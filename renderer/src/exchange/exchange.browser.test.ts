@@ -1,0 +1,329 @@
+// Runs in Chromium against real IndexedDB, createImageBitmap and OffscreenCanvas
+// (vitest.browser.config.ts): import, export, re-import and backup round trips.
+import { afterEach, describe, expect, it } from 'vitest';
+import { openCaseRepository, StorageError, type CaseRepository } from '../storage/index.ts';
+import { createDirectoryWriter, createZipWriter, readZip } from './archive.ts';
+import { BackupFormatError, createBackup, restoreBackup } from './backup.ts';
+import { masksEqual, type BinaryMask } from './binary-mask.ts';
+import { exportCoco, exportIsic, exportMeasurementsCsv, type CocoDataset } from './export.ts';
+import { decodeImage, decodeMaskImage } from './image-codec.ts';
+import { importSources, sourcesFromFiles } from './import.ts';
+import type { ImportSource } from './isic.ts';
+import { encodeMaskPng } from './png.ts';
+import { decodeRle } from './rle.ts';
+
+const databases: { name: string; repository: CaseRepository }[] = [];
+
+async function freshRepository(): Promise<CaseRepository> {
+  const name = `lesiondesk-exchange-${crypto.randomUUID()}`;
+  const repository = await openCaseRepository(name);
+  databases.push({ name, repository });
+  return repository;
+}
+
+afterEach(async () => {
+  for (const { name, repository } of databases.splice(0)) {
+    repository.close();
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = request.onerror = request.onblocked = resolve;
+    });
+  }
+});
+
+/** A PNG "dermoscopy image" with a pattern that makes each one different. */
+async function syntheticImage(width: number, height: number, seed: number): Promise<Blob> {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = `rgb(${200 - seed * 10}, 160, 140)`;
+  context.fillRect(0, 0, width, height);
+  context.fillStyle = 'rgb(90, 50, 40)';
+  context.beginPath();
+  context.ellipse(width / 2, height / 2, width / 4 + seed, height / 5, 0, 0, Math.PI * 2);
+  context.fill();
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+/** An irregular mask: an ellipse with a hole and a stray island, so pixel errors would show. */
+function syntheticMask(width: number, height: number, seed: number): BinaryMask {
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const dx = (x - width / 2) / (width / 3 + seed);
+      const dy = (y - height / 2) / (height / 3);
+      const inEllipse = dx * dx + dy * dy <= 1;
+      const inHole = Math.abs(x - width / 2) < 3 && Math.abs(y - height / 2) < 2;
+      const island = x === seed + 1 && y === 1;
+      data[y * width + x] = (inEllipse && !inHole) || island ? 1 : 0;
+    }
+  }
+  return { width, height, data };
+}
+
+const pngBlob = (mask: BinaryMask) => new Blob([encodeMaskPng(mask)], { type: 'image/png' });
+
+interface Fixture {
+  sources: ImportSource[];
+  masks: Map<string, BinaryMask>;
+}
+
+/** An ISIC 2018-layout folder: three images with masks, a corrupt JPEG with a mask, a licence file. */
+async function isicFolder(): Promise<Fixture> {
+  const sources: ImportSource[] = [];
+  const masks = new Map<string, BinaryMask>();
+  const sizes = [
+    [41, 29],
+    [64, 48],
+    [30, 30],
+  ] as const;
+  for (const [i, [w, h]] of sizes.entries()) {
+    const id = `ISIC_000000${i}`;
+    const mask = syntheticMask(w, h, i);
+    masks.set(`${id}.png`, mask);
+    sources.push({ path: `ISIC2018_Task1-2_Training_Input/${id}.png`, file: await syntheticImage(w, h, i) });
+    sources.push({ path: `ISIC2018_Task1_Training_GroundTruth/${id}_segmentation.png`, file: pngBlob(mask) });
+  }
+  // A JPEG header and then garbage: what a truncated download looks like.
+  sources.push({ path: 'ISIC2018_Task1-2_Training_Input/ISIC_0000009.jpg', file: new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5])], { type: 'image/jpeg' }) });
+  sources.push({ path: 'ISIC2018_Task1_Training_GroundTruth/ISIC_0000009_segmentation.png', file: pngBlob(syntheticMask(10, 10, 0)) });
+  sources.push({ path: 'ISIC2018_Task1-2_Training_Input/LICENSE.txt', file: new Blob(['CC-BY-NC']) });
+  return { sources, masks };
+}
+
+async function latestMask(repository: CaseRepository, caseId: string): Promise<BinaryMask> {
+  const record = await repository.getCase(caseId);
+  const version = await repository.getVersion(record!.latestVersionId!);
+  return decodeMaskImage(version!.png);
+}
+
+async function approve(repository: CaseRepository, caseId: string): Promise<void> {
+  await repository.setStatus(caseId, 'in-progress');
+  await repository.setStatus(caseId, 'approved');
+}
+
+describe('import', () => {
+  it('imports an ISIC folder with masks as ground truth, reports the corrupt file, imports the rest', async () => {
+    const repository = await freshRepository();
+    const { sources, masks } = await isicFolder();
+    const progress: string[] = [];
+    const report = await importSources(repository, sources, { onProgress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`) });
+
+    expect(report.importedCaseIds).toHaveLength(3);
+    expect(report.masksImported).toBe(3);
+    expect(report.failures.map((f) => f.path)).toEqual([
+      'ISIC2018_Task1-2_Training_Input/ISIC_0000009.jpg',
+      'ISIC2018_Task1_Training_GroundTruth/ISIC_0000009_segmentation.png',
+    ]);
+    expect(report.failures[0]!.reason).toMatch(/ISIC_0000009\.jpg could not be read as an image/);
+    expect(report.failures[1]!.reason).toMatch(/its image could not be imported/);
+    expect(report.ignored).toEqual(['ISIC2018_Task1-2_Training_Input/LICENSE.txt']);
+    expect(progress).toContain('images 0/4');
+    expect(progress).toContain('images 4/4');
+    expect(progress).toContain('masks 4/4');
+
+    const page = await repository.listCases({ sort: 'name' });
+    expect(page.cases.map((c) => c.fileName)).toEqual(['ISIC_0000000.png', 'ISIC_0000001.png', 'ISIC_0000002.png']);
+    for (const record of page.cases) {
+      const versions = await repository.listVersions(record.id);
+      expect(versions).toHaveLength(1);
+      expect(versions[0]).toMatchObject({ authorKind: 'ground-truth', author: 'ground truth (ISIC2018_Task1_Training_GroundTruth)' });
+      expect(masksEqual(await latestMask(repository, record.id), masks.get(record.fileName)!)).toBe(true);
+      const thumbnail = await repository.getThumbnail(record.id);
+      const decoded = await decodeImage(thumbnail!, 'thumbnail', 1000);
+      expect(Math.max(decoded.width, decoded.height)).toBe(Math.min(160, Math.max(record.width, record.height)));
+    }
+
+    // The same folder again changes nothing.
+    const again = await importSources(repository, sources);
+    expect(again).toMatchObject({ importedCaseIds: [], duplicates: 3, masksImported: 0, masksAlreadyPresent: 3 });
+    expect((await repository.countCases()).total).toBe(3);
+  });
+
+  it('rejects a mask whose size differs from its image', async () => {
+    const repository = await freshRepository();
+    const file = new File([await syntheticImage(20, 10, 1)], 'lesion.png', { type: 'image/png' });
+    const report = await importSources(repository, [
+      ...sourcesFromFiles([file]),
+      { path: 'masks/lesion.png', file: pngBlob(syntheticMask(10, 20, 0)) },
+    ]);
+    expect(report.importedCaseIds).toHaveLength(1);
+    expect(report.failures[0]!.reason).toBe('lesion.png: the mask is 10x20 but its image is 20x10.');
+  });
+});
+
+describe('export', () => {
+  it('exports ISIC, and re-importing the export reproduces every mask pixel for pixel', async () => {
+    const repository = await freshRepository();
+    const { sources, masks } = await isicFolder();
+    const report = await importSources(repository, sources);
+    const [first, second, third] = report.importedCaseIds as [string, string, string];
+    await approve(repository, first);
+    await approve(repository, second);
+
+    // Default selection: approved cases only.
+    const zipWriter = createZipWriter();
+    const exported = await exportIsic(repository, zipWriter);
+    expect(exported).toEqual({ exported: 2, skipped: [] });
+    const zip = await zipWriter.finish();
+    const entries = await readZip(zip!);
+    expect([...entries.keys()].sort()).toEqual([
+      'images/ISIC_0000000.png',
+      'images/ISIC_0000001.png',
+      'masks/ISIC_0000000_segmentation.png',
+      'masks/ISIC_0000001_segmentation.png',
+    ]);
+    // Masks are 0/255 grayscale at full resolution.
+    const exportedMask = await decodeMaskImage(new Blob([entries.get('masks/ISIC_0000001_segmentation.png')! as Uint8Array<ArrayBuffer>]));
+    expect(masksEqual(exportedMask, masks.get('ISIC_0000001.png')!)).toBe(true);
+
+    // Selected cases, including one not approved, all re-import into a fresh database.
+    const all = createZipWriter();
+    expect((await exportIsic(repository, all, { caseIds: [first, second, third] })).exported).toBe(3);
+    const reimportSources = [...(await readZip((await all.finish())!)).entries()].map(([path, bytes]) => ({
+      path,
+      file: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+    }));
+    const target = await freshRepository();
+    const reimport = await importSources(target, reimportSources);
+    expect(reimport.failures).toEqual([]);
+    expect(reimport.masksImported).toBe(3);
+    for (const caseId of [first, second, third]) {
+      const original = (await repository.getCase(caseId))!;
+      const copyId = await target.findCaseIdBySha256((await repository.getImage(caseId))!.sha256);
+      expect(copyId, `${original.fileName} image bytes survive`).toBeDefined();
+      const before = await latestMask(repository, caseId);
+      const after = await latestMask(target, copyId!);
+      expect(masksEqual(before, after), `${original.fileName} mask`).toBe(true);
+      expect(masksEqual(after, masks.get(original.fileName)!)).toBe(true);
+    }
+  });
+
+  it('writes to a folder through the File System Access API', async () => {
+    const repository = await freshRepository();
+    const { sources } = await isicFolder();
+    const { importedCaseIds } = await importSources(repository, sources);
+    const root = await navigator.storage.getDirectory();
+    const folder = await root.getDirectoryHandle(`export-${crypto.randomUUID()}`, { create: true });
+    const result = await exportIsic(repository, createDirectoryWriter(folder), { caseIds: importedCaseIds });
+    expect(result.exported).toBe(3);
+    const masksFolder = await folder.getDirectoryHandle('masks');
+    const file = await (await masksFolder.getFileHandle('ISIC_0000002_segmentation.png')).getFile();
+    expect((await decodeMaskImage(file)).width).toBe(30);
+    await root.removeEntry(folder.name, { recursive: true });
+  });
+
+  it('skips cases without a mask and says why', async () => {
+    const repository = await freshRepository();
+    const { caseId } = await repository.importImage({ fileName: 'bare.png', blob: await syntheticImage(8, 8, 0), width: 8, height: 8 });
+    const result = await exportIsic(repository, createZipWriter(), { caseIds: [caseId] });
+    expect(result.skipped).toEqual([{ caseId, fileName: 'bare.png', reason: 'the case has no mask yet' }]);
+  });
+
+  it('exports COCO RLE that decodes to the masks, and a measurements CSV', async () => {
+    const repository = await freshRepository();
+    const { sources, masks } = await isicFolder();
+    const { importedCaseIds } = await importSources(repository, sources);
+    const empty = await repository.importImage({ fileName: 'no-lesion.png', blob: await syntheticImage(5, 4, 7), width: 5, height: 4 });
+    await repository.addMaskVersion({ caseId: empty.caseId, png: pngBlob({ width: 5, height: 4, data: new Uint8Array(20) }), authorKind: 'person', author: 'Dr. Ada', area: 0 });
+    const caseIds = [...importedCaseIds, empty.caseId];
+
+    for (const rle of ['compressed', 'uncompressed'] as const) {
+      const { json, report } = await exportCoco(repository, { caseIds }, { rle });
+      expect(report.exported).toBe(4);
+      const coco = JSON.parse(json) as CocoDataset;
+      expect(coco.images.map((i) => i.file_name)).toEqual(['ISIC_0000000.png', 'ISIC_0000001.png', 'ISIC_0000002.png', 'no-lesion.png']);
+      // The empty mask has an image entry and no annotation.
+      expect(coco.annotations).toHaveLength(3);
+      for (const annotation of coco.annotations) {
+        const image = coco.images.find((i) => i.id === annotation.image_id)!;
+        const expected = masks.get(image.file_name)!;
+        expect(typeof annotation.segmentation.counts).toBe(rle === 'compressed' ? 'string' : 'object');
+        expect(masksEqual(decodeRle(annotation.segmentation), expected)).toBe(true);
+        expect(annotation.area).toBe(expected.data.reduce((n, v) => n + v, 0));
+        expect(annotation.iscrowd).toBe(0);
+      }
+    }
+
+    await repository.setSettings({ defaultPixelsPerMm: 10 });
+    const { csv } = await exportMeasurementsCsv(
+      repository,
+      (mask, { pixelsPerMm }) => ({ area_mm2: pixelsPerMm ? mask.data.reduce((n, v) => n + v, 0) / pixelsPerMm ** 2 : null, note: 'ok, fine' }),
+      { caseIds: [importedCaseIds[0]!] },
+    );
+    const [header, row] = csv.trim().split('\r\n');
+    expect(header).toBe('id,file_name,patient_id,lesion_id,status,author_kind,author,mask_saved_at,area_px,pixels_per_mm,area_mm2,note');
+    const area = masks.get('ISIC_0000000.png')!.data.reduce((n, v) => n + v, 0);
+    expect(row).toMatch(new RegExp(`^ISIC_0000000,ISIC_0000000\\.png,,,new,ground-truth,ground truth \\(ISIC2018_Task1_Training_GroundTruth\\),[^,]+,${area},10,${area / 100},"ok, fine"$`));
+  });
+});
+
+describe('backup', () => {
+  it('round-trips the whole database and refuses to overwrite without confirmation', async () => {
+    const source = await freshRepository();
+    await source.setProfile({ name: 'Dr. Ada' });
+    await source.setSettings({ defaultPixelsPerMm: 12.5 });
+    const { sources } = await isicFolder();
+    const { importedCaseIds } = await importSources(source, sources);
+    const caseId = importedCaseIds[0]!;
+    const probabilities = new Float32Array([0.1, 0.9, 0.5, 0.25]);
+    await source.addMaskVersion({
+      caseId,
+      png: pngBlob(syntheticMask(41, 29, 2)),
+      authorKind: 'model',
+      author: 'scsonet@1.0.0',
+      area: 10,
+      uncertainty: 0.42,
+      threshold: 0.5,
+      probabilityMap: { width: 2, height: 2, data: new Blob([probabilities]) },
+    });
+    await source.setStatus(caseId, 'in-progress');
+    await source.setStatus(caseId, 'flagged', { comment: 'hair artefact' });
+
+    const backup = await createBackup(source);
+    const target = await freshRepository();
+    expect(await restoreBackup(target, backup)).toEqual({ cases: 3, maskVersions: 4 });
+
+    const before = await source.snapshot();
+    const after = await target.snapshot();
+    const sortById = <T extends { id?: string | number }>(rows: T[]) => [...rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(sortById(after.cases)).toEqual(sortById(before.cases));
+    expect(sortById(after.statusHistory)).toEqual(sortById(before.statusHistory));
+    expect(after.profile).toEqual(before.profile);
+    expect(await target.getSettings()).toEqual(await source.getSettings());
+    const bytes = async (blob: Blob) => [...new Uint8Array(await blob.arrayBuffer())];
+    for (const image of before.images) {
+      const copy = after.images.find((i) => i.caseId === image.caseId)!;
+      expect(copy.sha256).toBe(image.sha256);
+      expect(await bytes(copy.blob)).toEqual(await bytes(image.blob));
+    }
+    for (const version of before.maskVersions) {
+      const copy = after.maskVersions.find((v) => v.id === version.id)!;
+      expect({ ...copy, png: null, probabilityMap: null }).toEqual({ ...version, png: null, probabilityMap: null });
+      expect(await bytes(copy.png)).toEqual(await bytes(version.png));
+    }
+    const restoredMap = after.maskVersions.find((v) => v.probabilityMap)!.probabilityMap!;
+    expect([...new Float32Array(await restoredMap.data.arrayBuffer())]).toEqual([...probabilities]);
+    expect(after.thumbnails).toHaveLength(3);
+
+    // A second restore over data needs the explicit replace flag.
+    const refused = await restoreBackup(target, backup).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StorageError);
+    expect((refused as StorageError).code).toBe('not-empty');
+    await target.setStatus(caseId, 'in-progress');
+    await restoreBackup(target, backup, { replace: true });
+    expect((await target.getCase(caseId))?.status).toBe('flagged');
+  });
+
+  it('says clearly when a file is not a LesionDesk backup', async () => {
+    const target = await freshRepository();
+    await expect(restoreBackup(target, new Blob(['hello']), { fileName: 'notes.txt' })).rejects.toThrow(
+      new BackupFormatError('notes.txt is not a LesionDesk backup (it is not a zip file).'),
+    );
+    const otherZip = createZipWriter();
+    await otherZip.add('readme.md', new TextEncoder().encode('# hi'));
+    await expect(restoreBackup(target, (await otherZip.finish())!, { fileName: 'other.zip' })).rejects.toThrow(
+      'other.zip is not a LesionDesk backup (it has no lesiondesk-backup.json).',
+    );
+    expect(await target.isEmpty()).toBe(true);
+  });
+});

@@ -1,0 +1,518 @@
+/**
+ * The typed repository over the LesionDesk database: the only way the rest of the renderer reads
+ * or writes annotation data. Every multi-table change runs in one IndexedDB transaction, so a
+ * crash leaves either the whole change or none of it.
+ */
+import { Dexie, type Collection } from 'dexie';
+import {
+  LesionDatabase,
+  caseRecordFromRow,
+  caseRowFromRecord,
+  latestSchemaVersion,
+  type CaseRow,
+  type ImageRow,
+  type MaskVersionRow,
+  type ThumbnailRow,
+} from './database.ts';
+import {
+  StorageError,
+  caseStatuses,
+  defaultSettings,
+  type AnnotatorProfile,
+  type AppSettings,
+  type CaseCounts,
+  type CasePage,
+  type CaseQuery,
+  type CaseRecord,
+  type CaseSortKey,
+  type CaseStatus,
+  type DatabaseSnapshot,
+  type ImageRecord,
+  type ImportImageResult,
+  type MaskVersionRecord,
+  type NewImage,
+  type NewMaskVersion,
+  type StatusChangeRecord,
+} from './types.ts';
+import { transitionProblem } from './workflow.ts';
+
+/** Name of the production database. */
+export const defaultDatabaseName = 'lesiondesk';
+
+const sortIndex: Record<CaseSortKey, 'nameKey' | 'createdAt' | 'uncertaintyKey'> = {
+  name: 'nameKey',
+  date: 'createdAt',
+  uncertainty: 'uncertaintyKey',
+};
+const naturalDirection: Record<CaseSortKey, 'asc' | 'desc'> = { name: 'asc', date: 'desc', uncertainty: 'desc' };
+const profileKey = 'annotator';
+
+/** Hex SHA-256 of a blob's bytes (the de-duplication key of images). */
+export async function sha256Hex(blob: Blob): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Open (creating or upgrading) the database and return its repository. */
+export async function openCaseRepository(name: string = defaultDatabaseName): Promise<CaseRepository> {
+  const db = new LesionDatabase(name);
+  try {
+    await db.open();
+  } catch (error) {
+    // The usual cause is a database written by a newer LesionDesk; Dexie's own text names neither.
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new Error(`The LesionDesk database could not be opened (${detail}). If a newer LesionDesk created it, update this one.`, { cause: error });
+  }
+  return new CaseRepository(db);
+}
+
+function isPositiveInteger(n: number): boolean {
+  return Number.isInteger(n) && n > 0;
+}
+
+function requireCase(row: CaseRow | undefined, caseId: string): CaseRow {
+  if (!row) throw new StorageError('not-found', `No case with id ${caseId}.`);
+  return row;
+}
+
+interface QueryPlan {
+  /** The sort index range, ascending. */
+  range: () => Collection<CaseRow, string>;
+  statuses: CaseStatus[];
+  /** Whether filters beyond a single status apply. */
+  filtered: boolean;
+  descending: boolean;
+}
+
+/** Cases, images, mask versions, workflow, settings and the annotator profile. */
+export class CaseRepository {
+  constructor(private readonly db: LesionDatabase) {}
+
+  /** Close the underlying database connection. */
+  close(): void {
+    this.db.close();
+  }
+
+  /** Import images; bytes already in the database (same SHA-256) are skipped, not duplicated. */
+  async importImages(images: readonly NewImage[]): Promise<ImportImageResult[]> {
+    const prepared = await Promise.all(
+      images.map(async (image) => {
+        if (!image.fileName.trim()) throw new StorageError('invalid-input', 'An imported image needs a file name.');
+        if (!isPositiveInteger(image.width) || !isPositiveInteger(image.height)) {
+          throw new StorageError('invalid-input', `${image.fileName}: the image size ${image.width}x${image.height} is not valid.`);
+        }
+        return { ...image, sha256: image.sha256 ?? (await sha256Hex(image.blob)) };
+      }),
+    );
+    const { db } = this;
+    return db.transaction('rw', [db.cases, db.images, db.thumbnails], async () => {
+      const existing = await db.images.where('sha256').anyOf(prepared.map((p) => p.sha256)).toArray();
+      const caseBySha = new Map(existing.map((row) => [row.sha256, row.caseId]));
+      const results: ImportImageResult[] = [];
+      const caseRows: CaseRow[] = [];
+      const imageRows: ImageRow[] = [];
+      const thumbnailRows: ThumbnailRow[] = [];
+      const now = Date.now();
+      for (const image of prepared) {
+        const known = caseBySha.get(image.sha256);
+        if (known) {
+          results.push({ caseId: known, duplicate: true });
+          continue;
+        }
+        const caseId = crypto.randomUUID();
+        caseBySha.set(image.sha256, caseId);
+        results.push({ caseId, duplicate: false });
+        const record: CaseRecord = {
+          id: caseId,
+          fileName: image.fileName,
+          status: 'new',
+          createdAt: now,
+          updatedAt: now,
+          assignee: image.assignee ?? null,
+          uncertainty: null,
+          latestVersionId: null,
+          activeModel: null,
+          hasCorrection: false,
+          width: image.width,
+          height: image.height,
+          ...(image.patientId ? { patientId: image.patientId } : {}),
+          ...(image.lesionId ? { lesionId: image.lesionId } : {}),
+        };
+        caseRows.push(caseRowFromRecord(record));
+        imageRows.push({ caseId, blob: image.blob, width: image.width, height: image.height, sha256: image.sha256 });
+        if (image.thumbnail) thumbnailRows.push({ caseId, blob: image.thumbnail });
+      }
+      await db.cases.bulkAdd(caseRows);
+      await db.images.bulkAdd(imageRows);
+      if (thumbnailRows.length) await db.thumbnails.bulkAdd(thumbnailRows);
+      return results;
+    });
+  }
+
+  /** Import one image; see importImages. */
+  async importImage(image: NewImage): Promise<ImportImageResult> {
+    const [result] = await this.importImages([image]);
+    return result!;
+  }
+
+  /** The case whose image has these bytes (hex SHA-256), if any. */
+  async findCaseIdBySha256(sha256: string): Promise<string | undefined> {
+    return (await this.db.images.where('sha256').equals(sha256).first())?.caseId;
+  }
+
+  /** One case, or undefined. */
+  async getCase(caseId: string): Promise<CaseRecord | undefined> {
+    const row = await this.db.cases.get(caseId);
+    return row && caseRecordFromRow(row);
+  }
+
+  /** Several cases by id, in the given order (missing ids are left out). */
+  async getCases(caseIds: readonly string[]): Promise<CaseRecord[]> {
+    const rows = await this.db.cases.bulkGet([...caseIds]);
+    return rows.filter((row): row is CaseRow => row !== undefined).map(caseRecordFromRow);
+  }
+
+  /** The original image of a case. */
+  async getImage(caseId: string): Promise<ImageRecord | undefined> {
+    return this.db.images.get(caseId);
+  }
+
+  /** The library thumbnail of a case. */
+  async getThumbnail(caseId: string): Promise<Blob | undefined> {
+    return (await this.db.thumbnails.get(caseId))?.blob;
+  }
+
+  /** Store or replace a case's thumbnail. */
+  async setThumbnail(caseId: string, blob: Blob): Promise<void> {
+    await this.db.thumbnails.put({ caseId, blob });
+  }
+
+  /** Update the descriptive fields of a case (not its status: use setStatus). */
+  async updateCase(
+    caseId: string,
+    changes: Partial<Pick<CaseRecord, 'fileName' | 'patientId' | 'lesionId' | 'assignee'>>,
+  ): Promise<CaseRecord> {
+    const { db } = this;
+    return db.transaction('rw', db.cases, async () => {
+      const row = requireCase(await db.cases.get(caseId), caseId);
+      const record = { ...caseRecordFromRow(row), ...changes, updatedAt: Date.now() };
+      await db.cases.put(caseRowFromRecord(record));
+      return record;
+    });
+  }
+
+  /** Delete cases with their image, thumbnail, versions and history. */
+  async deleteCases(caseIds: readonly string[]): Promise<void> {
+    const { db } = this;
+    const ids = [...caseIds];
+    await db.transaction('rw', [db.cases, db.images, db.thumbnails, db.maskVersions, db.statusHistory], async () => {
+      await db.cases.bulkDelete(ids);
+      await db.images.bulkDelete(ids);
+      await db.thumbnails.bulkDelete(ids);
+      await db.maskVersions.where('caseId').anyOf(ids).delete();
+      await db.statusHistory.where('caseId').anyOf(ids).delete();
+    });
+  }
+
+  /**
+   * One window of the library list. The sort (and a single-status filter, through a compound
+   * [status+sort] index) comes from an index range. Without other filters the window is read
+   * with a cursor that skips `offset` entries, and the total is an index count. With them, the
+   * ordered ids of the matches are computed from keys only (sets of primary keys per filter
+   * index; case rows are read only to search text) and kept until the next write, so a
+   * virtualised list scrolling through the same query reads just the 50-odd rows it shows.
+   */
+  async listCases(query: CaseQuery = {}): Promise<CasePage> {
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? Infinity;
+    if (!Number.isInteger(offset) || offset < 0 || !(limit >= 0)) {
+      throw new StorageError('invalid-input', 'The list window needs a non-negative offset and limit.');
+    }
+    const plan = this.queryPlan(query);
+    return this.db.transaction('r', this.db.cases, async () => {
+      if (!plan.filtered) {
+        // Dexie collections change in place under reverse/offset/limit: one range per use.
+        const window = plan.descending ? plan.range().reverse() : plan.range();
+        const [total, rows] = await Promise.all([plan.range().count(), window.offset(offset).limit(limit).toArray()]);
+        return { cases: rows.map(caseRecordFromRow), total };
+      }
+      const ids = await this.matchingIds(query, plan);
+      const rows = await this.db.cases.bulkGet(ids.slice(offset, offset + limit));
+      return { cases: rows.filter((row): row is CaseRow => row !== undefined).map(caseRecordFromRow), total: ids.length };
+    });
+  }
+
+  // Bumped by every write to cases (Dexie hooks see them all, whichever method made them).
+  private casesGeneration = 0;
+  private listCache: { key: string; generation: number; ids: string[] } | null = null;
+  private hooksInstalled = false;
+
+  private installCacheHooks(): void {
+    if (this.hooksInstalled) return;
+    this.hooksInstalled = true;
+    const bump = () => {
+      this.casesGeneration++;
+    };
+    this.db.cases.hook('creating', bump);
+    this.db.cases.hook('updating', bump);
+    this.db.cases.hook('deleting', bump);
+  }
+
+  private async matchingIds(query: CaseQuery, plan: QueryPlan): Promise<string[]> {
+    this.installCacheHooks();
+    const key = JSON.stringify({ ...query, offset: undefined, limit: undefined });
+    if (this.listCache && this.listCache.key === key && this.listCache.generation === this.casesGeneration) return this.listCache.ids;
+    const generation = this.casesGeneration;
+    const { db } = this;
+    const sets: Promise<string[]>[] = [];
+    if (plan.statuses.length > 1) sets.push(db.cases.where('status').anyOf(plan.statuses).primaryKeys());
+    if (query.hasCorrection !== undefined) sets.push(db.cases.where('hasCorrection').equals(query.hasCorrection ? 1 : 0).primaryKeys());
+    if (query.activeModel !== undefined) sets.push(db.cases.where('activeModel').equals(query.activeModel).primaryKeys());
+    if (query.assignee !== undefined) sets.push(db.cases.where('assignee').equals(query.assignee).primaryKeys());
+    const needle = query.search?.trim().toLowerCase();
+    if (needle) {
+      sets.push(
+        plan
+          .range()
+          .toArray()
+          .then((rows) =>
+            rows
+              .filter(
+                (row) =>
+                  row.nameKey.includes(needle) ||
+                  (row.patientId?.toLowerCase().includes(needle) ?? false) ||
+                  (row.lesionId?.toLowerCase().includes(needle) ?? false),
+              )
+              .map((row) => row.id),
+          ),
+      );
+    }
+    // getAllKeys has no direction: read ascending and reverse here rather than walk a cursor.
+    const [ordered, ...filters] = await Promise.all([plan.range().primaryKeys(), ...sets]);
+    const allowed = filters.map((ids) => new Set(ids));
+    const ids = ordered.filter((id) => allowed.every((set) => set.has(id)));
+    if (plan.descending) ids.reverse();
+    this.listCache = { key, generation, ids };
+    return ids;
+  }
+
+  private queryPlan(query: CaseQuery): QueryPlan {
+    const sort = query.sort ?? 'date';
+    const index = sortIndex[sort];
+    const statuses = query.status === undefined ? [] : typeof query.status === 'string' ? [query.status] : [...query.status];
+    const range = (): Collection<CaseRow, string> =>
+      statuses.length === 1
+        ? this.db.cases.where(`[status+${index}]`).between([statuses[0], Dexie.minKey], [statuses[0], Dexie.maxKey])
+        : this.db.cases.orderBy(index);
+    const filtered =
+      statuses.length > 1 ||
+      query.hasCorrection !== undefined ||
+      query.activeModel !== undefined ||
+      query.assignee !== undefined ||
+      !!query.search?.trim();
+    return { range, statuses, filtered, descending: (query.direction ?? naturalDirection[sort]) === 'desc' };
+  }
+
+  /** Case counts for the library header (index counts, no rows are read). */
+  async countCases(): Promise<CaseCounts> {
+    const { db } = this;
+    return db.transaction('r', db.cases, async () => {
+      const perStatus = await Promise.all(caseStatuses.map((s) => db.cases.where('status').equals(s).count()));
+      const byStatus = Object.fromEntries(caseStatuses.map((s, i) => [s, perStatus[i]!])) as Record<CaseStatus, number>;
+      return {
+        total: await db.cases.count(),
+        byStatus,
+        withCorrection: await db.cases.where('hasCorrection').equals(1).count(),
+      };
+    });
+  }
+
+  /** The `name@version` of every model that has a prediction on some case. */
+  async listActiveModels(): Promise<string[]> {
+    return (await this.db.cases.orderBy('activeModel').uniqueKeys()).map(String);
+  }
+
+  /**
+   * Save a new mask version and make it the case's latest. Saving moves the workflow on its own:
+   * a model prediction takes a new case to `predicted`, and a person's edit takes a new,
+   * predicted, approved or flagged case to `in-progress` (an edited approval is no longer one).
+   */
+  async addMaskVersion(input: NewMaskVersion): Promise<MaskVersionRecord> {
+    if (!(input.area >= 0) || !Number.isInteger(input.area)) {
+      throw new StorageError('invalid-input', `A mask area must be a whole number of pixels, not ${input.area}.`);
+    }
+    if (!input.author.trim()) throw new StorageError('invalid-input', 'A mask version needs an author.');
+    const { db } = this;
+    return db.transaction('rw', [db.cases, db.maskVersions, db.statusHistory], async () => {
+      const row = requireCase(await db.cases.get(input.caseId), input.caseId);
+      const version: MaskVersionRow = {
+        id: crypto.randomUUID(),
+        caseId: input.caseId,
+        png: input.png,
+        authorKind: input.authorKind,
+        author: input.author,
+        createdAt: input.createdAt ?? Date.now(),
+        area: input.area,
+        parentVersionId: input.parentVersionId ?? null,
+        ...(input.probabilityMap ? { probabilityMap: input.probabilityMap } : {}),
+        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+      };
+      await db.maskVersions.add(version);
+
+      const now = Date.now();
+      const next: CaseRow = { ...row, latestVersionId: version.id, updatedAt: now };
+      let to: CaseStatus | null = null;
+      if (input.authorKind === 'model') {
+        next.activeModel = input.author;
+        if (input.uncertainty !== undefined) {
+          next.uncertainty = input.uncertainty;
+          next.uncertaintyKey = input.uncertainty;
+        }
+        if (row.status === 'new') to = 'predicted';
+      } else if (input.authorKind === 'person') {
+        next.hasCorrection = 1;
+        if (row.status !== 'in-progress') to = 'in-progress';
+      }
+      if (to) {
+        next.status = to;
+        const comment = input.authorKind === 'model' ? 'prediction saved' : 'mask edited';
+        await db.statusHistory.add({ caseId: row.id, from: row.status, to, comment, author: input.author, at: now });
+      }
+      await db.cases.put(next);
+      return version;
+    });
+  }
+
+  /**
+   * Overwrite a person's latest version in place: autosave of the stroke just committed, so an
+   * editing session leaves one version rather than one per stroke.
+   */
+  async updateMaskVersion(versionId: string, changes: { png: Blob; area: number }): Promise<MaskVersionRecord> {
+    const { db } = this;
+    return db.transaction('rw', [db.cases, db.maskVersions], async () => {
+      const version = await db.maskVersions.get(versionId);
+      if (!version) throw new StorageError('not-found', `No mask version with id ${versionId}.`);
+      const row = requireCase(await db.cases.get(version.caseId), version.caseId);
+      if (version.authorKind !== 'person' || row.latestVersionId !== versionId) {
+        throw new StorageError('not-latest', 'Only the latest version saved by a person can be updated; save a new version instead.');
+      }
+      const updated: MaskVersionRow = { ...version, png: changes.png, area: changes.area };
+      await db.maskVersions.put(updated);
+      await db.cases.update(row.id, { updatedAt: Date.now() });
+      return updated;
+    });
+  }
+
+  /** Every version of a case, oldest first. */
+  async listVersions(caseId: string): Promise<MaskVersionRecord[]> {
+    return this.db.maskVersions.where('[caseId+createdAt]').between([caseId, Dexie.minKey], [caseId, Dexie.maxKey]).toArray();
+  }
+
+  /** One mask version. */
+  async getVersion(versionId: string): Promise<MaskVersionRecord | undefined> {
+    return this.db.maskVersions.get(versionId);
+  }
+
+  /** Move a case along the workflow; refuses a move the workflow forbids and a flag without comment. */
+  async setStatus(caseId: string, to: CaseStatus, options: { comment?: string; author?: string } = {}): Promise<CaseRecord> {
+    const author = options.author ?? (await this.getProfile())?.name ?? 'unknown';
+    const comment = options.comment?.trim() ?? '';
+    const { db } = this;
+    return db.transaction('rw', [db.cases, db.statusHistory], async () => {
+      const row = requireCase(await db.cases.get(caseId), caseId);
+      const problem = transitionProblem(row.status, to, comment);
+      if (problem) throw new StorageError(to === 'flagged' && comment === '' ? 'comment-required' : 'invalid-transition', problem);
+      const at = Date.now();
+      const next: CaseRow = { ...row, status: to, updatedAt: at };
+      await db.cases.put(next);
+      await db.statusHistory.add({ caseId, from: row.status, to, comment, author, at });
+      return caseRecordFromRow(next);
+    });
+  }
+
+  /** Workflow history of a case, oldest first. */
+  async getStatusHistory(caseId: string): Promise<StatusChangeRecord[]> {
+    return (await this.db.statusHistory.where('caseId').equals(caseId).toArray()).sort((a, b) => a.at - b.at || (a.id ?? 0) - (b.id ?? 0));
+  }
+
+  /** All settings, defaults filled in. */
+  async getSettings(): Promise<AppSettings> {
+    const rows = await this.db.settings.toArray();
+    const stored = Object.fromEntries(rows.filter((r) => r.key in defaultSettings).map((r) => [r.key, r.value]));
+    return { ...defaultSettings, ...stored } as AppSettings;
+  }
+
+  /** Change some settings. */
+  async setSettings(changes: Partial<AppSettings>): Promise<AppSettings> {
+    const rows = Object.entries(changes)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => ({ key, value: value as unknown }));
+    await this.db.settings.bulkPut(rows);
+    return this.getSettings();
+  }
+
+  /** The annotator profile, or undefined before the first-start question was answered. */
+  async getProfile(): Promise<AnnotatorProfile | undefined> {
+    const row = await this.db.profile.get(profileKey);
+    return row && { name: row.name, createdAt: row.createdAt };
+  }
+
+  /** Set the annotator's name (first start, or a change of name). */
+  async setProfile(profile: { name: string }): Promise<AnnotatorProfile> {
+    const name = profile.name.trim();
+    if (!name) throw new StorageError('invalid-input', 'Please enter your name; it is recorded with every mask you save.');
+    const existing = await this.db.profile.get(profileKey);
+    const row = { key: profileKey, name, createdAt: existing?.createdAt ?? Date.now() };
+    await this.db.profile.put(row);
+    return { name: row.name, createdAt: row.createdAt };
+  }
+
+  /** True when the database holds no case, setting or profile. */
+  async isEmpty(): Promise<boolean> {
+    const { db } = this;
+    const counts = await Promise.all(db.tables.map((table) => table.count()));
+    return counts.every((n) => n === 0);
+  }
+
+  /** Everything, for a backup. Blob contents are read only when the backup writes them. */
+  async snapshot(): Promise<DatabaseSnapshot> {
+    const { db } = this;
+    return db.transaction('r', db.tables, async () => {
+      const profile = await this.getProfile();
+      return {
+        schemaVersion: latestSchemaVersion,
+        cases: (await db.cases.toArray()).map(caseRecordFromRow),
+        images: await db.images.toArray(),
+        thumbnails: await db.thumbnails.toArray(),
+        maskVersions: await db.maskVersions.toArray(),
+        statusHistory: await db.statusHistory.toArray(),
+        settings: await db.settings.toArray(),
+        profile: profile ?? null,
+      };
+    });
+  }
+
+  /**
+   * Replace the database contents with a snapshot. Refuses a non-empty database unless
+   * `replace` is set (the UI sets it only after the user confirmed losing the current data).
+   */
+  async restoreSnapshot(snapshot: DatabaseSnapshot, options: { replace?: boolean } = {}): Promise<void> {
+    if (snapshot.schemaVersion > latestSchemaVersion) {
+      throw new StorageError('invalid-input', `This backup comes from a newer LesionDesk (schema ${snapshot.schemaVersion}); update LesionDesk to restore it.`);
+    }
+    if (!options.replace && !(await this.isEmpty())) {
+      throw new StorageError('not-empty', 'The database already holds cases; restoring would replace them. Confirm to replace.');
+    }
+    const { db } = this;
+    await db.transaction('rw', db.tables, async () => {
+      await Promise.all(db.tables.map((table) => table.clear()));
+      await db.cases.bulkAdd(snapshot.cases.map(caseRowFromRecord));
+      await db.images.bulkAdd(snapshot.images);
+      await db.thumbnails.bulkAdd(snapshot.thumbnails);
+      await db.maskVersions.bulkAdd(snapshot.maskVersions);
+      await db.statusHistory.bulkAdd(snapshot.statusHistory);
+      await db.settings.bulkAdd(snapshot.settings);
+      if (snapshot.profile) await db.profile.add({ key: profileKey, ...snapshot.profile });
+    });
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The IndexedDB schema (Dexie) and its migrations. Rows carry a few index-only fields that the
+ * public records do not: IndexedDB cannot index null or booleans, so `uncertaintyKey` (-1 when
+ * unknown, sorting those last in the review queue) and `hasCorrection` (0 | 1) stand in for them.
+ */
+import { Dexie, type Table, type Transaction } from 'dexie';
+import type { AuthorKind, CaseRecord, CaseStatus, ProbabilityMap, StatusChangeRecord } from './types.ts';
+
+/** A case as stored (schema version 2). */
+export interface CaseRow {
+  id: string;
+  fileName: string;
+  /** Lower-cased file name: case-insensitive sort by name. Added in version 2. */
+  nameKey: string;
+  patientId?: string;
+  lesionId?: string;
+  status: CaseStatus;
+  createdAt: number;
+  updatedAt: number;
+  assignee: string | null;
+  uncertainty: number | null;
+  uncertaintyKey: number;
+  latestVersionId: string | null;
+  activeModel: string | null;
+  /** Added in version 2, filled from the mask versions by the upgrade. */
+  hasCorrection: 0 | 1;
+  width: number;
+  height: number;
+}
+
+/** An image as stored. */
+export interface ImageRow {
+  caseId: string;
+  blob: Blob;
+  width: number;
+  height: number;
+  sha256: string;
+}
+
+/** A thumbnail as stored (version 2; kept apart from cases so listing never loads blobs). */
+export interface ThumbnailRow {
+  caseId: string;
+  blob: Blob;
+}
+
+/** A mask version as stored. */
+export interface MaskVersionRow {
+  id: string;
+  caseId: string;
+  png: Blob;
+  authorKind: AuthorKind;
+  author: string;
+  createdAt: number;
+  area: number;
+  parentVersionId: string | null;
+  probabilityMap?: ProbabilityMap;
+  threshold?: number;
+}
+
+/** A key/value setting. */
+export interface SettingRow {
+  key: string;
+  value: unknown;
+}
+
+/** The annotator profile, one row under the key `annotator`. */
+export interface ProfileRow {
+  key: string;
+  name: string;
+  createdAt: number;
+}
+
+/** One schema version: Dexie store definitions and the data migration that reaches it. */
+interface SchemaVersion {
+  version: number;
+  stores: Record<string, string | null>;
+  upgrade?: (tx: Transaction) => Promise<void>;
+}
+
+/**
+ * Every schema version, oldest first. Never edit a published version; add the next one.
+ * Version 2 adds case-insensitive name sorting, the has-correction filter, compound
+ * status+sort indexes (a status filter then walks one index range instead of every case) and
+ * the thumbnails table.
+ */
+export const schemaVersions: readonly SchemaVersion[] = [
+  {
+    version: 1,
+    stores: {
+      cases: 'id, fileName, status, createdAt, updatedAt, uncertaintyKey, assignee, activeModel',
+      images: 'caseId, &sha256',
+      maskVersions: 'id, caseId, [caseId+createdAt]',
+      statusHistory: '++id, caseId, at',
+      settings: 'key',
+      profile: 'key',
+    },
+  },
+  {
+    version: 2,
+    stores: {
+      cases:
+        'id, fileName, nameKey, status, createdAt, updatedAt, uncertaintyKey, assignee, activeModel, hasCorrection, ' +
+        '[status+nameKey], [status+createdAt], [status+uncertaintyKey]',
+      thumbnails: 'caseId',
+    },
+    async upgrade(tx) {
+      const corrected = new Set<string>();
+      await tx
+        .table<MaskVersionRow, string>('maskVersions')
+        .filter((v) => v.authorKind === 'person')
+        .each((v) => corrected.add(v.caseId));
+      await tx
+        .table<CaseRow, string>('cases')
+        .toCollection()
+        .modify((row) => {
+          row.nameKey = row.fileName.toLowerCase();
+          row.hasCorrection = corrected.has(row.id) ? 1 : 0;
+        });
+    },
+  },
+];
+
+/** The newest schema version. */
+export const latestSchemaVersion = schemaVersions[schemaVersions.length - 1]!.version;
+
+/** The LesionDesk IndexedDB database. */
+export class LesionDatabase extends Dexie {
+  // `declare`: Dexie defines the table properties itself; a class field would overwrite them.
+  declare readonly cases: Table<CaseRow, string>;
+  declare readonly images: Table<ImageRow, string>;
+  declare readonly thumbnails: Table<ThumbnailRow, string>;
+  declare readonly maskVersions: Table<MaskVersionRow, string>;
+  declare readonly statusHistory: Table<StatusChangeRecord, number>;
+  declare readonly settings: Table<SettingRow, string>;
+  declare readonly profile: Table<ProfileRow, string>;
+
+  /** `upToVersion` below the latest exists for migration tests, which build an old database. */
+  constructor(name: string, upToVersion: number = latestSchemaVersion) {
+    super(name);
+    for (const schema of schemaVersions) {
+      if (schema.version > upToVersion) break;
+      const version = this.version(schema.version).stores(schema.stores);
+      if (schema.upgrade) version.upgrade(schema.upgrade);
+    }
+  }
+}
+
+/** Stored row from a public case record. */
+export function caseRowFromRecord(record: CaseRecord): CaseRow {
+  const { hasCorrection, ...rest } = record;
+  return {
+    ...rest,
+    nameKey: record.fileName.toLowerCase(),
+    uncertaintyKey: record.uncertainty ?? -1,
+    hasCorrection: hasCorrection ? 1 : 0,
+  };
+}
+
+/** Public case record from a stored row. */
+export function caseRecordFromRow(row: CaseRow): CaseRecord {
+  const { nameKey: _nameKey, uncertaintyKey: _uncertaintyKey, hasCorrection, ...rest } = row;
+  return { ...rest, hasCorrection: hasCorrection === 1 };
+}

@@ -1,0 +1,270 @@
+// Runs in Chromium against real IndexedDB (vitest.browser.config.ts).
+import { afterEach, describe, expect, it } from 'vitest';
+import { openCaseRepository, type CaseRepository } from './case-repository.ts';
+import { LesionDatabase, caseRowFromRecord, latestSchemaVersion } from './database.ts';
+import { StorageError, caseStatuses, type CaseQuery, type CaseRecord, type CaseStatus } from './types.ts';
+
+const opened: { name: string; repository?: CaseRepository }[] = [];
+
+function freshName(): string {
+  const name = `lesiondesk-test-${crypto.randomUUID()}`;
+  opened.push({ name });
+  return name;
+}
+
+async function freshRepository(): Promise<CaseRepository> {
+  const name = freshName();
+  const repository = await openCaseRepository(name);
+  opened[opened.length - 1]!.repository = repository;
+  return repository;
+}
+
+afterEach(async () => {
+  for (const { name, repository } of opened.splice(0)) {
+    repository?.close();
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = request.onerror = request.onblocked = resolve;
+    });
+  }
+});
+
+const bytes = (text: string) => new Blob([new TextEncoder().encode(text)], { type: 'image/png' });
+const png = new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' });
+
+async function expectStorageError(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StorageError);
+  expect((error as StorageError).code).toBe(code);
+  expect((error as StorageError).message).toMatch(message);
+}
+
+describe('schema and migration', () => {
+  it('upgrades a version 1 database to the latest, filling the new fields', async () => {
+    const name = freshName();
+    const v1 = new LesionDatabase(name, 1);
+    await v1.open();
+    expect(v1.verno).toBe(1);
+    expect(v1.tables.map((t) => t.name)).not.toContain('thumbnails');
+    // Rows as version 1 stored them: no nameKey, no hasCorrection.
+    const base = { status: 'new', assignee: null, uncertainty: null, uncertaintyKey: -1, latestVersionId: null, activeModel: null, width: 4, height: 3 };
+    await v1.table('cases').bulkAdd([
+      { ...base, id: 'a', fileName: 'Zeta.jpg', createdAt: 1, updatedAt: 1 },
+      { ...base, id: 'b', fileName: 'alpha.jpg', createdAt: 2, updatedAt: 2 },
+    ]);
+    await v1.table('maskVersions').add({ id: 'v1', caseId: 'a', png, authorKind: 'person', author: 'Dr. A', createdAt: 5, area: 3, parentVersionId: null });
+    v1.close();
+
+    const repository = await openCaseRepository(name);
+    opened[opened.length - 1]!.repository = repository;
+    expect((await repository.snapshot()).schemaVersion).toBe(latestSchemaVersion);
+    expect(latestSchemaVersion).toBe(2);
+    expect((await repository.getCase('a'))?.hasCorrection).toBe(true);
+    expect((await repository.getCase('b'))?.hasCorrection).toBe(false);
+    // Name sort is case-insensitive through the new nameKey index.
+    expect((await repository.listCases({ sort: 'name' })).cases.map((c) => c.fileName)).toEqual(['alpha.jpg', 'Zeta.jpg']);
+    expect((await repository.listCases({ hasCorrection: true })).total).toBe(1);
+    await repository.setThumbnail('a', png);
+    expect(await repository.getThumbnail('a')).toBeInstanceOf(Blob);
+  });
+});
+
+describe('images', () => {
+  it('imports the same bytes once', async () => {
+    const repository = await freshRepository();
+    const first = await repository.importImage({ fileName: 'one.png', blob: bytes('same'), width: 10, height: 8 });
+    const again = await repository.importImage({ fileName: 'renamed.png', blob: bytes('same'), width: 10, height: 8 });
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ caseId: first.caseId, duplicate: true });
+    const batch = await repository.importImages([
+      { fileName: 'x.png', blob: bytes('x'), width: 1, height: 1 },
+      { fileName: 'x-copy.png', blob: bytes('x'), width: 1, height: 1 },
+    ]);
+    expect(batch[1]).toEqual({ caseId: batch[0]!.caseId, duplicate: true });
+    expect((await repository.countCases()).total).toBe(2);
+    const image = await repository.getImage(first.caseId);
+    expect(image?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(await image?.blob.text()).toBe('same');
+  });
+
+  it('enforces uniqueness of sha256 in the schema itself', async () => {
+    const name = freshName();
+    const db = new LesionDatabase(name);
+    await db.open();
+    await db.images.add({ caseId: 'a', blob: png, width: 1, height: 1, sha256: 'f00' });
+    await expect(db.images.add({ caseId: 'b', blob: png, width: 1, height: 1, sha256: 'f00' })).rejects.toThrow(/ConstraintError|unique/i);
+    db.close();
+  });
+
+  it('refuses an image without a valid size', async () => {
+    const repository = await freshRepository();
+    await expectStorageError(repository.importImage({ fileName: 'bad.png', blob: png, width: 0, height: 3 }), 'invalid-input', /bad\.png.*0x3/);
+  });
+});
+
+describe('workflow', () => {
+  it('walks new -> predicted -> in progress -> flagged/approved with history', async () => {
+    const repository = await freshRepository();
+    await repository.setProfile({ name: '  Dr. Ada  ' });
+    expect((await repository.getProfile())?.name).toBe('Dr. Ada');
+    const { caseId } = await repository.importImage({ fileName: 'c.png', blob: bytes('c'), width: 2, height: 2 });
+
+    await expectStorageError(repository.setStatus(caseId, 'approved'), 'invalid-transition', /new cannot become approved/);
+
+    const prediction = await repository.addMaskVersion({ caseId, png, authorKind: 'model', author: 'scsonet@1.0.0', area: 2, uncertainty: 0.3, threshold: 0.5 });
+    let record = await repository.getCase(caseId);
+    expect(record).toMatchObject({ status: 'predicted', activeModel: 'scsonet@1.0.0', uncertainty: 0.3, latestVersionId: prediction.id });
+
+    const edit = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Dr. Ada', area: 3, parentVersionId: prediction.id });
+    record = await repository.getCase(caseId);
+    expect(record).toMatchObject({ status: 'in-progress', hasCorrection: true, latestVersionId: edit.id });
+    const autosaved = await repository.updateMaskVersion(edit.id, { png, area: 4 });
+    expect(autosaved.area).toBe(4);
+    await expectStorageError(repository.updateMaskVersion(prediction.id, { png, area: 1 }), 'not-latest', /latest version saved by a person/);
+
+    await expectStorageError(repository.setStatus(caseId, 'flagged'), 'comment-required', /needs a comment/);
+    await expectStorageError(repository.setStatus(caseId, 'flagged', { comment: '   ' }), 'comment-required', /needs a comment/);
+    expect((await repository.setStatus(caseId, 'flagged', { comment: 'border unclear' })).status).toBe('flagged');
+    await repository.setStatus(caseId, 'in-progress', { comment: 'rechecked' });
+    await repository.setStatus(caseId, 'approved');
+
+    const history = await repository.getStatusHistory(caseId);
+    expect(history.map((h) => `${h.from}>${h.to}`)).toEqual(['new>predicted', 'predicted>in-progress', 'in-progress>flagged', 'flagged>in-progress', 'in-progress>approved']);
+    expect(history[2]).toMatchObject({ comment: 'border unclear', author: 'Dr. Ada' });
+    expect((await repository.listVersions(caseId)).map((v) => v.id)).toEqual([prediction.id, edit.id]);
+    expect(await repository.listActiveModels()).toEqual(['scsonet@1.0.0']);
+  });
+
+  it('refuses a flag comment-less and an unknown case clearly', async () => {
+    const repository = await freshRepository();
+    await expectStorageError(repository.setStatus('nope', 'predicted'), 'not-found', /No case with id nope/);
+    await expectStorageError(repository.setProfile({ name: ' ' }), 'invalid-input', /enter your name/);
+  });
+});
+
+describe('settings', () => {
+  it('returns defaults and keeps changes', async () => {
+    const repository = await freshRepository();
+    expect((await repository.getSettings()).thumbnailSize).toBe(160);
+    const settings = await repository.setSettings({ defaultPixelsPerMm: 23.5 });
+    expect(settings).toMatchObject({ defaultPixelsPerMm: 23.5, thumbnailSize: 160 });
+  });
+});
+
+describe('library list at 10,000 cases', () => {
+  // A deterministic generator so that a failure reproduces.
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+
+  function makeCases(n: number): CaseRecord[] {
+    const next = random(42);
+    return Array.from({ length: n }, (_, i) => {
+      const status = caseStatuses[Math.floor(next() * caseStatuses.length)]!;
+      const known = status !== 'new';
+      return {
+        id: `case-${String(i).padStart(5, '0')}`,
+        fileName: `${next() < 0.5 ? 'ISIC' : 'isic'}_${Math.floor(next() * 1e7)}.jpg`,
+        ...(i % 7 === 0 ? { patientId: `P-${i % 300}` } : {}),
+        status,
+        createdAt: 1_700_000_000_000 + Math.floor(next() * 1e9),
+        updatedAt: 1_700_000_000_000,
+        assignee: null,
+        uncertainty: known ? Math.round(next() * 1000) / 1000 : null,
+        latestVersionId: null,
+        activeModel: known ? (next() < 0.5 ? 'scsonet@1.0.0' : 'scsonet@1.1.0') : null,
+        hasCorrection: known && next() < 0.3,
+        width: 1024,
+        height: 768,
+      };
+    });
+  }
+
+  // The expected order, computed by brute force: the index order, ties by id.
+  function expected(cases: CaseRecord[], query: CaseQuery): CaseRecord[] {
+    const statuses = query.status === undefined ? null : ([] as CaseStatus[]).concat(query.status);
+    const needle = query.search?.toLowerCase();
+    const key = (c: CaseRecord): string | number =>
+      query.sort === 'name' ? c.fileName.toLowerCase() : query.sort === 'uncertainty' ? (c.uncertainty ?? -1) : c.createdAt;
+    const descending = (query.direction ?? (query.sort === 'name' ? 'asc' : 'desc')) === 'desc';
+    const filtered = cases.filter(
+      (c) =>
+        (!statuses || statuses.includes(c.status)) &&
+        (query.hasCorrection === undefined || c.hasCorrection === query.hasCorrection) &&
+        (query.activeModel === undefined || c.activeModel === query.activeModel) &&
+        (!needle || c.fileName.toLowerCase().includes(needle) || (c.patientId?.toLowerCase().includes(needle) ?? false)),
+    );
+    filtered.sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      const order = ka < kb ? -1 : ka > kb ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      return descending ? -order : order;
+    });
+    return filtered.slice(query.offset ?? 0, (query.offset ?? 0) + (query.limit ?? Infinity));
+  }
+
+  it('filters, sorts and windows correctly and fast', async () => {
+    const name = freshName();
+    const cases = makeCases(10_000);
+    const db = new LesionDatabase(name);
+    await db.open();
+    await db.cases.bulkAdd(cases.map(caseRowFromRecord));
+    db.close();
+    const repository = await openCaseRepository(name);
+    opened[opened.length - 1]!.repository = repository;
+
+    const queries: CaseQuery[] = [
+      { sort: 'uncertainty', offset: 0, limit: 50 },
+      { status: 'in-progress', sort: 'uncertainty', offset: 100, limit: 50 },
+      { sort: 'name', offset: 5_000, limit: 50 },
+      { status: 'approved', sort: 'name', direction: 'desc', offset: 10, limit: 40 },
+      { sort: 'date', offset: 9_980, limit: 50 },
+      { status: ['predicted', 'flagged'], sort: 'date', offset: 20, limit: 30 },
+      { hasCorrection: true, activeModel: 'scsonet@1.1.0', sort: 'uncertainty', offset: 0, limit: 50 },
+      { search: 'p-12', sort: 'name', limit: 100 },
+      { search: 'ISIC_1', status: 'new', sort: 'date', offset: 3, limit: 25 },
+    ];
+    const timings: string[] = [];
+    let slowest = 0;
+    for (const query of queries) {
+      const started = performance.now();
+      const page = await repository.listCases(query);
+      const elapsed = performance.now() - started;
+      timings.push(`${JSON.stringify(query)}: ${elapsed.toFixed(1)} ms`);
+      const all = expected(cases, { ...query, offset: 0, limit: Infinity });
+      expect(page.total, JSON.stringify(query)).toBe(all.length);
+      expect(page.cases.map((c) => c.id), JSON.stringify(query)).toEqual(expected(cases, query).map((c) => c.id));
+      slowest = Math.max(slowest, elapsed);
+    }
+    // Scrolling the same filtered query reuses its matches; a write makes it recompute.
+    const scroll: CaseQuery = { hasCorrection: true, sort: 'uncertainty', offset: 200, limit: 50 };
+    await repository.listCases({ ...scroll, offset: 0 });
+    let started = performance.now();
+    const window = await repository.listCases(scroll);
+    timings.push(`next window of a filtered query: ${(performance.now() - started).toFixed(1)} ms`);
+    expect(window.cases.map((c) => c.id)).toEqual(expected(cases, scroll).map((c) => c.id));
+    const top = window.cases[0]!;
+    await repository.addMaskVersion({ caseId: top.id, png, authorKind: 'model', author: 'scsonet@2.0.0', area: 1, uncertainty: 1 });
+    Object.assign(cases.find((c) => c.id === top.id)!, { uncertainty: 1, activeModel: 'scsonet@2.0.0' });
+    started = performance.now();
+    const after = await repository.listCases({ ...scroll, offset: 0, limit: 10 });
+    timings.push(`same query after a write: ${(performance.now() - started).toFixed(1)} ms`);
+    expect(after.cases.map((c) => c.id)).toContain(top.id);
+    expect(after.cases.map((c) => c.id)).toEqual(expected(cases, { ...scroll, offset: 0, limit: 10 }).map((c) => c.id));
+    console.info(`10,000-case list queries:\n  ${timings.join('\n  ')}`);
+    // Generous bound for a contended 2-core CI machine; typical times are in the log above.
+    expect(slowest).toBeLessThan(1_000);
+
+    const counts = await repository.countCases();
+    expect(counts.total).toBe(10_000);
+    for (const status of caseStatuses) expect(counts.byStatus[status]).toBe(cases.filter((c) => c.status === status).length);
+    expect(counts.withCorrection).toBe(cases.filter((c) => c.hasCorrection).length);
+  });
+});

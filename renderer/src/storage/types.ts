@@ -1,0 +1,206 @@
+/**
+ * Records the storage module hands out. Plain data (numbers are epoch milliseconds, images and
+ * masks are Blobs), so the UI and the exchange module can use them without importing Dexie.
+ */
+
+/** Review state of a case; see workflow.ts for the allowed moves. */
+export type CaseStatus = 'new' | 'predicted' | 'in-progress' | 'approved' | 'flagged';
+
+/** Every status, in workflow order (for filters and counts). */
+export const caseStatuses: readonly CaseStatus[] = ['new', 'predicted', 'in-progress', 'approved', 'flagged'];
+
+/** Who produced a mask version. */
+export type AuthorKind = 'model' | 'person' | 'ground-truth';
+
+/** One image under review, as the library lists it. */
+export interface CaseRecord {
+  id: string;
+  fileName: string;
+  patientId?: string;
+  lesionId?: string;
+  status: CaseStatus;
+  createdAt: number;
+  updatedAt: number;
+  assignee: string | null;
+  /** Model uncertainty of the latest prediction, 0..1; null until a model has run. */
+  uncertainty: number | null;
+  latestVersionId: string | null;
+  /** `name@version` of the model whose prediction the case carries, null before one ran. */
+  activeModel: string | null;
+  /** True once a person has saved a mask version (the "has correction" filter). */
+  hasCorrection: boolean;
+  width: number;
+  height: number;
+}
+
+/** The original image of a case, byte for byte as imported. */
+export interface ImageRecord {
+  caseId: string;
+  blob: Blob;
+  width: number;
+  height: number;
+  /** Hex SHA-256 of the bytes: importing the same bytes twice is a no-op. */
+  sha256: string;
+}
+
+/** Model probabilities at model resolution: float32, row-major, width x height. */
+export interface ProbabilityMap {
+  width: number;
+  height: number;
+  data: Blob;
+}
+
+/** One saved mask of a case. Versions are never overwritten except a person's latest draft. */
+export interface MaskVersionRecord {
+  id: string;
+  caseId: string;
+  /** 8-bit grayscale PNG at the image's full resolution, 0 = background, 255 = lesion. */
+  png: Blob;
+  authorKind: AuthorKind;
+  /** `name@version` for a model, the annotator's name for a person, the source for ground truth. */
+  author: string;
+  createdAt: number;
+  /** Lesion pixels. */
+  area: number;
+  parentVersionId: string | null;
+  probabilityMap?: ProbabilityMap;
+  threshold?: number;
+}
+
+/** One workflow move of a case. */
+export interface StatusChangeRecord {
+  id?: number;
+  caseId: string;
+  from: CaseStatus;
+  to: CaseStatus;
+  comment: string;
+  author: string;
+  at: number;
+}
+
+/** The person using this installation, asked for at first start. */
+export interface AnnotatorProfile {
+  name: string;
+  createdAt: number;
+}
+
+/** Application settings kept in the database, with their defaults in `defaultSettings`. */
+export interface AppSettings {
+  /** Calibration used when a case has none; null = uncalibrated (areas in pixels only). */
+  defaultPixelsPerMm: number | null;
+  /** Probability threshold for predictions; null = the model card's. */
+  threshold: number | null;
+  overlayOpacity: number;
+  /** Edge length of library thumbnails, in CSS pixels. */
+  thumbnailSize: number;
+}
+
+/** Settings a fresh database starts with. */
+export const defaultSettings: Readonly<AppSettings> = {
+  defaultPixelsPerMm: null,
+  threshold: null,
+  overlayOpacity: 0.45,
+  thumbnailSize: 160,
+};
+
+/** Sort keys of the library list. */
+export type CaseSortKey = 'name' | 'date' | 'uncertainty';
+
+/** What the library list shows: filter, search, sort and a window for a virtualised list. */
+export interface CaseQuery {
+  status?: CaseStatus | readonly CaseStatus[];
+  hasCorrection?: boolean;
+  /** `name@version` of the model whose prediction a case carries. */
+  activeModel?: string;
+  assignee?: string;
+  /** Case-insensitive substring of the file name, patient id or lesion id. */
+  search?: string;
+  /** name ascending, date newest first, uncertainty most uncertain first (the review queue). */
+  sort?: CaseSortKey;
+  /** Overrides the sort key's natural direction. */
+  direction?: 'asc' | 'desc';
+  offset?: number;
+  limit?: number;
+}
+
+/** One window of the library list and how many cases match in all. */
+export interface CasePage {
+  cases: CaseRecord[];
+  total: number;
+}
+
+/** Case counts for the library header. */
+export interface CaseCounts {
+  total: number;
+  byStatus: Record<CaseStatus, number>;
+  withCorrection: number;
+}
+
+/** What to store when an image is imported; the caller decodes it (for size and thumbnail). */
+export interface NewImage {
+  fileName: string;
+  blob: Blob;
+  width: number;
+  height: number;
+  /** Hex SHA-256 of `blob`; computed when absent. */
+  sha256?: string;
+  thumbnail?: Blob;
+  patientId?: string;
+  lesionId?: string;
+  assignee?: string | null;
+}
+
+/** Outcome of importing one image. */
+export interface ImportImageResult {
+  caseId: string;
+  /** True when the same bytes were already in the database (nothing was written). */
+  duplicate: boolean;
+}
+
+/** What to store as a new mask version. */
+export interface NewMaskVersion {
+  caseId: string;
+  png: Blob;
+  authorKind: AuthorKind;
+  author: string;
+  area: number;
+  parentVersionId?: string | null;
+  probabilityMap?: ProbabilityMap;
+  threshold?: number;
+  /** For model versions: the prediction's uncertainty, shown in the library and sorted on. */
+  uncertainty?: number;
+  /** Defaults to now; set by imports and restores that keep original times. */
+  createdAt?: number;
+}
+
+/** Everything in the database, for a backup. Blobs stay lazy until read. */
+export interface DatabaseSnapshot {
+  schemaVersion: number;
+  cases: CaseRecord[];
+  images: ImageRecord[];
+  thumbnails: { caseId: string; blob: Blob }[];
+  maskVersions: MaskVersionRecord[];
+  statusHistory: StatusChangeRecord[];
+  settings: { key: string; value: unknown }[];
+  profile: AnnotatorProfile | null;
+}
+
+/** Why a storage call was refused; `message` is written for the user. */
+export type StorageErrorCode =
+  | 'not-found'
+  | 'invalid-transition'
+  | 'comment-required'
+  | 'invalid-input'
+  | 'not-empty'
+  | 'not-latest';
+
+/** A refusal the user can act on (a wrong workflow move, a missing comment, ...). */
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
