@@ -75,23 +75,29 @@ function renderDirty(document: EditorDocument): Rect | null {
   return dirty;
 }
 
-function time(fn: () => void): number {
+/** Wall-clock milliseconds of `fn`; its process CPU milliseconds are added to `cpu` when given. */
+function time(fn: () => void, cpu?: number[]): number {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   fn();
-  return performance.now() - start;
+  const wall = performance.now() - start;
+  const used = process.cpuUsage(cpuStart);
+  cpu?.push((used.user + used.system) / 1000);
+  return wall;
 }
 
 /** Median time of an operation, undoing it after each run so every run starts from the same mask. */
-function timeOperation(document: EditorDocument, operation: () => Rect | null): { medianMs: number; changedPixels: number } {
+function timeOperation(document: EditorDocument, operation: () => Rect | null, repeats = REPEATS): { medianMs: number; medianCpuMs: number; changedPixels: number } {
   const times: number[] = [];
+  const cpu: number[] = [];
   let changedPixels = 0;
-  for (let i = 0; i < REPEATS; i++) {
-    times.push(time(() => operation()));
+  for (let i = 0; i < repeats; i++) {
+    times.push(time(() => operation(), cpu));
     changedPixels = document.history.undoEntries.at(-1)?.pixelsChanged ?? 0;
     document.undo();
     document.raster.takeDirty();
   }
-  return { medianMs: r2(quantile(times, 0.5)), changedPixels };
+  return { medianMs: r2(quantile(times, 0.5)), medianCpuMs: r2(quantile(cpu, 0.5)), changedPixels };
 }
 
 const document = new EditorDocument(WIDTH, HEIGHT, { mask: syntheticLesion(), brushSize: BRUSH_SIZE, minIslandPixels: MIN_ISLAND_PIXELS });
@@ -106,24 +112,29 @@ const path2d = Array.from({ length: SAMPLES }, (_, i) => {
 });
 const coreMs: number[] = [];
 const frameMs: number[] = [];
+const frameCpuMs: number[] = [];
 for (let i = 0; i < SAMPLES; i++) {
   const p = path2d[i]!;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   if (i === 0) document.pointerDown(pointer(p.x, p.y));
   else document.pointerMove(pointer(p.x, p.y));
   const afterCore = performance.now();
   renderDirty(document);
   const end = performance.now();
+  const used = process.cpuUsage(cpuStart);
   coreMs.push(afterCore - start);
   frameMs.push(end - start);
+  frameCpuMs.push((used.user + used.system) / 1000);
 }
 const last = path2d[SAMPLES - 1]!;
-const commitMs = time(() => document.pointerUp(pointer(last.x, last.y)));
+const strokeCpuMs: number[] = [];
+const commitMs = time(() => document.pointerUp(pointer(last.x, last.y)), strokeCpuMs);
 renderDirty(document);
 const strokeEntry = document.history.undoEntries.at(-1)!;
-const undoMs = time(() => document.undo());
+const undoMs = time(() => document.undo(), strokeCpuMs);
 // The renderer redraws the stroke's rectangle after undo: count that too.
-const undoOverlayMs = time(() => renderDirty(document));
+const undoOverlayMs = time(() => renderDirty(document), strokeCpuMs);
 const undoneArea = document.raster.area();
 const redoMs = time(() => {
   document.redo();
@@ -134,21 +145,22 @@ process.stderr.write('stroke done\n');
 // ---- 2. clean-up operations -------------------------------------------------------------------
 const fillHoles = timeOperation(document, () => document.fillHoles());
 const removeIslands = timeOperation(document, () => document.removeIslands());
-const keepLargest = timeOperation(document, () => document.keepLargestRegion());
-const grow = timeOperation(document, () => document.grow());
-const smooth = timeOperation(document, () => document.smooth(5));
+const keepLargest = timeOperation(document, () => document.keepLargestRegion(), 1);
+const grow = timeOperation(document, () => document.grow(), 1);
+const smooth = timeOperation(document, () => document.smooth(5), 1);
 
 process.stderr.write('operations done\n');
 // ---- 3. measurements --------------------------------------------------------------------------
-let measurements = document.measure();
+let measurements = document.measure({ pixelsPerMm: 40 });
+const measureCpuMs: number[] = [];
 const measureMs = time(() => {
   measurements = document.measure({ pixelsPerMm: 40 });
-});
+}, measureCpuMs);
 
 // ---- 4. memory after a session: the stroke plus each clean-up, kept as history ------------------
 document.fillHoles();
 document.removeIslands();
-document.smooth(5);
+document.grow();
 const history = document.history;
 
 const result = {
@@ -161,18 +173,28 @@ const result = {
     pathLengthPx: Math.round(path2d.slice(1).reduce((sum, p, i) => sum + Math.hypot(p.x - path2d[i]!.x, p.y - path2d[i]!.y), 0)),
     perSampleCoreMs: { p50: r2(quantile(coreMs, 0.5)), p95: r2(quantile(coreMs, 0.95)), max: r2(Math.max(...coreMs)) },
     perSampleWithOverlayMs: { p50: r2(quantile(frameMs, 0.5)), p95: r2(quantile(frameMs, 0.95)), max: r2(Math.max(...frameMs)) },
+    // CPU time is what the work costs without other processes competing for the cores.
+    perSampleWithOverlayCpuMs: { p50: r2(quantile(frameCpuMs, 0.5)), p95: r2(quantile(frameCpuMs, 0.95)), max: r2(Math.max(...frameCpuMs)) },
     commitMs: r2(commitMs),
+    commitCpuMs: r2(strokeCpuMs[0]!),
     changedPixels: strokeEntry.pixelsChanged,
     historyEntryBytes: strokeEntry.byteSize,
     changedRect: strokeEntry.rect,
   },
-  undoStroke: { undoMs: r2(undoMs), overlayRedrawMs: r2(undoOverlayMs), redoWithOverlayMs: r2(redoMs), restoredArea: undoneArea === startArea },
+  undoStroke: { undoMs: r2(undoMs), undoCpuMs: r2(strokeCpuMs[1]!), overlayRedrawMs: r2(undoOverlayMs), overlayRedrawCpuMs: r2(strokeCpuMs[2]!), redoWithOverlayMs: r2(redoMs), restoredArea: undoneArea === startArea },
   operationsMedianMs: {
     fillHoles: fillHoles.medianMs,
     removeIslands: removeIslands.medianMs,
     keepLargestRegion: keepLargest.medianMs,
     growByOnePixel: grow.medianMs,
     smoothRadius5: smooth.medianMs,
+  },
+  operationsMedianCpuMs: {
+    fillHoles: fillHoles.medianCpuMs,
+    removeIslands: removeIslands.medianCpuMs,
+    keepLargestRegion: keepLargest.medianCpuMs,
+    growByOnePixel: grow.medianCpuMs,
+    smoothRadius5: smooth.medianCpuMs,
   },
   operationsChangedPixels: {
     fillHoles: fillHoles.changedPixels,
@@ -181,6 +203,7 @@ const result = {
   },
   measure: {
     ms: r2(measureMs),
+    cpuMs: r2(measureCpuMs[0]!),
     areaPx: measurements.areaPx,
     perimeterPx: r2(measurements.perimeterPx),
     longestDiameterPx: r2(measurements.longestDiameterPx),
@@ -199,8 +222,9 @@ const outDir = path.join(root, 'bench', 'results');
 await mkdir(outDir, { recursive: true });
 const outFile = path.join(outDir, 'editor-core.json');
 await writeFile(outFile, `${JSON.stringify(result, null, 2)}\n`);
-const { brushStroke: b, undoStroke: u, operationsMedianMs: o, memory: m } = result;
-console.log(`brush sample p50/p95: ${b.perSampleWithOverlayMs.p50}/${b.perSampleWithOverlayMs.p95} ms (core ${b.perSampleCoreMs.p50}/${b.perSampleCoreMs.p95}), commit ${b.commitMs} ms`);
-console.log(`undo stroke: ${u.undoMs} ms (+ overlay ${u.overlayRedrawMs} ms); fill holes ${o.fillHoles} ms; remove islands ${o.removeIslands} ms; smooth r5 ${o.smoothRadius5} ms`);
+const { brushStroke: b, undoStroke: u, operationsMedianMs: o, operationsMedianCpuMs: oc, memory: m } = result;
+console.log(`load average ${result.machine.loadAverage1m} on ${result.machine.cores} cores; wall ms (CPU ms)`);
+console.log(`brush sample with overlay p50/p95: ${b.perSampleWithOverlayMs.p50}/${b.perSampleWithOverlayMs.p95} (${b.perSampleWithOverlayCpuMs.p50}/${b.perSampleWithOverlayCpuMs.p95}), commit ${b.commitMs} (${b.commitCpuMs})`);
+console.log(`undo stroke: ${u.undoMs} (${u.undoCpuMs}) + overlay ${u.overlayRedrawMs} (${u.overlayRedrawCpuMs}); fill holes ${o.fillHoles} (${oc.fillHoles}); remove islands ${o.removeIslands} (${oc.removeIslands}); smooth r5 ${o.smoothRadius5} (${oc.smoothRadius5})`);
 console.log(`memory: mask ${m.rasterMB} MB + history ${m.historyBaselineMB} MB baseline + ${m.historyEntriesKB} KB entries = ${m.totalMB} MB`);
 console.log(`wrote ${path.relative(root, outFile)}`);
