@@ -6,7 +6,7 @@
 import { spanFill } from './flood.js';
 import { BoundsTracker, expandRect, type Rect } from './geometry.js';
 import type { MaskRaster } from './mask-raster.js';
-import { copyRegion, writeRegion } from './region-grid.js';
+import { copyRegion } from './region-grid.js';
 
 /**
  * Sets the 4-connected run of pixels that share the value at (x, y) to `value` (paint bucket:
@@ -46,9 +46,26 @@ export function fillHoles(raster: MaskRaster): Rect | null {
     spanFill(grid, w, h, 0, y, 0, OUTSIDE, 4);
     spanFill(grid, w, h, w - 1, y, 0, OUTSIDE, 4);
   }
-  // Holes are the cells still 0; turn lesion and holes into one code for the write-back.
-  for (let i = 0; i < grid.length; i++) if (grid[i] === 0) grid[i] = 1;
-  return writeRegion(raster, region, (i) => (grid[i] === 1 ? 1 : 0));
+  // Holes are the cells still 0: only they change, so write them alone instead of the region.
+  const { data, width } = raster;
+  const changed = new BoundsTracker();
+  for (let y = 0; y < h; y++) {
+    const g = y * w;
+    const row = (region.y + y) * width + region.x;
+    let first = -1;
+    let last = -1;
+    for (let x = 0; x < w; x++) {
+      if (grid[g + x] === 0) {
+        data[row + x] = 1;
+        if (first < 0) first = x;
+        last = x;
+      }
+    }
+    if (first >= 0) changed.addSpan(region.x + first, region.x + last, region.y + y);
+  }
+  const rect = changed.toRect();
+  raster.markChanged(rect);
+  return rect;
 }
 
 interface Component {
@@ -78,15 +95,17 @@ function filterComponents(raster: MaskRaster, keep: (component: Component, all: 
   const grid = copyRegion(raster, box);
   const { width: w, height: h } = box;
   const components = findComponents(grid, w, h);
-  let removed = 0;
+  // Components in the copy are the raster's own, so erase the rejected ones in place: only
+  // their pixels are touched, not the whole box.
+  const changed = new BoundsTracker();
   for (const c of components) {
     if (!keep(c, components)) {
-      spanFill(grid, w, h, c.seedX, c.seedY, SEEN, 0, 8);
-      removed++;
+      spanFill(raster.data, raster.width, raster.height, box.x + c.seedX, box.y + c.seedY, 1, 0, 8, changed);
     }
   }
-  if (removed === 0) return null;
-  return writeRegion(raster, box, (i) => (grid[i] === SEEN ? 1 : 0));
+  const rect = changed.toRect();
+  raster.markChanged(rect);
+  return rect;
 }
 
 /** Erases every region but the largest (8-connected); ties keep the first in scan order. */
