@@ -25,7 +25,8 @@ interface BuilderConfig {
 const config = yaml.load(readFileSync(new URL('./electron-builder.yml', import.meta.url), 'utf8')) as BuilderConfig;
 
 describe('electron-builder.yml', () => {
-  it('passes electron-builder schema validation', async () => {
+  // Loading electron-builder's schema takes a while on a busy machine.
+  it('passes electron-builder schema validation', { timeout: 120_000 }, async () => {
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
   });
 
