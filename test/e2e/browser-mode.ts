@@ -28,7 +28,7 @@ export async function startServe(): Promise<RunningServer> {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 120 s: ${stderr}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 120 s: ${stderr}`)), 120_000);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
       const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(stdout);
