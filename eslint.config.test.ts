@@ -8,7 +8,8 @@ async function restrictedImports(filePath: string, code: string): Promise<string
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
-describe('layer rules', () => {
+// The first lint loads every plugin and parser: slow on a busy machine.
+describe('layer rules', { timeout: 120_000 }, () => {
   it('keep the renderer away from main, Node, Electron and the preload script', async () => {
     const code = [
       "import { app } from 'electron';",
