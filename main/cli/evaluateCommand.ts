@@ -3,22 +3,9 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { evaluateHelp } from './help.js';
 import { UsageError, type CliIo } from './usage.js';
 
-export const evaluateHelp = `Usage: lesiondesk evaluate --pred DIR --truth DIR
-
-Pairs masks by file stem (a "_segmentation" suffix is ignored on both sides, so ISIC ground
-truth pairs with the files \`segment\` writes), thresholds them at 128, and prints JSON:
-  pooled: DSC and IoU over all pixels of all pairs (tp/fp/fn summed first)
-  mean:   the mean of the per-image scores
-  images: per-image DSC and IoU (an empty truth and empty prediction score 1)
-  unmatched: stems present on only one side; errors: pairs that could not be compared
-Exit code 1 when nothing could be paired or a pair failed.
-
-Options:
-  --pred DIR    predicted masks
-  --truth DIR   ground-truth masks
-  -h, --help    show this help`;
 
 const MASK_EXTENSIONS = new Set(['.png', '.bmp', '.tif', '.tiff', '.jpg', '.jpeg', '.gif', '.webp']);
 

@@ -4,9 +4,7 @@
  * dependency; help texts are written by hand next to each command.
  */
 import { LesionDeskError } from '../services/errors.js';
-import { evaluateHelp, runEvaluate } from './evaluateCommand.js';
-import { modelsHelp, runModels } from './modelsCommand.js';
-import { runSegment, segmentHelp } from './segmentCommand.js';
+import { evaluateHelp, modelsHelp, segmentHelp } from './help.js';
 import { processIo, UsageError, type CliIo } from './usage.js';
 
 export const mainHelp = `Usage: lesiondesk <command> [options]
@@ -18,10 +16,14 @@ Commands:
 
 Run \`lesiondesk <command> --help\` for a command's options.`;
 
-const commands: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; help: string }> = {
-  segment: { run: runSegment, help: segmentHelp },
-  evaluate: { run: runEvaluate, help: evaluateHelp },
-  models: { run: runModels, help: modelsHelp },
+type Runner = (argv: string[], io: CliIo) => Promise<number>;
+
+// Commands are imported on use: onnxruntime and sharp take seconds to load on a busy machine,
+// and `--help` or `evaluate` should not wait for the model runtime.
+const commands: Record<string, { load: () => Promise<Runner>; help: string }> = {
+  segment: { load: async () => (await import('./segmentCommand.js')).runSegment, help: segmentHelp },
+  evaluate: { load: async () => (await import('./evaluateCommand.js')).runEvaluate, help: evaluateHelp },
+  models: { load: async () => (await import('./modelsCommand.js')).runModels, help: modelsHelp },
 };
 
 /** Runs the CLI; returns the exit code (0 ok, 1 some work failed, 2 wrong usage). */
@@ -36,8 +38,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.err(`lesiondesk: unknown command "${name}"\n\n${mainHelp}`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
   try {
-    return await command.run(rest, io);
+    return await (await command.load())(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`lesiondesk: ${error.message}\n\n${error.help}`);

@@ -4,18 +4,9 @@ import { parseArgs } from 'node:util';
 import { chooseProviders, currentHostFacts } from '../services/executionProvider.js';
 import { scanModelDirs } from '../services/modelRegistry.js';
 import { defaultModelDirs } from './paths.js';
+import { modelsHelp } from './help.js';
 import type { CliIo } from './usage.js';
 
-export const modelsHelp = `Usage: lesiondesk models [--json]
-
-Lists the models found in $LESIONDESK_MODELS, the app's user model folder (<userData>/models,
-e.g. ~/.config/lesiondesk/models on Linux) and the shipped models/ folder, with their cards
-(name, version, validation metrics, training data), and any card that could not be used and
-why. The execution providers this machine would try are listed too.
-
-Options:
-  --json       print the full cards as JSON
-  -h, --help   show this help`;
 
 /** Runs the models command; returns the exit code. */
 export async function runModels(argv: string[], io: CliIo): Promise<number> {

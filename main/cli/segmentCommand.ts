@@ -8,27 +8,9 @@ import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
 import { defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
+import { segmentHelp } from './help.js';
 import { UsageError, type CliIo } from './usage.js';
 
-export const segmentHelp = `Usage: lesiondesk segment <files|folders...> --out DIR [options]
-
-Segments every image (JPEG, PNG, TIFF, BMP, WebP; folders are searched recursively) and writes
-  DIR/<stem>_segmentation.png   mask, 0 = background, 255 = lesion, same size as the input
-  DIR/<stem>_overlay.jpg        with --overlay: the image with the mask outlined
-  DIR/summary.csv               file,width,height,lesion_area_px,uncertainty,ms
-A file that cannot be read is reported and skipped; the exit code is then 1.
-
-Options:
-  --out DIR            output folder (created if missing)
-  --model PATH|NAME    model card, ONNX file, model folder, or name[@version]
-                       (default: the newest model in $LESIONDESK_MODELS, the
-                       app's user model folder, or the shipped models/)
-  --threshold T        probability threshold, 0 < T < 1 (default: the model card's)
-  --tta                flip test-time augmentation (3 passes, averaged)
-  --overlay            also write <stem>_overlay.jpg
-  --threads N          onnxruntime threads (default 2)
-  --max-megapixels N   refuse larger images (default 64)
-  -h, --help           show this help`;
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp', '.webp']);
 const OUTPUT_SUFFIXES = ['_segmentation.png', '_overlay.jpg'];

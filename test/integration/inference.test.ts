@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, writeFile, copyFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ImageDecodeError, ImageTooLargeError, ImageTooSmallError, ModelCardError, ModelLoadError } from '../../main/services/errors.js';
 import { decodeForModel, toModelInput } from '../../main/services/imaging.js';
 import { createServices, type Services } from '../../main/services/index.js';
@@ -16,6 +16,9 @@ import { readModelCard, scanModelDirs } from '../../main/services/modelRegistry.
 import { ModelSession } from '../../main/services/modelSession.js';
 import { discMask, fixtureFiles, lesionImage } from '../fixtures/images.js';
 import { dice, hasIsic, isicDir, modelDir } from './helpers.js';
+
+// The build machine is shared (a model may be training beside the tests): allow slow runs.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
 let services: Services;
 let files: Record<string, Buffer>;
