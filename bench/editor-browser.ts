@@ -1,0 +1,205 @@
+/**
+ * `npm run bench:browser`: the case view's editor in the system Chromium (Playwright, no
+ * browser download) on a 6000 x 4000 image: frame times while painting a 3-second brush stroke
+ * (requestAnimationFrame timestamps), undo of that stroke, fill holes and remove islands as the
+ * user triggers them (input event to the next drawn frame), and the memory of the mask and its
+ * history. Builds bench/editor-browser.html with Vite, serves it on 127.0.0.1 and writes
+ * bench/results/editor-browser.json. `--screenshot FILE` also saves a screenshot. Never run by
+ * the tests. The library scroll at 10,000 cases belongs to the library's own benchmark.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from '@playwright/test';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { build } from 'vite';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const outDir = path.join(root, 'out/bench-editor-browser');
+const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const screenshotArg = process.argv.indexOf('--screenshot');
+const screenshotPath = screenshotArg > 0 ? process.argv[screenshotArg + 1] : undefined;
+
+// The callbacks passed to page.evaluate run in Chromium; this file is compiled for Node without
+// the DOM library, so the few page globals they touch are declared here.
+declare const window: Record<string, unknown> & {
+  addEventListener(type: string, listener: () => void, options?: { capture: boolean }): void;
+};
+declare const document: { querySelector(selector: string): { textContent: string | null; disabled?: boolean } | null };
+declare function requestAnimationFrame(callback: (time: number) => void): number;
+
+function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+const round = (x: number): number => Math.round(x * 10) / 10;
+
+async function buildPage(): Promise<void> {
+  await build({
+    root,
+    base: './',
+    logLevel: 'warn',
+    configFile: false,
+    plugins: [svelte({ configFile: path.join(root, 'svelte.config.js') })],
+    build: { outDir, emptyOutDir: true, rolldownOptions: { input: path.join(root, 'bench/editor-browser.html') } },
+  });
+}
+
+function serve(): Promise<{ url: string; close: () => void }> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+  const server = http.createServer((request, response) => {
+    const file = path.join(outDir, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+    if (!file.startsWith(outDir) || !existsSync(file)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(response);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({ url: `http://127.0.0.1:${port}/bench/editor-browser.html`, close: () => server.close() });
+    });
+  });
+}
+
+/** Installs frame and input timers in the page: rAF timestamps, and input -> handler end -> next frame. */
+async function instrument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as Record<string, unknown>;
+    const frames: number[] = [];
+    let recording = false;
+    const loop = (t: number): void => {
+      if (recording) frames.push(t);
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+    w['benchFrames'] = { start: () => ((frames.length = 0), (recording = true)), stop: () => ((recording = false), frames.slice()) };
+    const timings: { type: string; handlerMs: number; frameMs: number }[] = [];
+    for (const type of ['keydown', 'click']) {
+      let t0 = 0;
+      window.addEventListener(type, () => (t0 = performance.now()), { capture: true });
+      // Registered after the case view's own listeners, so it runs once they have finished.
+      window.addEventListener(type, () => {
+        const t1 = performance.now();
+        requestAnimationFrame(() => requestAnimationFrame(() => timings.push({ type, handlerMs: t1 - t0, frameMs: performance.now() - t0 })));
+      });
+    }
+    w['benchTimings'] = timings;
+  });
+}
+
+async function lastTiming(page: Page): Promise<{ handlerMs: number; frameMs: number }> {
+  await page.waitForFunction(() => ((window as unknown as { benchTimings: unknown[] }).benchTimings.length > 0));
+  return page.evaluate(() => (window as unknown as { benchTimings: { handlerMs: number; frameMs: number }[] }).benchTimings.pop()!);
+}
+
+async function main(): Promise<void> {
+  await buildPage();
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-precise-memory-info'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { benchStart?: Promise<void> }).benchStart !== undefined);
+    await page.evaluate(() => (window as unknown as { benchStart: Promise<void> }).benchStart);
+    const stage = page.getByTestId('editor-stage');
+    await stage.waitFor({ timeout: 180_000 });
+    await page.waitForFunction(() => !document.querySelector('[data-testid="mask-area"]')?.textContent?.startsWith('0 '), null, { timeout: 120_000 });
+    await instrument(page);
+    await page.getByTestId('tool-brush').click();
+    await page.getByTestId('brush-size').fill('120');
+    const box = (await stage.boundingBox())!;
+    const bytesBefore = Number(await stage.getAttribute('data-editor-bytes'));
+    const heapBefore = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
+
+    // A 3-second stroke: 180 moves at about 60 Hz along a wide loop over the lesion border.
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx + box.width * 0.3, cy);
+    await page.evaluate(() => (window as unknown as { benchFrames: { start(): void } }).benchFrames.start());
+    const strokeStart = Date.now();
+    await page.mouse.down();
+    for (let i = 1; i <= 180; i++) {
+      const a = (i / 180) * Math.PI * 2;
+      await page.mouse.move(cx + Math.cos(a) * box.width * 0.3, cy + Math.sin(a * 2) * box.height * 0.3);
+      const due = strokeStart + (i * 1000) / 60;
+      const wait = due - Date.now();
+      if (wait > 0) await page.waitForTimeout(wait);
+    }
+    await page.mouse.up();
+    const frames = await page.evaluate(() => (window as unknown as { benchFrames: { stop(): number[] } }).benchFrames.stop());
+    const strokeMs = Date.now() - strokeStart;
+    const intervals = frames.slice(1).map((t, i) => t - frames[i]!);
+    await page.waitForFunction(() => document.querySelector('[data-testid="undo"]')?.disabled === false);
+    const bytesAfterStroke = Number(await stage.getAttribute('data-editor-bytes'));
+
+    await page.evaluate(() => ((window as unknown as { benchTimings: unknown[] }).benchTimings.length = 0));
+    await page.keyboard.press('Control+z');
+    const undo = await lastTiming(page);
+    await page.keyboard.press('Control+Shift+z');
+    const redo = await lastTiming(page);
+    await page.getByTestId('tool-fill-holes').click();
+    const fillHoles = await lastTiming(page);
+    await page.locator('input[type=number]').nth(1).fill('5000');
+    await page.getByTestId('remove-islands').click();
+    const removeIslands = await lastTiming(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent === 'All changes saved', null, { timeout: 60_000 });
+    const heapAfter = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
+    const bytesAfter = Number(await stage.getAttribute('data-editor-bytes'));
+
+    if (screenshotPath) await page.screenshot({ path: screenshotPath });
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', note: 'shared, contended CPU; Chromium software rendering (--disable-gpu)' },
+      image: { width: 6000, height: 4000 },
+      stroke: {
+        durationMs: strokeMs,
+        pointerMoves: 180,
+        brushSizePx: 120,
+        frames: frames.length,
+        frameIntervalP50Ms: round(quantile(intervals, 0.5)),
+        frameIntervalP95Ms: round(quantile(intervals, 0.95)),
+        frameIntervalMaxMs: round(Math.max(...intervals)),
+        targetP95Ms: 16,
+      },
+      undoStroke: { handlerMs: round(undo.handlerMs), toNextFrameMs: round(undo.frameMs), targetMs: 50 },
+      redoStroke: { handlerMs: round(redo.handlerMs), toNextFrameMs: round(redo.frameMs) },
+      fillHoles: { handlerMs: round(fillHoles.handlerMs), toNextFrameMs: round(fillHoles.frameMs), targetMs: 300 },
+      removeIslands: { handlerMs: round(removeIslands.handlerMs), toNextFrameMs: round(removeIslands.frameMs), minPixels: 5000, targetMs: 300 },
+      memory: {
+        maskAndHistoryBytesBefore: bytesBefore,
+        maskAndHistoryBytesAfterStroke: bytesAfterStroke,
+        maskAndHistoryBytesAfterCleanups: bytesAfter,
+        maskAndHistoryMB: round(bytesAfter / 1e6),
+        jsHeapUsedMB: { before: round(heapBefore / 1e6), after: round(heapAfter / 1e6) },
+        targetMB: 150,
+      },
+      libraryScroll: 'measured by the library benchmark (the library is not part of the case view)',
+      pageErrors: errors,
+    };
+    const file = path.join(root, 'bench/results/editor-browser.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(results, null, 2) + '\n');
+    console.log(JSON.stringify(results, null, 2));
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
