@@ -2,6 +2,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { modelCardNames, root, startServe, syntheticLesionJpeg, type RunningServer } from './browser-mode.ts';
+import { enterProfile, maskArea } from './workspace.ts';
 
 let server: RunningServer;
 const pageProblems: string[] = [];
@@ -21,38 +22,27 @@ function watch(page: Page): void {
   page.on('pageerror', (error) => pageProblems.push(error.message));
 }
 
-test('first screen: open an image, the overlay appears, the status bar names the model', async ({ page }) => {
+test('first screen: import an image, the prediction appears, the status bar names the model', async ({ page }) => {
   watch(page);
   await page.goto(server.url);
+  await enterProfile(page);
   const names = modelCardNames();
   expect(names.length, 'a model card in the models folder').toBeGreaterThan(0);
   await expect(page.getByTestId('status-model')).toContainText(new RegExp(names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
   await expect(page.getByTestId('status-provider')).not.toHaveText(/—/);
 
   const image = process.env['LESIONDESK_SCREENSHOT_IMAGE'];
-  await page.getByTestId('open-image').setInputFiles(
+  await page.getByTestId('import-files').setInputFiles(
     image
       ? { name: path.basename(image), mimeType: 'image/jpeg', buffer: readFileSync(image) }
       : { name: 'synthetic-lesion.jpg', mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg() },
   );
 
-  const overlay = page.getByTestId('overlay');
-  await expect(overlay).toHaveAttribute('data-drawn', 'true');
-  await expect(page.getByTestId('image-view')).toBeVisible();
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('editor-stage')).toBeVisible();
   await expect(page.getByTestId('status-time')).toContainText(/\d+(\.\d)? ms/);
   await expect(page.getByTestId('error-message')).toHaveCount(0);
-
-  // The overlay canvas really holds drawn pixels (fill or outline), not an empty layer.
-  // (Typed structurally: this file is compiled with the Node libs, without the DOM.)
-  type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-  const painted = await overlay.evaluate((element) => {
-    const canvas = element as unknown as Canvas;
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-    return n;
-  });
-  expect(painted).toBeGreaterThan(0);
+  expect(await maskArea(page)).toBeGreaterThan(0);
 
   const shot = test.info().outputPath('first-screen.png');
   await page.screenshot({ path: shot });
@@ -63,22 +53,25 @@ test('first screen: open an image, the overlay appears, the status bar names the
 test('a file that is not an image gives a clear message, not a stack trace', async ({ page }) => {
   watch(page);
   await page.goto(server.url);
-  await page.getByTestId('open-image').setInputFiles({
+  await enterProfile(page);
+  await page.getByTestId('import-files').setInputFiles({
     name: 'notes.jpg',
     mimeType: 'image/jpeg',
     buffer: Buffer.from('These are my notes, not a JPEG.'),
   });
-  const error = page.getByTestId('error-message');
-  await expect(error).toBeVisible();
-  await expect(error).toContainText(/notes\.jpg|image|decode|format/i);
-  await expect(error).not.toContainText(/\bat .+:\d+:\d+|Error invoking remote method/);
-  await expect(page.locator('[data-testid="overlay"][data-drawn="true"]')).toHaveCount(0);
+  const failures = page.getByTestId('import-failures');
+  await expect(failures).toBeVisible();
+  await expect(failures).toContainText(/notes\.jpg.*image/);
+  await expect(failures).not.toContainText(/\bat .+:\d+:\d+|Error invoking remote method/);
+  await expect(page.getByTestId('case-item')).toHaveCount(0);
 });
 
-test('an empty file is refused before it is sent', async ({ page }) => {
+test('an empty file is reported, not imported', async ({ page }) => {
   await page.goto(server.url);
-  await page.getByTestId('open-image').setInputFiles({ name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
-  await expect(page.getByTestId('error-message')).toContainText('empty.png is empty (0 bytes)');
+  await enterProfile(page);
+  await page.getByTestId('import-files').setInputFiles({ name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
+  await expect(page.getByTestId('import-failures')).toContainText('empty.png');
+  await expect(page.getByTestId('case-item')).toHaveCount(0);
 });
 
 test('the page is refused without the launch token', async ({ page }) => {

@@ -1,0 +1,91 @@
+/**
+ * Rows of the library list, fetched in fixed pages by offset and limit and kept in a small cache,
+ * so scrolling through 10,000 cases reads only the pages that come into view.
+ */
+import type { CasePage, CaseQuery, CaseRecord } from '../storage/index.ts';
+
+/** Where the pages come from (the storage repository). */
+export interface CaseSource {
+  listCases(query: CaseQuery): Promise<CasePage>;
+}
+
+/** Cached pages of one query. Replace the query with `setQuery`; call `invalidate` after writes. */
+export class CasePageCache {
+  private pages = new Map<number, CaseRecord[]>();
+  private loading = new Map<number, Promise<void>>();
+  private query: CaseQuery = {};
+  // Bumped on every query change or invalidation: answers to older requests are dropped.
+  private generation = 0;
+  /** Cases matching the query, from the latest page read; null before the first read. */
+  total: number | null = null;
+
+  constructor(
+    private readonly source: CaseSource,
+    readonly pageSize = 64,
+    private readonly maxPages = 40,
+  ) {}
+
+  /** Switch to another query; cached pages are dropped. */
+  setQuery(query: CaseQuery): void {
+    this.query = { ...query };
+    this.invalidate();
+    this.total = null;
+  }
+
+  /** Forget cached pages (the data changed) but keep the total until the next read. */
+  invalidate(): void {
+    this.generation++;
+    this.pages.clear();
+    this.loading.clear();
+  }
+
+  /** The case at a list index, when its page is loaded. */
+  at(index: number): CaseRecord | undefined {
+    return this.pages.get(Math.floor(index / this.pageSize))?.[index % this.pageSize];
+  }
+
+  /** Index of a case among the loaded pages, or -1. */
+  indexOf(caseId: string): number {
+    for (const [page, rows] of this.pages) {
+      const i = rows.findIndex((row) => row.id === caseId);
+      if (i >= 0) return page * this.pageSize + i;
+    }
+    return -1;
+  }
+
+  /** Load the pages covering rows [start, end); resolves true when something new arrived. */
+  async ensure(start: number, end: number): Promise<boolean> {
+    const first = Math.floor(Math.max(0, start) / this.pageSize);
+    const last = Math.max(first, Math.floor(Math.max(0, end - 1) / this.pageSize));
+    const generation = this.generation;
+    const waits: Promise<void>[] = [];
+    let fetched = false;
+    for (let page = first; page <= last; page++) {
+      if (this.pages.has(page)) continue;
+      if (this.total !== null && page * this.pageSize >= this.total && page > 0) continue;
+      let pending = this.loading.get(page);
+      if (!pending) {
+        fetched = true;
+        pending = this.source.listCases({ ...this.query, offset: page * this.pageSize, limit: this.pageSize }).then((result) => {
+          if (generation !== this.generation) return;
+          this.loading.delete(page);
+          this.pages.set(page, result.cases);
+          this.total = result.total;
+          this.evictAround(first, last);
+        });
+        this.loading.set(page, pending);
+      }
+      waits.push(pending);
+    }
+    await Promise.all(waits);
+    return fetched && generation === this.generation;
+  }
+
+  // Keep the cache bounded: drop the pages farthest from the ones in view.
+  private evictAround(first: number, last: number): void {
+    if (this.pages.size <= this.maxPages) return;
+    const distance = (page: number) => (page < first ? first - page : page > last ? page - last : 0);
+    const byDistance = [...this.pages.keys()].sort((a, b) => distance(b) - distance(a));
+    for (const page of byDistance.slice(0, this.pages.size - this.maxPages)) this.pages.delete(page);
+  }
+}

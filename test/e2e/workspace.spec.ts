@@ -1,0 +1,197 @@
+/**
+ * The annotation workspace end to end, in browser mode against the real services and the real
+ * IndexedDB: import, prediction, editing, review, persistence, ISIC export and re-import, and an
+ * import with a corrupt file.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import sharp from 'sharp';
+import { modelCardNames, root, startServe, syntheticLesionJpeg, type RunningServer } from './browser-mode.ts';
+import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
+
+let server: RunningServer;
+const pageProblems: string[] = [];
+
+test.beforeAll(async () => {
+  server = await startServe();
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+});
+
+function watch(page: Page): void {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
+  });
+  page.on('pageerror', (error) => pageProblems.push(error.message));
+}
+
+/** Lesion pixels of a 0/255 mask PNG, and its raw pixels for comparison. */
+async function decodeMask(png: Uint8Array): Promise<{ area: number; pixels: Buffer }> {
+  const { data } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+  let area = 0;
+  for (const v of data) if (v >= 128) area++;
+  return { area, pixels: data };
+}
+
+async function exportIsic(page: Page): Promise<Map<string, Uint8Array>> {
+  await page.getByTestId('export-menu').click();
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-isic').click();
+  const file = await (await download).path();
+  return new Map(Object.entries(unzipSync(new Uint8Array(readFileSync(file)))));
+}
+
+const image = { width: 800, height: 600 };
+
+test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISIC, re-import', async ({ page }) => {
+  test.setTimeout(240_000);
+  watch(page);
+  await page.goto(server.url);
+  await enterProfile(page);
+  const [modelName] = modelCardNames();
+  await expect(page.locator('header').getByTestId('model-version')).toContainText(new RegExp(`${modelName}@\\d`));
+
+  await page.getByTestId('import-files').setInputFiles({ name: 'lesion-a.jpg', mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg(image.width, image.height) });
+  await expect(page.getByTestId('case-item')).toHaveCount(1);
+  await expect(page.getByTestId('import-report')).toContainText('Imported 1 image');
+
+  // The first imported case opens; the prediction is computed, stored, and moves the case on.
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'predicted');
+  await expect(page.getByTestId('status-time')).toContainText(/\d+(\.\d)? ms/);
+  const predicted = await maskArea(page);
+  expect(predicted).toBeGreaterThan(1000);
+
+  // Brush outside the lesion: the area grows; undo takes it back; redo repeats it.
+  const stage = page.getByTestId('editor-stage');
+  await page.getByTestId('tool-brush').click();
+  await page.getByTestId('brush-size').fill('30');
+  await strokeOnStage(page, stage, image, [[60, 60], [200, 60]]);
+  await expect.poll(() => maskArea(page)).toBeGreaterThan(predicted);
+  const brushed = await maskArea(page);
+  await page.getByTestId('undo').click();
+  await expect.poll(() => maskArea(page)).toBe(predicted);
+  await page.getByTestId('redo').click();
+  await expect.poll(() => maskArea(page)).toBe(brushed);
+
+  // Erase a hole inside the lesion; fill holes closes it again.
+  await page.getByTestId('tool-eraser').click();
+  await page.getByTestId('brush-size').fill('12');
+  await strokeOnStage(page, stage, image, [[395, 290], [405, 292]]);
+  await expect.poll(() => maskArea(page)).toBeLessThan(brushed);
+  await page.getByTestId('tool-fill-holes').click();
+  await expect.poll(() => maskArea(page)).toBe(brushed);
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 10_000 });
+  await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'in-progress');
+
+  await page.getByTestId('approve').click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
+  await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'approved');
+
+  // Everything survives a reload: the profile, the case, its status and the edited mask.
+  await page.reload();
+  await expect(page.getByTestId('annotator')).toHaveText('Dr Ana Silva');
+  await expect(page.getByTestId('profile-dialog')).toBeHidden();
+  await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'approved');
+  await page.getByTestId('case-item').click();
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
+  await expect.poll(() => maskArea(page)).toBe(brushed);
+  await page.getByTestId('history-toggle').click();
+  await expect(page.getByTestId('history-version')).toHaveCount(2);
+  await expect(page.getByTestId('history-panel')).toContainText('Dr Ana Silva');
+
+  // ISIC export: the image and a 0/255 mask with exactly the approved pixels.
+  const exported = await exportIsic(page);
+  expect([...exported.keys()].sort()).toEqual(['images/lesion-a.jpg', 'masks/lesion-a_segmentation.png']);
+  const firstMask = await decodeMask(exported.get('masks/lesion-a_segmentation.png')!);
+  expect(firstMask.area).toBe(brushed);
+
+  // Re-import the exported folder: same image (no new case), its mask becomes a ground-truth version.
+  const folder = path.join(mkdtempSync(path.join(tmpdir(), 'lesiondesk-isic-')), 'isic-export');
+  for (const [name, bytes] of exported) {
+    mkdirSync(path.dirname(path.join(folder, name)), { recursive: true });
+    writeFileSync(path.join(folder, name), bytes);
+  }
+  await page.getByTestId('import-folder').setInputFiles(folder);
+  await expect(page.getByTestId('import-report')).toContainText('1 already in the library');
+  await expect(page.getByTestId('import-report')).toContainText('1 mask');
+  await expect(page.getByTestId('case-item')).toHaveCount(1);
+  await expect(page.locator('[data-testid="history-version"][data-author-kind="ground-truth"]')).toHaveCount(1);
+
+  // Pixel for pixel: exporting the re-imported ground truth gives the same mask.
+  await page.getByTestId('export-menu').click();
+  await page.getByText('Selected case').click();
+  await page.getByTestId('export-menu').click();
+  const again = await exportIsic(page);
+  const secondMask = await decodeMask(again.get('masks/lesion-a_segmentation.png')!);
+  expect(secondMask.pixels.equals(firstMask.pixels)).toBe(true);
+  expect(pageProblems, 'console errors or CSP violations').toEqual([]);
+});
+
+test('a corrupt file in an imported folder is reported and the rest import', async ({ page }) => {
+  await page.goto(server.url);
+  await enterProfile(page);
+  const folder = path.join(mkdtempSync(path.join(tmpdir(), 'lesiondesk-bad-')), 'clinic-batch');
+  mkdirSync(folder, { recursive: true });
+  for (let i = 0; i < 3; i++) writeFileSync(path.join(folder, `case-${i}.jpg`), await syntheticLesionJpeg(640 + 16 * i, 480));
+  const good = await syntheticLesionJpeg(700, 500);
+  writeFileSync(path.join(folder, 'broken.jpg'), good.subarray(0, 600));
+  await page.getByTestId('import-folder').setInputFiles(folder);
+  const report = page.getByTestId('import-report');
+  await expect(report).toContainText('Imported 3 images');
+  await expect(report).toContainText('1 failed');
+  await expect(page.getByTestId('import-failures')).toContainText('broken.jpg');
+  await expect(page.getByTestId('import-failures')).toContainText(/could not be read as an image/);
+  await expect(page.getByTestId('import-failures')).not.toContainText(/\bat .+:\d+:\d+/);
+  await expect(page.getByTestId('case-item')).toHaveCount(3);
+});
+
+test('library: twenty cases, filters, review-queue sort and keyboard navigation', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto(server.url);
+  await enterProfile(page);
+  const files = [];
+  for (let i = 0; i < 20; i++) {
+    files.push({ name: `ISIC_${String(24300 + i * 7).padStart(7, '0')}.jpg`, mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg(720 + i * 8, 540) });
+  }
+  await page.getByTestId('import-files').setInputFiles(files);
+  await expect(page.getByTestId('import-report')).toContainText('Imported');
+  const items = page.getByTestId('case-item');
+  await expect(items.first()).toBeVisible();
+  const total = Number(await page.getByTestId('case-list').getAttribute('data-total'));
+  expect(total).toBe(20);
+
+  // The first case opened with its prediction; the list shows the new status.
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted');
+
+  // Keyboard: j moves the selection down, Enter opens it.
+  await page.getByTestId('case-list').focus();
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  await expect(page.locator('[data-testid="case-item"][aria-selected="true"]')).toHaveCount(1);
+  const selected = await page.locator('[data-testid="case-item"][aria-selected="true"]').getAttribute('data-case-id');
+  await page.keyboard.press('k');
+  const afterK = await page.locator('[data-testid="case-item"][aria-selected="true"]').getAttribute('data-case-id');
+  expect(afterK).not.toBe(selected);
+
+  // Review queue: the case with a prediction (an uncertainty) sorts first; a status filter narrows.
+  await page.getByTestId('sort').selectOption('uncertainty');
+  await expect(items.first().getByTestId('case-status')).toHaveAttribute('data-status', 'predicted');
+  await page.getByTestId('filter-status').selectOption('predicted');
+  await expect(items).toHaveCount(1);
+  await page.getByTestId('filter-status').selectOption('');
+  await page.getByTestId('case-search').fill('ISIC_0024307');
+  await expect(items).toHaveCount(1);
+  await page.getByTestId('case-search').fill('');
+  await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', String(total));
+
+  const shot = test.info().outputPath('library.png');
+  await page.screenshot({ path: shot });
+  if (process.env['UPDATE_SCREENSHOT']) copyFileSync(shot, path.join(root, 'docs/screenshot-library.png'));
+});

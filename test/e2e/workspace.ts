@@ -1,0 +1,45 @@
+/** Steps the workspace end-to-end tests share: first-start profile, imports, the editor stage. */
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Answer the first-start question for the annotator's name. */
+export async function enterProfile(page: Page, name = 'Dr Ana Silva'): Promise<void> {
+  await expect(page.getByTestId('profile-dialog')).toBeVisible();
+  await page.getByTestId('profile-name').fill(name);
+  await page.getByTestId('profile-save').click();
+  await expect(page.getByTestId('profile-dialog')).toBeHidden();
+  await expect(page.getByTestId('annotator')).toHaveText(name);
+}
+
+/** The area in pixels that the case view reports for the current mask. */
+export async function maskArea(page: Page): Promise<number> {
+  const text = (await page.getByTestId('mask-area').first().textContent()) ?? '';
+  const match = /([\d,.\s ]+)\s*px/.exec(text);
+  if (!match) throw new Error(`mask-area does not name an area in pixels: "${text}"`);
+  return Number(match[1]!.replace(/[^\d]/g, ''));
+}
+
+/**
+ * Screen position of an image pixel on the editor stage, which fits the image centred with a
+ * 16 px margin (case/viewport.ts fitViewport).
+ */
+export async function stagePoint(stage: Locator, image: { width: number; height: number }, x: number, y: number): Promise<{ x: number; y: number }> {
+  const box = await stage.boundingBox();
+  if (!box) throw new Error('The editor stage is not on screen.');
+  const padding = 16;
+  const scale = Math.min((box.width - 2 * padding) / image.width, (box.height - 2 * padding) / image.height);
+  const left = box.x + (box.width - image.width * scale) / 2;
+  const top = box.y + (box.height - image.height * scale) / 2;
+  return { x: left + x * scale, y: top + y * scale };
+}
+
+/** Drag across the stage through image pixels, in small steps as a hand would. */
+export async function strokeOnStage(page: Page, stage: Locator, image: { width: number; height: number }, points: readonly [number, number][]): Promise<void> {
+  const first = await stagePoint(stage, image, points[0]![0], points[0]![1]);
+  await page.mouse.move(first.x, first.y);
+  await page.mouse.down();
+  for (const [x, y] of points.slice(1)) {
+    const p = await stagePoint(stage, image, x, y);
+    await page.mouse.move(p.x, p.y, { steps: 8 });
+  }
+  await page.mouse.up();
+}
