@@ -6,8 +6,9 @@
 import Konva from 'konva';
 import type { MaskRaster, OverlayColor, Rect } from '../editor/index.ts';
 
-// Large uploads (load, invert, undo of a big fill) go in bands so the scratch buffer stays small.
-const BAND_ROWS = 256;
+// Uploads go in bands of rows, each narrowed to the columns that really changed: the dirty
+// rectangle of a looping stroke (or its undo) is most of the image, the changed pixels are not.
+const BAND_ROWS = 32;
 
 export class MaskSurface {
   readonly canvas: HTMLCanvasElement;
@@ -15,6 +16,8 @@ export class MaskSurface {
   private readonly raster: MaskRaster;
   private readonly context: CanvasRenderingContext2D;
   private readonly color: OverlayColor;
+  /** What the canvas shows, one byte per pixel, to upload only what differs from the raster. */
+  private readonly shown: Uint8Array;
 
   constructor(raster: MaskRaster, color: OverlayColor) {
     this.raster = raster;
@@ -25,6 +28,7 @@ export class MaskSurface {
     const context = this.canvas.getContext('2d');
     if (!context) throw new Error('This browser gives no 2D canvas; the mask cannot be drawn.');
     this.context = context;
+    this.shown = new Uint8Array(raster.width * raster.height);
     this.node = new Konva.Image({ image: this.canvas, x: 0, y: 0, width: raster.width, height: raster.height, listening: false });
     raster.takeDirty();
     this.upload(raster.bounds);
@@ -37,10 +41,28 @@ export class MaskSurface {
     return rect;
   }
 
-  /** Converts and uploads `rect` (opaque mask colour; the node's opacity sets the overlay's). */
+  /** Uploads the pixels of `rect` that differ from the canvas (opaque colour; the node's opacity sets the overlay's). */
   upload(rect: Rect): void {
+    const { data, width } = this.raster;
+    const shown = this.shown;
     for (let y = rect.y; y < rect.y + rect.height; y += BAND_ROWS) {
-      const band = { x: rect.x, y, width: rect.width, height: Math.min(BAND_ROWS, rect.y + rect.height - y) };
+      const rows = Math.min(BAND_ROWS, rect.y + rect.height - y);
+      let minX = Infinity;
+      let maxX = -1;
+      for (let row = y; row < y + rows; row++) {
+        const start = row * width + rect.x;
+        const end = start + rect.width;
+        let i = start;
+        while (i < end && data[i] === shown[i]) i++;
+        if (i === end) continue;
+        let j = end - 1;
+        while (j > i && data[j] === shown[j]) j--;
+        minX = Math.min(minX, i - row * width);
+        maxX = Math.max(maxX, j - row * width);
+        shown.set(data.subarray(i, j + 1), i);
+      }
+      if (maxX < 0) continue;
+      const band = { x: minX, y, width: maxX - minX + 1, height: rows };
       const pixels = this.raster.overlayRgba(band, this.color, 1);
       this.context.putImageData(new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, band.width, band.height), band.x, band.y);
     }
