@@ -9,7 +9,7 @@ import { chromiumPath } from './playwright.config.ts';
  */
 export default defineConfig({
   // Pre-bundle up front: discovering a dependency mid-run makes Vite reload the test page.
-  optimizeDeps: { include: ['dexie', 'fflate', 'zod'] },
+  optimizeDeps: { include: ['dexie', 'fflate', 'konva', 'zod'] },
   test: {
     include: ['renderer/**/*.browser.test.ts'],
     // Seeding 10,000 cases on a machine shared with model training can take a minute or more.
