@@ -130,6 +130,13 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   const again = await exportIsic(page);
   const secondMask = await decodeMask(again.get('masks/lesion-a_segmentation.png')!);
   expect(secondMask.pixels.equals(firstMask.pixels)).toBe(true);
+
+  // Restore the model's prediction: a new person version with the predicted pixels becomes current.
+  await page.locator('[data-testid="history-version"][data-author-kind="model"]').getByTestId('restore-version').click();
+  await expect(page.getByTestId('history-version')).toHaveCount(4);
+  await expect(page.locator('[data-testid="history-version"]').last()).toContainText(/from model /);
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
+  await expect.poll(() => maskArea(page)).toBe(predicted);
   expect(pageProblems, 'console errors or CSP violations').toEqual([]);
 });
 
@@ -179,17 +186,41 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   await page.keyboard.press('k');
   const afterK = await page.locator('[data-testid="case-item"][aria-selected="true"]').getAttribute('data-case-id');
   expect(afterK).not.toBe(selected);
+  const name = await page.locator('[data-testid="case-item"][aria-selected="true"] .name').textContent();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('case-view')).toContainText(name!);
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted', { timeout: 60_000 });
 
-  // Review queue: the case with a prediction (an uncertainty) sorts first; a status filter narrows.
+  // Review a few cases so the list shows the workflow: approve one, flag one with a comment.
+  await items.nth(1).click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted', { timeout: 60_000 });
+  await page.getByTestId('approve').click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
+  await items.nth(2).click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted', { timeout: 60_000 });
+  await page.getByTestId('flag').click();
+  await page.getByTestId('flag-confirm').click();
+  await expect(page.getByTestId('flag-dialog')).toContainText('comment is required');
+  await page.getByTestId('flag-comment').fill('Border unclear at the lower left; second reader please.');
+  await page.getByTestId('flag-confirm').click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'flagged');
+
+  // Review queue: cases with a prediction (an uncertainty) sort first; a status filter narrows.
   await page.getByTestId('sort').selectOption('uncertainty');
-  await expect(items.first().getByTestId('case-status')).toHaveAttribute('data-status', 'predicted');
-  await page.getByTestId('filter-status').selectOption('predicted');
+  await expect(items.first().getByTestId('case-status')).not.toHaveAttribute('data-status', 'new');
+  // Four cases have a prediction now (the first opened, the one opened with Enter, two reviewed).
+  await expect(items.nth(3).getByTestId('case-status')).not.toHaveAttribute('data-status', 'new');
+  await expect(items.nth(4).getByTestId('case-status')).toHaveAttribute('data-status', 'new');
+  await page.getByTestId('filter-status').selectOption('flagged');
   await expect(items).toHaveCount(1);
   await page.getByTestId('filter-status').selectOption('');
   await page.getByTestId('case-search').fill('ISIC_0024307');
   await expect(items).toHaveCount(1);
   await page.getByTestId('case-search').fill('');
   await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', String(total));
+  await page.getByTestId('import-report').getByRole('button', { name: 'Dismiss import report' }).click();
+  await items.first().click();
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
 
   const shot = test.info().outputPath('library.png');
   await page.screenshot({ path: shot });

@@ -43,7 +43,9 @@ export async function approveCase(
   const version = await store.getVersion(record.latestVersionId);
   if (!version) throw new Error(`The latest mask of ${record.fileName} is missing from the library.`);
   if (version.area === 0 && !options.confirmedNoLesion) return { kind: 'needs-no-lesion-confirmation' };
-  await startReview(store, record, author);
+  // A flagged case is approved by its second reader: reopen it, then approve, both recorded.
+  if (record.status === 'flagged') await store.setStatus(caseId, 'in-progress', { author, comment: 'reopened to approve' });
+  else await startReview(store, record, author);
   const comment = version.area === 0 ? noLesionComment : (options.comment ?? '').trim();
   return { kind: 'approved', record: await store.setStatus(caseId, 'approved', { author, comment }) };
 }

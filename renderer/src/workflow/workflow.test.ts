@@ -69,6 +69,12 @@ describe('approveCase', () => {
     expect(moves).toEqual([{ to: 'approved', comment: noLesionComment, author: 'Dr Lee' }]);
   });
 
+  it('reopens a flagged case to approve it', async () => {
+    const { store, moves } = memoryStore('flagged', 40);
+    expect((await approveCase(store, 'case-1', 'Dr Kim')).kind).toBe('approved');
+    expect(moves.map((m) => `${m.to}:${m.comment}`)).toEqual(['in-progress:reopened to approve', 'approved:']);
+  });
+
   it('refuses a case without a mask or one approved already', async () => {
     await expect(approveCase(memoryStore('new', null).store, 'case-1', 'A')).rejects.toThrow(/no mask to approve/);
     await expect(approveCase(memoryStore('approved', 5).store, 'case-1', 'A')).rejects.toThrow(/approved already/);
