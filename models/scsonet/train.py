@@ -178,6 +178,9 @@ def train(cfg: TrainConfig, resume: Optional[str] = None) -> Dict:
             optimizer.load_state_dict(ckpt["optimizer"])
             scheduler.load_state_dict(ckpt["scheduler"])
             generator.set_state(ckpt["generator"])
+            # A resume may re-plan the rest of the cosine (e.g. fewer epochs than first
+            # planned): the recursive schedule continues smoothly from the current rate.
+            scheduler.T_max = cfg.t_max
         start_epoch = int(ckpt.get("epoch", 0))
         best = float(ckpt.get("best_val_dsc", -1.0))
         print(f"resumed from {resume} at epoch {start_epoch}", file=sys.stderr)
