@@ -92,6 +92,8 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   await page.getByTestId('approve').click();
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
   await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'approved');
+  // The case view's own badge follows a status change made in the review bar.
+  await expect(page.getByTestId('case-view-status')).toHaveText(/approved/i);
 
   // Everything survives a reload: the profile, the case, its status and the edited mask.
   await page.reload();
