@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import type { Page } from '@playwright/test';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
@@ -81,4 +82,12 @@ export async function syntheticLesionJpeg(width = 800, height = 600): Promise<Bu
           fill="url(#lesion)"/>
   </svg>`;
   return sharp(Buffer.from(svg)).blur(2).jpeg({ quality: 90 }).toBuffer();
+}
+
+/** Collects console errors, CSP violations and uncaught page errors into `sink`, so a test can assert there were none. */
+export function watchPageProblems(page: Page, sink: string[]): void {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) sink.push(msg.text());
+  });
+  page.on('pageerror', (error) => sink.push(error.message));
 }

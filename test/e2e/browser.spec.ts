@@ -1,7 +1,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { modelCardNames, root, startServe, syntheticLesionJpeg, type RunningServer } from './browser-mode.ts';
+import { expect, test } from '@playwright/test';
+import { modelCardNames, root, startServe, syntheticLesionJpeg, watchPageProblems, type RunningServer } from './browser-mode.ts';
 import { enterProfile, maskArea } from './workspace.ts';
 
 let server: RunningServer;
@@ -15,15 +15,9 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-function watch(page: Page): void {
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-}
 
 test('first screen: import an image, the prediction appears, the status bar names the model', async ({ page }) => {
-  watch(page);
+  watchPageProblems(page, pageProblems);
   await page.goto(server.url);
   await enterProfile(page);
   const names = modelCardNames();
@@ -51,7 +45,7 @@ test('first screen: import an image, the prediction appears, the status bar name
 });
 
 test('a file that is not an image gives a clear message, not a stack trace', async ({ page }) => {
-  watch(page);
+  watchPageProblems(page, pageProblems);
   await page.goto(server.url);
   await enterProfile(page);
   await page.getByTestId('import-files').setInputFiles({

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
-import { modelCardNames, root, startServe, syntheticLesionJpeg, type RunningServer } from './browser-mode.ts';
+import { modelCardNames, root, startServe, syntheticLesionJpeg, watchPageProblems, type RunningServer } from './browser-mode.ts';
 import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
 
 let server: RunningServer;
@@ -23,12 +23,6 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-function watch(page: Page): void {
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
-  });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-}
 
 /** Lesion pixels of a 0/255 mask PNG, and its raw pixels for comparison. */
 async function decodeMask(png: Uint8Array): Promise<{ area: number; pixels: Buffer }> {
@@ -50,7 +44,7 @@ const image = { width: 800, height: 600 };
 
 test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISIC, re-import', async ({ page }) => {
   test.setTimeout(240_000);
-  watch(page);
+  watchPageProblems(page, pageProblems);
   await page.goto(server.url);
   await enterProfile(page);
   const [modelName] = modelCardNames();
