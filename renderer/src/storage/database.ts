@@ -4,7 +4,7 @@
  * unknown, sorting those last in the review queue) and `hasCorrection` (0 | 1) stand in for them.
  */
 import { Dexie, type Table, type Transaction } from 'dexie';
-import type { AuthorKind, CaseRecord, CaseStatus, ProbabilityMap, StatusChangeRecord } from './types.ts';
+import type { CaseRecord, CaseStatus, MaskVersionRecord, StatusChangeRecord } from './types.ts';
 
 /** A case as stored (schema version 2). */
 export interface CaseRow {
@@ -43,19 +43,8 @@ export interface ThumbnailRow {
   blob: Blob;
 }
 
-/** A mask version as stored. */
-export interface MaskVersionRow {
-  id: string;
-  caseId: string;
-  png: Blob;
-  authorKind: AuthorKind;
-  author: string;
-  createdAt: number;
-  area: number;
-  parentVersionId: string | null;
-  probabilityMap?: ProbabilityMap;
-  threshold?: number;
-}
+/** A mask version as stored: exactly the public record (it needs no index-only fields). */
+export type MaskVersionRow = MaskVersionRecord;
 
 /** A key/value setting. */
 export interface SettingRow {
