@@ -9,7 +9,7 @@ describe('editor core layer rule', () => {
       "import { writable } from 'svelte/store';",
       "import Konva from 'konva';",
       "import Dexie from 'dexie';",
-      "import View from '../components/ImageView.svelte';",
+      "import View from '../components/StatusBar.svelte';",
       "import fs from 'node:fs';",
       "import { fitRect } from '../lib/overlay.ts';",
       'export { mount, writable, Konva, Dexie, View, fs, fitRect };',
