@@ -22,6 +22,7 @@ function fakeCase(i: number): CaseRecord {
     hasCorrection: false,
     width: 10,
     height: 10,
+    pixelsPerMm: null,
   };
 }
 

@@ -70,6 +70,10 @@ function isPositiveInteger(n: number): boolean {
   return Number.isInteger(n) && n > 0;
 }
 
+function isCalibration(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
 function requireCase(row: CaseRow | undefined, caseId: string): CaseRow {
   if (!row) throw new StorageError('not-found', `No case with id ${caseId}.`);
   return row;
@@ -135,6 +139,7 @@ export class CaseRepository {
           hasCorrection: false,
           width: image.width,
           height: image.height,
+          pixelsPerMm: null,
           ...(image.patientId ? { patientId: image.patientId } : {}),
           ...(image.lesionId ? { lesionId: image.lesionId } : {}),
         };
@@ -198,6 +203,46 @@ export class CaseRepository {
       const record = { ...caseRecordFromRow(row), ...changes, updatedAt: Date.now() };
       await db.cases.put(caseRowFromRecord(record));
       return record;
+    });
+  }
+
+  /**
+   * Set a case's own calibration (image pixels per millimetre), or clear it with null so the
+   * default from the settings applies again.
+   */
+  async setCaseCalibration(caseId: string, pixelsPerMm: number | null): Promise<CaseRecord> {
+    if (pixelsPerMm !== null && !isCalibration(pixelsPerMm)) {
+      throw new StorageError('invalid-input', `A calibration must be a positive number of pixels per millimetre, not ${pixelsPerMm}.`);
+    }
+    const { db } = this;
+    return db.transaction('rw', db.cases, async () => {
+      const row = requireCase(await db.cases.get(caseId), caseId);
+      const next: CaseRow = { ...row, pixelsPerMm, updatedAt: Date.now() };
+      await db.cases.put(next);
+      return caseRecordFromRow(next);
+    });
+  }
+
+  /**
+   * Take over per-case calibrations kept outside the database by LesionDesk before schema
+   * version 3 (localStorage), in one transaction. A case that already has a calibration of its
+   * own keeps it; invalid values are ignored. Returns how many cases took a calibration and the
+   * ids that name no case (calibrations left behind by deleted cases).
+   */
+  async adoptCaseCalibrations(values: ReadonlyMap<string, number>): Promise<{ adopted: number; missing: string[] }> {
+    const { db } = this;
+    const ids = [...values.keys()];
+    return db.transaction('rw', db.cases, async () => {
+      const rows = await db.cases.bulkGet(ids);
+      const changed: CaseRow[] = [];
+      const missing: string[] = [];
+      rows.forEach((row, i) => {
+        const value = values.get(ids[i]!);
+        if (!row) missing.push(ids[i]!);
+        else if (!isCalibration(row.pixelsPerMm) && isCalibration(value)) changed.push({ ...row, pixelsPerMm: value });
+      });
+      await db.cases.bulkPut(changed);
+      return { adopted: changed.length, missing };
     });
   }
 

@@ -6,7 +6,7 @@
 import { Dexie, type Table, type Transaction } from 'dexie';
 import type { CaseRecord, CaseStatus, MaskVersionRecord, StatusChangeRecord } from './types.ts';
 
-/** A case as stored (schema version 2). */
+/** A case as stored (schema version 3). */
 export interface CaseRow {
   id: string;
   fileName: string;
@@ -26,6 +26,8 @@ export interface CaseRow {
   hasCorrection: 0 | 1;
   width: number;
   height: number;
+  /** Added in version 3 (null there: older versions kept calibrations in localStorage). */
+  pixelsPerMm: number | null;
 }
 
 /** An image as stored. */
@@ -70,7 +72,8 @@ interface SchemaVersion {
  * Every schema version, oldest first. Never edit a published version; add the next one.
  * Version 2 adds case-insensitive name sorting, the has-correction filter, compound
  * status+sort indexes (a status filter then walks one index range instead of every case) and
- * the thumbnails table.
+ * the thumbnails table. Version 3 adds each case's own calibration (`pixelsPerMm`, not indexed;
+ * earlier versions kept it in localStorage, which `adoptCaseCalibrations` moves in once).
  */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
@@ -107,6 +110,18 @@ export const schemaVersions: readonly SchemaVersion[] = [
         });
     },
   },
+  {
+    version: 3,
+    stores: {},
+    async upgrade(tx) {
+      await tx
+        .table<CaseRow, string>('cases')
+        .toCollection()
+        .modify((row) => {
+          row.pixelsPerMm ??= null;
+        });
+    },
+  },
 ];
 
 /** The newest schema version. */
@@ -139,6 +154,8 @@ export function caseRowFromRecord(record: CaseRecord): CaseRow {
   const { hasCorrection, ...rest } = record;
   return {
     ...rest,
+    // A record from before version 3 (an old backup) has no calibration of its own.
+    pixelsPerMm: record.pixelsPerMm ?? null,
     nameKey: record.fileName.toLowerCase(),
     uncertaintyKey: record.uncertainty ?? -1,
     hasCorrection: hasCorrection ? 1 : 0,

@@ -1,5 +1,6 @@
 // Runs in Chromium against real IndexedDB (vitest.browser.config.ts).
 import { afterEach, describe, expect, it } from 'vitest';
+import { legacyCalibrationKeyPrefix, moveWebStorageCalibrations } from '../case/calibration.ts';
 import { openCaseRepository, type CaseRepository } from './case-repository.ts';
 import { LesionDatabase, caseRowFromRecord, latestSchemaVersion } from './database.ts';
 import { StorageError, caseStatuses, type CaseQuery, type CaseRecord, type CaseStatus } from './types.ts';
@@ -61,14 +62,76 @@ describe('schema and migration', () => {
     const repository = await openCaseRepository(name);
     opened[opened.length - 1]!.repository = repository;
     expect((await repository.snapshot()).schemaVersion).toBe(latestSchemaVersion);
-    expect(latestSchemaVersion).toBe(2);
+    expect(latestSchemaVersion).toBe(3);
     expect((await repository.getCase('a'))?.hasCorrection).toBe(true);
+    expect((await repository.getCase('a'))?.pixelsPerMm).toBeNull();
     expect((await repository.getCase('b'))?.hasCorrection).toBe(false);
     // Name sort is case-insensitive through the new nameKey index.
     expect((await repository.listCases({ sort: 'name' })).cases.map((c) => c.fileName)).toEqual(['alpha.jpg', 'Zeta.jpg']);
     expect((await repository.listCases({ hasCorrection: true })).total).toBe(1);
     await repository.setThumbnail('a', png);
     expect(await repository.getThumbnail('a')).toBeInstanceOf(Blob);
+  });
+});
+
+describe('case calibration', () => {
+  const legacyKeys = () => Object.keys(localStorage).filter((key) => key.startsWith(legacyCalibrationKeyPrefix));
+  afterEach(() => {
+    for (const key of legacyKeys()) localStorage.removeItem(key);
+  });
+
+  it('upgrades a version 2 database and moves the calibrations kept in localStorage into it, once', async () => {
+    const name = freshName();
+    const v2 = new LesionDatabase(name, 2);
+    await v2.open();
+    // Rows as version 2 stored them: no pixelsPerMm.
+    const base = { status: 'new', assignee: null, uncertainty: null, uncertaintyKey: -1, latestVersionId: null, activeModel: null, hasCorrection: 0, width: 4, height: 3 };
+    await v2.table('cases').bulkAdd(
+      ['a', 'b', 'c'].map((id, i) => ({ ...base, id, fileName: `${id}.jpg`, nameKey: `${id}.jpg`, createdAt: i, updatedAt: i })),
+    );
+    v2.close();
+    // What LesionDesk before version 3 left in localStorage: case a calibrated, a deleted case, a broken value.
+    localStorage.setItem(`${legacyCalibrationKeyPrefix}a`, '31.5');
+    localStorage.setItem(`${legacyCalibrationKeyPrefix}deleted-case`, '12');
+    localStorage.setItem(`${legacyCalibrationKeyPrefix}c`, 'oops');
+
+    const repository = await openCaseRepository(name);
+    opened[opened.length - 1]!.repository = repository;
+    expect((await repository.getCases(['a', 'b', 'c'])).map((c) => c.pixelsPerMm)).toEqual([null, null, null]);
+
+    expect(await moveWebStorageCalibrations(localStorage, repository)).toEqual({ adopted: 1, dropped: 2 });
+    expect((await repository.getCases(['a', 'b', 'c'])).map((c) => c.pixelsPerMm)).toEqual([31.5, null, null]);
+    expect(legacyKeys()).toEqual([]);
+    // The calibration now travels with the case: in the snapshot a backup is made from.
+    expect((await repository.snapshot()).cases.find((c) => c.id === 'a')?.pixelsPerMm).toBe(31.5);
+
+    // A stale value found later does not overwrite the one in the database.
+    localStorage.setItem(`${legacyCalibrationKeyPrefix}a`, '99');
+    localStorage.setItem(`${legacyCalibrationKeyPrefix}b`, '20');
+    expect(await moveWebStorageCalibrations(localStorage, repository)).toEqual({ adopted: 1, dropped: 1 });
+    expect((await repository.getCases(['a', 'b'])).map((c) => c.pixelsPerMm)).toEqual([31.5, 20]);
+    expect(await moveWebStorageCalibrations(localStorage, repository)).toEqual({ adopted: 0, dropped: 0 });
+  });
+
+  it('sets, clears and refuses a case calibration; it goes with the case', async () => {
+    const repository = await freshRepository();
+    const { caseId } = await repository.importImage({ fileName: 'cal.png', blob: bytes('cal'), width: 8, height: 8 });
+    expect((await repository.getCase(caseId))?.pixelsPerMm).toBeNull();
+    expect((await repository.setCaseCalibration(caseId, 27.5)).pixelsPerMm).toBe(27.5);
+    expect((await repository.getCase(caseId))?.pixelsPerMm).toBe(27.5);
+    // Workflow writes keep it.
+    await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Dr. Ada', area: 3 });
+    await repository.updateCase(caseId, { patientId: 'P-1' });
+    expect((await repository.getCase(caseId))?.pixelsPerMm).toBe(27.5);
+    await expectStorageError(repository.setCaseCalibration(caseId, 0), 'invalid-input', /positive number of pixels per millimetre/);
+    await expectStorageError(repository.setCaseCalibration(caseId, Number.NaN), 'invalid-input', /positive number/);
+    await expectStorageError(repository.setCaseCalibration('nope', 10), 'not-found', /No case with id nope/);
+    expect((await repository.setCaseCalibration(caseId, null)).pixelsPerMm).toBeNull();
+    await repository.setCaseCalibration(caseId, 30);
+    await repository.deleteCases([caseId]);
+    // Re-importing the same image makes a new, uncalibrated case.
+    const again = await repository.importImage({ fileName: 'cal.png', blob: bytes('cal'), width: 8, height: 8 });
+    expect((await repository.getCase(again.caseId))?.pixelsPerMm).toBeNull();
   });
 });
 
@@ -183,6 +246,7 @@ describe('library list at 10,000 cases', () => {
         hasCorrection: known && next() < 0.3,
         width: 1024,
         height: 768,
+        pixelsPerMm: i % 11 === 0 ? 20 + (i % 5) : null,
       };
     });
   }

@@ -31,6 +31,11 @@ export interface CaseRecord {
   hasCorrection: boolean;
   width: number;
   height: number;
+  /**
+   * This case's own calibration in image pixels per millimetre (typed, or set with the ruler);
+   * null = the default calibration from the settings applies. Added in schema version 3.
+   */
+  pixelsPerMm: number | null;
 }
 
 /** The original image of a case, byte for byte as imported. */
@@ -86,7 +91,7 @@ export interface AnnotatorProfile {
 
 /** Application settings kept in the database, with their defaults in `defaultSettings`. */
 export interface AppSettings {
-  /** Calibration used when a case has none; null = uncalibrated (areas in pixels only). */
+  /** Calibration used when a case has none (see CaseRecord.pixelsPerMm); null = uncalibrated (areas in pixels only). */
   defaultPixelsPerMm: number | null;
   /** Probability threshold for predictions; null = the model card's. */
   threshold: number | null;

@@ -20,6 +20,7 @@ function memoryStore(status: CaseStatus, area: number | null) {
     hasCorrection: false,
     width: 4,
     height: 4,
+    pixelsPerMm: null,
   };
   const versions = new Map<string, MaskVersionRecord>();
   if (area !== null) {
