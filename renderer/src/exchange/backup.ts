@@ -11,7 +11,10 @@ import { createZipWriter, readZip } from './archive.ts';
 /** Name of the manifest entry, and the format it declares. */
 export const backupManifestName = 'lesiondesk-backup.json';
 export const backupFormat = 'lesiondesk-backup';
-/** Version of the backup file layout (not of the database schema, which it records too). */
+/**
+ * Version of the backup file layout (not of the database schema, which it records too). Fields
+ * added later are optional, so it stays 1: a case's `pixelsPerMm` (schema 3) may be absent.
+ */
 export const backupFormatVersion = 1;
 
 /** A file that is not a LesionDesk backup, or one this version cannot read. */
@@ -46,6 +49,8 @@ const manifestSchema = z.object({
       hasCorrection: z.boolean(),
       width: z.number().int().positive(),
       height: z.number().int().positive(),
+      // Added with schema version 3; a backup written before has none (the default applies).
+      pixelsPerMm: z.number().positive().nullable().default(null),
     }),
   ),
   images: z.array(z.object({ caseId: z.string(), width: z.number(), height: z.number(), sha256: z.string(), blob: blobRef })),

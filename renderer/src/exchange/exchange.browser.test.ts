@@ -278,6 +278,7 @@ describe('backup', () => {
     });
     await source.setStatus(caseId, 'in-progress');
     await source.setStatus(caseId, 'flagged', { comment: 'hair artefact' });
+    await source.setCaseCalibration(caseId, 31.25);
 
     const backup = await createBackup(source);
     const target = await freshRepository();
@@ -287,6 +288,8 @@ describe('backup', () => {
     const after = await target.snapshot();
     const sortById = <T extends { id?: string | number }>(rows: T[]) => [...rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
     expect(sortById(after.cases)).toEqual(sortById(before.cases));
+    expect((await target.getCase(caseId))?.pixelsPerMm).toBe(31.25);
+    expect(after.cases.filter((c) => c.id !== caseId).map((c) => c.pixelsPerMm)).toEqual([null, null]);
     expect(sortById(after.statusHistory)).toEqual(sortById(before.statusHistory));
     expect(after.profile).toEqual(before.profile);
     expect(await target.getSettings()).toEqual(await source.getSettings());
@@ -312,6 +315,30 @@ describe('backup', () => {
     await target.setStatus(caseId, 'in-progress');
     await restoreBackup(target, backup, { replace: true });
     expect((await target.getCase(caseId))?.status).toBe('flagged');
+  });
+
+  it('restores a backup written before cases carried a calibration (schema 2)', async () => {
+    const source = await freshRepository();
+    await source.setSettings({ defaultPixelsPerMm: 12.5 });
+    const { sources } = await isicFolder();
+    const { importedCaseIds } = await importSources(source, sources);
+    await source.setCaseCalibration(importedCaseIds[0]!, 40);
+    // Rewrite a current backup as the previous version wrote it: no pixelsPerMm, schema 2.
+    const entries = await readZip(await createBackup(source));
+    const manifest = JSON.parse(new TextDecoder().decode(entries.get('lesiondesk-backup.json'))) as { schemaVersion: number; cases: Record<string, unknown>[] };
+    manifest.schemaVersion = 2;
+    for (const record of manifest.cases) delete record.pixelsPerMm;
+    const old = createZipWriter();
+    await old.add('lesiondesk-backup.json', new TextEncoder().encode(JSON.stringify(manifest)));
+    for (const [path, bytes] of entries) if (path !== 'lesiondesk-backup.json') await old.add(path, bytes);
+
+    const target = await freshRepository();
+    expect(await restoreBackup(target, (await old.finish())!)).toEqual({ cases: 3, maskVersions: 3 });
+    const restored = await target.getCases(importedCaseIds);
+    expect(restored.map((c) => c.pixelsPerMm)).toEqual([null, null, null]);
+    expect((await target.getSettings()).defaultPixelsPerMm).toBe(12.5);
+    // The restored cases are ordinary ones: calibrating them works.
+    expect((await target.setCaseCalibration(importedCaseIds[1]!, 22)).pixelsPerMm).toBe(22);
   });
 
   it('says clearly when a file is not a LesionDesk backup', async () => {
