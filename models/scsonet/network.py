@@ -1,8 +1,13 @@
 """SCSONet (Chen et al., Front. Phys. 2024), written from ../shared/SCSONET-SPEC.md.
 
 Every block is written so that it exports to ONNX opset 17 with a dynamic batch and runs
-identically in PyTorch and onnxruntime: no batch-as-groups convolution, no in-place ops on
-tensors that are reused, explicit reductions instead of ``torch.std``.
+identically in PyTorch and onnxruntime: no batch-as-groups convolution in the graph, no
+in-place ops on tensors that are reused, explicit reductions instead of ``torch.std``.
+
+Why the graph is shaped with care: at 256x256 the whole network is 0.08 G multiply-adds, so
+onnxruntime's time goes to the number of nodes (a few microseconds each), not to arithmetic.
+Reshapes therefore take the batch as -1 and every other dimension as a Python int
+(``_chw``): traced, those become constants instead of Shape/Gather/Unsqueeze/Concat chains.
 """
 
 from __future__ import annotations
@@ -10,11 +15,21 @@ from __future__ import annotations
 import math
 from typing import List, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 CHANNELS: Tuple[int, ...] = (8, 16, 24, 32, 48, 64)
+
+
+def _chw(x: torch.Tensor) -> Tuple[int, int, int]:
+    """Channels, height and width as Python ints: constants in a traced ONNX graph.
+
+    The exported model has a fixed 256x256 input (the card says so), so only the batch stays
+    symbolic; eager PyTorch still accepts any size, because ``int`` of an int is a no-op there.
+    """
+    return int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
 
 
 def _conv(i: int, o: int, k: int, bias: bool = True, groups: int = 1) -> nn.Conv2d:
@@ -24,10 +39,10 @@ def _conv(i: int, o: int, k: int, bias: bool = True, groups: int = 1) -> nn.Conv
 class ODConv3x3(nn.Module):
     """Omni-dimensional dynamic 3x3 convolution with a single kernel.
 
-    Each sample gets its own kernel ``W * spatial[n]``. Eager PyTorch applies it with the
-    authors' batch-as-groups convolution; the ONNX export instead applies it as one 1x1
-    convolution over nine shifted, tap-weighted copies of the input (``_taps``): the same
-    arithmetic without a batch-sized group count, so the graph keeps a dynamic batch.
+    Each sample gets its own kernel ``W * spatial[n]``, applied with the authors'
+    batch-as-groups convolution. The ONNX export has a fixed batch of one (see
+    ``export.export_onnx``), where this is one ordinary convolution whose kernel is computed
+    at run time.
     """
 
     def __init__(self, in_planes: int, out_planes: int) -> None:
@@ -44,32 +59,16 @@ class ODConv3x3(nn.Module):
         nn.init.kaiming_normal_(self.weight[0], mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, _, height, width = x.shape
+        n = int(x.shape[0])
+        _, height, width = _chw(x)
         a = F.relu(self.bn(self.fc(F.adaptive_avg_pool2d(x, 1))))
         channel = torch.sigmoid(self.channel_fc(a))  # N x i x 1 x 1
         filt = torch.sigmoid(self.filter_fc(a))  # N x o x 1 x 1
         spatial = torch.sigmoid(self.spatial_fc(a))  # N x 9 x 1 x 1
         x = x * channel
-        if torch.onnx.is_in_onnx_export():
-            return self._taps(x, spatial) * filt
-        # Eager: batch-as-groups, one grouped 3x3 conv (40x faster to train on a CPU than
-        # the tap form, and the same arithmetic).
         w = (self.weight * spatial.reshape(n, 1, 1, 3, 3)).reshape(n * self.out_planes, self.in_planes, 3, 3)
         out = F.conv2d(x.reshape(1, n * self.in_planes, height, width), w, padding=1, groups=n)
         return out.reshape(n, self.out_planes, height, width) * filt
-
-    def _taps(self, x: torch.Tensor, spatial: torch.Tensor) -> torch.Tensor:
-        """The per-sample kernel as one 1x1 conv over nine tap-weighted shifted copies."""
-        height, width = x.shape[-2], x.shape[-1]
-        xp = F.pad(x, (1, 1, 1, 1))
-        taps = []
-        for k in range(9):
-            dy, dx = divmod(k, 3)
-            taps.append(xp[:, :, dy : dy + height, dx : dx + width] * spatial[:, k : k + 1])
-        stacked = torch.cat(taps, dim=1)  # N x 9i x H x W, tap-major
-        # weight (o, i, 3, 3) -> (o, 3, 3, i) -> (o, 9i, 1, 1) to match the tap-major stacking.
-        w = self.weight[0].permute(0, 2, 3, 1).reshape(self.out_planes, 9 * self.in_planes, 1, 1)
-        return F.conv2d(stacked, w)
 
 
 class GroupStandardize(nn.Module):
@@ -84,13 +83,13 @@ class GroupStandardize(nn.Module):
         self.beta = nn.Parameter(torch.zeros(channels, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
-        g = x.reshape(n, self.groups, -1)
-        count = g.shape[-1]
+        c, h, w = _chw(x)
+        count = c * h * w // self.groups  # a group may span channels (24 channels, 16 groups)
+        g = x.reshape(-1, self.groups, count)
         mean = g.mean(dim=2, keepdim=True)
         centred = g - mean
         std = torch.sqrt((centred * centred).sum(dim=2, keepdim=True) / (count - 1))
-        normed = (centred / (std + self.eps)).reshape(n, c, h, w)
+        normed = (centred / (std + self.eps)).reshape(-1, c, h, w)
         return normed * self.gamma + self.beta
 
 
@@ -103,16 +102,38 @@ class SRU(nn.Module):
         self.threshold = threshold
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gn_x = self.gn(x)
-        w_gamma = (self.gn.gamma / self.gn.gamma.sum()).reshape(1, -1, 1, 1)
-        reweights = torch.sigmoid(gn_x * w_gamma)
-        mask = (reweights >= self.threshold).to(x.dtype)
-        x1 = mask * x
-        x2 = (1.0 - mask) * x
-        half = x.shape[1] // 2
-        x11, x12 = x1[:, :half], x1[:, half:]
-        x21, x22 = x2[:, :half], x2[:, half:]
-        return torch.cat([x11 + x22, x12 + x21], dim=1)
+        if torch.onnx.is_in_onnx_export():
+            keep = self._graph_gate(x)
+        else:
+            gn_x = self.gn(x)
+            w_gamma = (self.gn.gamma / self.gn.gamma.sum()).reshape(1, -1, 1, 1)
+            keep = torch.sigmoid(gn_x * w_gamma) >= self.threshold
+        x1 = torch.where(keep, x, torch.zeros((), dtype=x.dtype))  # informative
+        x2 = x - x1  # redundant; exact, x1 is x or 0
+        # Cross reconstruction [x1a + x2b, x1b + x2a] is x1 plus x2 with its halves swapped.
+        half = int(x.shape[1]) // 2
+        return x1 + torch.cat([x2[:, half:], x2[:, :half]], dim=1)
+
+    def _graph_gate(self, x: torch.Tensor) -> torch.Tensor:
+        """The same gate in six nodes instead of sixteen.
+
+        sigmoid(z) >= t is z >= logit(t). GroupStandardize divides by the unbiased std, an
+        InstanceNormalization over each group by the biased one: the ratio sqrt((L-1)/L) is a
+        constant and joins gamma * w_gamma in one per-channel scale. (The eps differ, 1e-10
+        outside the root against 1e-20 inside it: both only keep a constant group at zero.)
+        """
+        c, h, w = _chw(x)
+        groups = self.gn.groups
+        count = c * h * w // groups
+        gamma = self.gn.gamma.detach().cpu().numpy().reshape(c, 1, 1).astype(np.float64)
+        beta = self.gn.beta.detach().cpu().numpy().reshape(c, 1, 1).astype(np.float64)
+        w_gamma = gamma / gamma.sum()
+        scale = torch.from_numpy((gamma * w_gamma * math.sqrt((count - 1) / count)).astype(np.float32))
+        shift = torch.from_numpy((beta * w_gamma).astype(np.float32))
+        g = x.reshape(-1, groups, count)
+        normed = F.instance_norm(g, weight=torch.ones(groups), bias=torch.zeros(groups), eps=1e-20)
+        logit = math.log(self.threshold / (1.0 - self.threshold))
+        return normed.reshape(-1, c, h, w) * scale + shift >= logit
 
 
 class CRU(nn.Module):
@@ -131,13 +152,44 @@ class CRU(nn.Module):
         self.channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        up = self.squeeze_up(x[:, : self.up])
-        low = self.squeeze_low(x[:, self.up :])
-        y1 = self.gwc(up) + self.pwc1(up)
-        y2 = torch.cat([self.pwc2(low), low], dim=1)
-        y = torch.cat([y1, y2], dim=1)
+        if torch.onnx.is_in_onnx_export():
+            y = self._graph_transform(x)
+        else:
+            up = self.squeeze_up(x[:, : self.up])
+            low = self.squeeze_low(x[:, self.up :])
+            y1 = self.gwc(up) + self.pwc1(up)
+            y2 = torch.cat([self.pwc2(low), low], dim=1)
+            y = torch.cat([y1, y2], dim=1)
         y = torch.softmax(F.adaptive_avg_pool2d(y, 1), dim=1) * y
         return y[:, : self.channels] + y[:, self.channels :]
+
+    def _graph_transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The five convolutions, two slices and two concats above as two convolutions."""
+        squeeze, kernel, bias = (torch.from_numpy(a) for a in self.merged_kernels())
+        return F.conv2d(F.conv2d(x, squeeze), kernel, bias, padding=1)
+
+    def merged_kernels(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Both squeezes as one 1x1 kernel (block diagonal), then one 3x3 kernel that writes all
+        of y = [gwc(up) + pwc1(up), pwc2(low), low]: the grouped kernel in its diagonal blocks,
+        the 1x1 kernels and the identity on the centre tap.
+
+        Built in NumPy so that a traced export stores the results as constants rather than
+        recording how they were assembled.
+        """
+        c, up, sq = self.channels, self.up, self.squeeze_up.out_channels
+        weight = {name: p.detach().cpu().numpy() for name, p in self.named_parameters()}
+        squeeze = np.zeros((2 * sq, c, 1, 1), np.float32)
+        squeeze[:sq, :up] = weight["squeeze_up.weight"]
+        squeeze[sq:, up:] = weight["squeeze_low.weight"]
+        kernel = np.zeros((2 * c, 2 * sq, 3, 3), np.float32)
+        half_in, half_out = sq // 2, c // 2
+        kernel[:half_out, :half_in] = weight["gwc.weight"][:half_out]
+        kernel[half_out:c, half_in:sq] = weight["gwc.weight"][half_out:]
+        kernel[:c, :sq, 1, 1] += weight["pwc1.weight"][:, :, 0, 0]
+        kernel[c : 2 * c - sq, sq:, 1, 1] = weight["pwc2.weight"][:, :, 0, 0]
+        kernel[2 * c - sq :, sq:, 1, 1] = np.eye(sq, dtype=np.float32)
+        bias = np.concatenate([weight["gwc.bias"], np.zeros(c, np.float32)])
+        return squeeze, kernel, bias
 
 
 class SCConv(nn.Module):
@@ -176,21 +228,47 @@ class EMA(nn.Module):
         self.gn = nn.GroupNorm(cg, cg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
-        g = x.reshape(n * self.groups, c // self.groups, h, w)
-        x_h = g.mean(dim=3, keepdim=True)  # (b, cg, h, 1)
-        x_w = g.mean(dim=2, keepdim=True).permute(0, 1, 3, 2)  # (b, cg, w, 1)
-        hw = self.conv1x1(torch.cat([x_h, x_w], dim=2))
-        a_h, a_w = hw[:, :, :h], hw[:, :, h:]
-        x1 = self.gn(g * torch.sigmoid(a_h) * torch.sigmoid(a_w.permute(0, 1, 3, 2)))
+        c, h, w = _chw(x)
+        cg = c // self.groups
+        g = x.reshape(-1, cg, h, w)  # batch * groups
+        # The shared 1x1 conv is pointwise, so it runs on each pooled direction as it lies
+        # (no concat, split or transposes): the same numbers as the authors' concat form.
+        a_h = torch.sigmoid(self.conv1x1(g.mean(dim=3, keepdim=True)))  # (b, cg, h, 1)
+        a_w = torch.sigmoid(self.conv1x1(g.mean(dim=2, keepdim=True)))  # (b, cg, 1, w)
+        x1 = instance_norm(self.gn, g * a_h * a_w)
         x2 = self.conv3x3(g)
-        b, cg = g.shape[0], g.shape[1]
-        a1 = torch.softmax(x1.mean(dim=(2, 3)).reshape(b, 1, cg), dim=-1)
-        a2 = torch.softmax(x2.mean(dim=(2, 3)).reshape(b, 1, cg), dim=-1)
-        x1f = x1.reshape(b, cg, h * w)
-        x2f = x2.reshape(b, cg, h * w)
-        weights = (torch.matmul(a1, x2f) + torch.matmul(a2, x1f)).reshape(b, 1, h, w)
-        return (g * torch.sigmoid(weights)).reshape(n, c, h, w)
+        # Cross-spatial weights: each branch's channel softmax weighs the other branch, summed
+        # over channels (the authors' two matmuls, without reshapes).
+        a1 = torch.softmax(F.adaptive_avg_pool2d(x1, 1), dim=1)  # (b, cg, 1, 1)
+        a2 = torch.softmax(F.adaptive_avg_pool2d(x2, 1), dim=1)
+        weights = (a1 * x2 + a2 * x1).sum(dim=1, keepdim=True)  # (b, 1, h, w)
+        return (g * torch.sigmoid(weights)).reshape(-1, c, h, w)
+
+
+def instance_norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+    """A GroupNorm with one channel per group, exported as one InstanceNormalization node
+    (PyTorch's own export of GroupNorm adds reshapes and shape arithmetic around it)."""
+    if torch.onnx.is_in_onnx_export():
+        return F.instance_norm(x, weight=gn.weight, bias=gn.bias, eps=gn.eps)
+    return gn(x)
+
+
+def _instance_norm_3d(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Normalises each (sample, row) of an N x G x L tensor; explicit unit scale and zero shift,
+    because the exporter cannot infer G after a reshape."""
+    groups = int(x.shape[1])
+    return F.instance_norm(x, weight=x.new_ones(groups), bias=x.new_zeros(groups), eps=eps)
+
+
+def group_norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+    """``gn(x)``; exported as reshape, InstanceNormalization, reshape, scale and shift with
+    constant shapes."""
+    if not torch.onnx.is_in_onnx_export():
+        return gn(x)
+    c, h, w = _chw(x)
+    groups = gn.num_groups
+    normed = _instance_norm_3d(x.reshape(-1, groups, c * h * w // groups), gn.eps).reshape(-1, c, h, w)
+    return normed * gn.weight.reshape(c, 1, 1) + gn.bias.reshape(c, 1, 1)
 
 
 class SCFBlockEncoder(nn.Sequential):
@@ -212,24 +290,24 @@ class SCAttentionBridge(nn.Module):
 
     def __init__(self, channels: Sequence[int]) -> None:
         super().__init__()
-        total = sum(channels)
+        self.total = total = sum(channels)
         self.spatial = nn.Conv2d(2, 1, 7, padding=9, dilation=3)
         self.mix = nn.Conv1d(1, 1, 3, padding=1, bias=False)
         self.fcs = nn.ModuleList(nn.Linear(total, c) for c in channels)
 
     def forward(self, ts: List[torch.Tensor]) -> List[torch.Tensor]:
-        us, vs = [], []
+        # With s the spatial attention, u = s * t, v = u + t = t * (s + 1), and the output
+        # a * v + u = v * (a + 1) - t: one elementwise pass fewer per skip.
+        vs = []
         for t in ts:
             pooled = torch.cat([t.mean(dim=1, keepdim=True), t.amax(dim=1, keepdim=True)], dim=1)
-            u = torch.sigmoid(self.spatial(pooled)) * t
-            us.append(u)
-            vs.append(u + t)
-        att = torch.cat([v.mean(dim=(2, 3)) for v in vs], dim=1).unsqueeze(1)  # N x 1 x 128
-        att = self.mix(att).squeeze(1)
+            vs.append(t * (torch.sigmoid(self.spatial(pooled)) + 1.0))
+        att = torch.cat([F.adaptive_avg_pool2d(v, 1) for v in vs], dim=1).reshape(-1, 1, self.total)
+        att = self.mix(att).reshape(-1, self.total)  # N x 128
         out = []
-        for fc, u, v in zip(self.fcs, us, vs):
-            a = torch.sigmoid(fc(att)).unsqueeze(-1).unsqueeze(-1)
-            out.append(a * v + u)
+        for fc, t, v in zip(self.fcs, ts, vs):
+            a = torch.sigmoid(fc(att)).reshape(-1, fc.out_features, 1, 1)
+            out.append(v * (a + 1.0) - t)
         return out
 
 
@@ -265,18 +343,19 @@ class SCSONet(nn.Module):
             # oneDNN's backward for a 3-channel NCHW conv is ~18x slower than channels-last
             # on a CPU; the layout changes nothing else.
             x = x.contiguous(memory_format=torch.channels_last)
-        t1 = F.gelu(F.max_pool2d(self.ebn[0](self.enc1(x).contiguous()), 2))
-        t2 = F.gelu(F.max_pool2d(self.ebn[1](self.enc2(t1)), 2))
-        t3 = F.gelu(F.max_pool2d(self.ebn[2](self.enc3(t2)), 2))
-        t4 = F.gelu(F.max_pool2d(self.ebn[3](self.enc4(t3)), 2))
-        t5 = F.gelu(F.max_pool2d(self.ebn[4](self.enc5(t4)), 2))
+        ebn, dbn = self.ebn, self.dbn
+        t1 = F.gelu(F.max_pool2d(group_norm(ebn[0], self.enc1(x).contiguous()), 2))
+        t2 = F.gelu(F.max_pool2d(group_norm(ebn[1], self.enc2(t1)), 2))
+        t3 = F.gelu(F.max_pool2d(group_norm(ebn[2], self.enc3(t2)), 2))
+        t4 = F.gelu(F.max_pool2d(group_norm(ebn[3], self.enc4(t3)), 2))
+        t5 = F.gelu(F.max_pool2d(group_norm(ebn[4], self.enc5(t4)), 2))
         t1, t2, t3, t4, t5 = self.bridge([t1, t2, t3, t4, t5])
         out = F.gelu(self.enc6(t5))
-        out = F.gelu(self.dbn[0](self.dec1(out))) + t5
-        out = F.gelu(_up(self.dbn[1](self.dec2(out)))) + t4
-        out = F.gelu(_up(self.dbn[2](self.dec3(out)))) + t3
-        out = F.gelu(_up(self.dbn[3](self.dec4(out)))) + t2
-        out = F.gelu(_up(self.dbn[4](self.dec5(out)))) + t1
+        out = F.gelu(group_norm(dbn[0], self.dec1(out))) + t5
+        out = F.gelu(_up(group_norm(dbn[1], self.dec2(out)))) + t4
+        out = F.gelu(_up(group_norm(dbn[2], self.dec3(out)))) + t3
+        out = F.gelu(_up(group_norm(dbn[3], self.dec4(out)))) + t2
+        out = F.gelu(_up(group_norm(dbn[4], self.dec5(out)))) + t1
         return _up(self.head(out))
 
 
