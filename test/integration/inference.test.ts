@@ -122,7 +122,7 @@ describe('model cards and ONNX checks', () => {
     });
     const error = await ModelSession.open(await readModelCard(p)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelLoadError);
-    expect((error as Error).message).toMatch(/input "image" has shape \[N, 3, 256, 256\], but its card expects \[N, 3, 128, 128\]/);
+    expect((error as Error).message).toMatch(/input "image" has shape \[1, 3, 256, 256\], but its card expects \[N, 3, 128, 128\]/);
 
     const q = await writeCard('wrong-name.json', { ...card, output: { ...(card.output as object), name: 'logits' } });
     const error2 = await ModelSession.open(await readModelCard(q)).catch((e: unknown) => e);
