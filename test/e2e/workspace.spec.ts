@@ -10,7 +10,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
 import { modelCardNames, root, startServe, syntheticLesionJpeg, watchPageProblems, type RunningServer } from './browser-mode.ts';
-import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
+import { enterProfile, maskArea, stagePoint, strokeOnStage } from './workspace.ts';
 
 let server: RunningServer;
 const pageProblems: string[] = [];
@@ -83,6 +83,19 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 10_000 });
   await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'in-progress');
 
+  // Calibrate this case with the ruler: two clicks 200 image pixels apart, said to be 10 mm.
+  await expect(page.getByTestId('calibration')).toHaveText(/Not calibrated/);
+  await page.getByTestId('tool-ruler').click();
+  for (const [x, y] of [[100, 500], [300, 500]] as const) {
+    const point = await stagePoint(stage, image, x, y);
+    await page.mouse.click(point.x, point.y);
+  }
+  await page.getByRole('textbox', { name: 'Distance in millimetres' }).fill('10');
+  await page.getByRole('button', { name: 'Set for this case' }).click();
+  await expect(page.getByTestId('calibration')).toHaveText(/^\s*(19|20|21)\.\d\d px\/mm · this case\s*$/);
+  const calibrated = (await page.getByTestId('calibration').textContent())!.trim();
+  await expect(page.getByRole('region', { name: 'Measurements' })).toContainText('mm²');
+
   await page.getByTestId('approve').click();
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
   await expect(page.getByTestId('case-status')).toHaveAttribute('data-status', 'approved');
@@ -97,6 +110,10 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   await page.getByTestId('case-item').click();
   await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
   await expect.poll(() => maskArea(page)).toBe(brushed);
+  // The case's calibration is in the library database (not in this page's memory, nor in localStorage).
+  await expect(page.getByTestId('calibration')).toHaveText(calibrated);
+  const stored = (await page.context().storageState()).origins.flatMap((origin) => origin.localStorage.map((item) => item.name));
+  expect(stored.filter((name) => name.startsWith('lesiondesk.calibration.'))).toEqual([]);
   await page.getByTestId('history-toggle').click();
   await expect(page.getByTestId('history-version')).toHaveCount(2);
   await expect(page.getByTestId('history-panel')).toContainText('Dr Ana Silva');
