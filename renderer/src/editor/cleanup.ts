@@ -50,18 +50,19 @@ export function fillHoles(raster: MaskRaster): Rect | null {
   const { data, width } = raster;
   const changed = new BoundsTracker();
   for (let y = 0; y < h; y++) {
-    const g = y * w;
+    // Native indexOf jumps from hole to hole: most rows have none, and a loop here over the
+    // whole box cost more than the filling itself.
+    const cells = grid.subarray(y * w, (y + 1) * w);
+    let x = cells.indexOf(0);
+    if (x < 0) continue;
     const row = (region.y + y) * width + region.x;
-    let first = -1;
-    let last = -1;
-    for (let x = 0; x < w; x++) {
-      if (grid[g + x] === 0) {
-        data[row + x] = 1;
-        if (first < 0) first = x;
-        last = x;
-      }
+    const first = x;
+    let last = x;
+    for (; x >= 0; x = cells.indexOf(0, x + 1)) {
+      data[row + x] = 1;
+      last = x;
     }
-    if (first >= 0) changed.addSpan(region.x + first, region.x + last, region.y + y);
+    changed.addSpan(region.x + first, region.x + last, region.y + y);
   }
   const rect = changed.toRect();
   raster.markChanged(rect);

@@ -44,4 +44,35 @@ describe('MaskRaster', () => {
     const rows = ['#.#', '.#.'];
     expect(maskToAscii(maskFromAscii(rows))).toEqual(rows);
   });
+
+  it('finds the same area and bounding box as a pixel-by-pixel count, on odd sizes and unaligned buffers', () => {
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let trial = 0; trial < 60; trial++) {
+      const width = 1 + Math.floor(random() * 37);
+      const height = 1 + Math.floor(random() * 23);
+      const offset = trial % 4; // a view that does not start on a 4-byte boundary
+      const buffer = new Uint8Array(width * height + offset + 3);
+      const data = buffer.subarray(offset, offset + width * height);
+      const density = trial % 3 === 0 ? 0.002 : random() * 0.3;
+      for (let i = 0; i < data.length; i++) data[i] = random() < density ? 1 : 0;
+      if (trial === 1) data[0] = 1; // corners
+      if (trial === 2) data[data.length - 1] = 1;
+      const raster = new MaskRaster(width, height, data);
+      let area = 0;
+      let minX = width, minY = height, maxX = -1, maxY = -1;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          if (!data[y * width + x]) continue;
+          area++;
+          minX = Math.min(minX, x);
+          maxX = Math.max(maxX, x);
+          minY = Math.min(minY, y);
+          maxY = Math.max(maxY, y);
+        }
+      }
+      expect(raster.area()).toBe(area);
+      expect(raster.boundingBox()).toEqual(area ? { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 } : null);
+    }
+  });
 });

@@ -4,7 +4,7 @@
  * Every change is reported through `markChanged`, which feeds two independent accumulators:
  * the dirty rectangle the renderer redraws, and the unrecorded rectangle history diffs.
  */
-import { BoundsTracker, clipRect, unionRect, type Rect } from './geometry.js';
+import { clipRect, unionRect, type Rect } from './geometry.js';
 
 export interface OverlayColor {
   readonly r: number;
@@ -143,36 +143,41 @@ export class MaskRaster {
 
   /** Number of lesion pixels. */
   area(): number {
+    // Four pixels at a time: each byte is 0 or 1, so multiplying a word by 0x01010101 sums its
+    // bytes into the top one (3x fewer steps than a byte loop on a 24 MP mask).
     const data = this.data;
+    const head = Math.min(data.length, (4 - (data.byteOffset % 4)) % 4);
     let count = 0;
-    for (let i = 0; i < data.length; i++) count += data[i]!;
+    for (let i = 0; i < head; i++) count += data[i]!;
+    const words = new Uint32Array(data.buffer, data.byteOffset + head, (data.length - head) >>> 2);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (w !== 0) count += Math.imul(w, 0x01010101) >>> 24;
+    }
+    for (let i = head + words.length * 4; i < data.length; i++) count += data[i]!;
     return count;
   }
 
   /** Tightest rectangle around the lesion pixels, or null for an empty mask. */
   boundingBox(): Rect | null {
-    const { data, width, height } = this;
-    const bounds = new BoundsTracker();
-    for (let y = 0; y < height; y++) {
+    // Native indexOf/lastIndexOf search the empty margins (most of a 24 MP image) many times
+    // faster than a loop here, and each row only searches the margin not yet ruled out.
+    const { data, width } = this;
+    const first = data.indexOf(1);
+    if (first < 0) return null;
+    const last = data.lastIndexOf(1);
+    const minY = Math.floor(first / width);
+    const maxY = Math.floor(last / width);
+    let minX = first - minY * width;
+    let maxX = last - maxY * width;
+    for (let y = minY; y <= maxY; y++) {
       const row = y * width;
-      let first = -1;
-      for (let x = 0; x < width; x++) {
-        if (data[row + x]) {
-          first = x;
-          break;
-        }
-      }
-      if (first < 0) continue;
-      let last = first;
-      for (let x = width - 1; x > first; x--) {
-        if (data[row + x]) {
-          last = x;
-          break;
-        }
-      }
-      bounds.addSpan(first, last, y);
+      const left = data.subarray(row, row + minX).indexOf(1);
+      if (left >= 0) minX = left;
+      const right = data.subarray(row + maxX + 1, row + width).lastIndexOf(1);
+      if (right >= 0) maxX += 1 + right;
     }
-    return bounds.toRect();
+    return { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
   }
 
   /** An independent copy (for comparisons and tests; the editor itself never needs one). */
