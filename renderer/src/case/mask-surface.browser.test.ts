@@ -39,4 +39,29 @@ describe('MaskSurface', () => {
     expect(surface.sync()).toBeNull();
     surface.destroy();
   });
+
+  it('uploads scattered changes in separate column runs and still mirrors every pixel', () => {
+    // 301 wide: rows do not start on 4-byte boundaries, so the word skipping meets every offset.
+    const doc = new EditorDocument(301, 157, { brushSize: 9 });
+    const surface = new MaskSurface(doc.raster, { r: 45, g: 226, b: 200 });
+    const raster = doc.raster;
+    let seed = 3;
+    const random = (n: number): number => Math.floor(((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * n);
+    for (let round = 0; round < 25; round++) {
+      // Blobs far apart in the same rows (two runs per band), single pixels, and row ends.
+      for (let k = 0; k < 6; k++) {
+        const x = random(301);
+        const y = random(157);
+        const w = 1 + random(12);
+        const h = 1 + random(40);
+        for (let yy = y; yy < Math.min(157, y + h); yy++) raster.data.fill(round % 2, yy * 301 + x, yy * 301 + Math.min(301, x + w));
+        raster.markChanged({ x, y, width: w, height: h });
+      }
+      raster.data[raster.data.length - 1] = random(2);
+      raster.markChanged({ x: 300, y: 156, width: 1, height: 1 });
+      surface.sync();
+      expect(canvasMask(surface)).toEqual(raster.data);
+    }
+    surface.destroy();
+  });
 });
