@@ -7,6 +7,7 @@
  * CSP, tests without one) the same code runs here.
  */
 import { MaskRaster, measureMask, traceOutlines, type MaskMeasurements, type Point, type RgbaImage } from '../editor/index.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { decodeRgba } from './decode-rgba.ts';
 import type { AnalysisReply, AnalysisRequest } from './mask-analysis.worker.ts';
 
@@ -48,9 +49,10 @@ export function mainThreadAnalyser(): MaskAnalyser {
     runsIn: 'main thread',
     setImage: (blob) => void (image = blob ? decodeRgba(blob).catch(() => null) : Promise.resolve(null)),
     measure: async (width, height, mask, pixelsPerMm) => {
+      const raster = new MaskRaster(width, height, mask.slice()); // before waiting: the caller edits on
       const pixels = await image;
       const usable = pixels && pixels.width === width && pixels.height === height ? pixels : null;
-      return measureMask(new MaskRaster(width, height, mask.slice()), { pixelsPerMm, image: usable });
+      return measureMask(raster, { pixelsPerMm, image: usable });
     },
     outline: async (width, height, mask) => traceOutlines(new MaskRaster(width, height, mask.slice())),
     dispose: () => void (image = Promise.resolve(null)),
@@ -63,6 +65,7 @@ function workerAnalyser(worker: Worker): MaskAnalyser {
   // Once the worker fails (it could not load, or crashed), everything runs here from then on.
   let fallback: MaskAnalyser | null = null;
   let image: Blob | null = null;
+  const copies = new BufferPool();
 
   const failAll = (error: Error): void => {
     for (const pending of waiting.values()) pending.reject(error);
@@ -70,6 +73,7 @@ function workerAnalyser(worker: Worker): MaskAnalyser {
   };
   worker.onmessage = (event: MessageEvent<AnalysisReply>) => {
     const reply = event.data;
+    copies.give(reply.mask.buffer);
     const pending = waiting.get(reply.id);
     waiting.delete(reply.id);
     if (!pending) return;
@@ -105,14 +109,14 @@ function workerAnalyser(worker: Worker): MaskAnalyser {
     },
     measure(width, height, mask, pixelsPerMm) {
       if (fallback) return fallback.measure(width, height, mask, pixelsPerMm);
-      const copy = mask.slice();
+      const copy = copies.copyOf(mask);
       return request<MaskMeasurements>({ kind: 'measure', id: nextId++, width, height, mask: copy, pixelsPerMm }, [copy.buffer]).catch(
         retryHere((a) => a.measure(width, height, mask, pixelsPerMm)),
       );
     },
     outline(width, height, mask) {
       if (fallback) return fallback.outline(width, height, mask);
-      const copy = mask.slice();
+      const copy = copies.copyOf(mask);
       return request<Point[][]>({ kind: 'outline', id: nextId++, width, height, mask: copy }, [copy.buffer]).catch(retryHere((a) => a.outline(width, height, mask)));
     },
     dispose() {

@@ -4,17 +4,19 @@ import { decodeRgba } from './decode-rgba.ts';
 
 export type AnalysisRequest =
   | { readonly kind: 'image'; readonly id: 0; readonly image: Blob | null }
-  | { readonly kind: 'measure'; readonly id: number; readonly width: number; readonly height: number; readonly mask: Uint8Array; readonly pixelsPerMm: number | null }
-  | { readonly kind: 'outline'; readonly id: number; readonly width: number; readonly height: number; readonly mask: Uint8Array };
+  | { readonly kind: 'measure'; readonly id: number; readonly width: number; readonly height: number; readonly mask: Uint8Array<ArrayBuffer>; readonly pixelsPerMm: number | null }
+  | { readonly kind: 'outline'; readonly id: number; readonly width: number; readonly height: number; readonly mask: Uint8Array<ArrayBuffer> };
 
-export type AnalysisReply =
+/** Every reply hands the request's mask copy back (`mask`), for the next request to reuse. */
+export type AnalysisReply = { readonly mask: Uint8Array<ArrayBuffer> } & (
   | { readonly kind: 'measurements'; readonly id: number; readonly measurements: MaskMeasurements }
   | { readonly kind: 'outlines'; readonly id: number; readonly outlines: Point[][] }
-  | { readonly kind: 'error'; readonly id: number; readonly message: string };
+  | { readonly kind: 'error'; readonly id: number; readonly message: string }
+);
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<AnalysisRequest>) => void) | null;
-  postMessage(message: AnalysisReply): void;
+  postMessage(message: AnalysisReply, transfer: Transferable[]): void;
 };
 
 // Requests are handled in order, so a measurement waits for the decode of the image before it.
@@ -32,16 +34,19 @@ scope.onmessage = (event) => {
 };
 
 async function handle(request: Exclude<AnalysisRequest, { kind: 'image' }>): Promise<void> {
+  const { mask } = request;
   try {
     if (request.kind === 'measure') {
       const raster = new MaskRaster(request.width, request.height, request.mask);
       const pixels = await image;
       const usable = pixels && pixels.width === request.width && pixels.height === request.height ? pixels : null;
-      scope.postMessage({ kind: 'measurements', id: request.id, measurements: measureMask(raster, { pixelsPerMm: request.pixelsPerMm, image: usable }) });
+      const measurements = measureMask(raster, { pixelsPerMm: request.pixelsPerMm, image: usable });
+      scope.postMessage({ kind: 'measurements', id: request.id, measurements, mask }, [mask.buffer]);
     } else {
-      scope.postMessage({ kind: 'outlines', id: request.id, outlines: traceOutlines(new MaskRaster(request.width, request.height, request.mask)) });
+      const outlines = traceOutlines(new MaskRaster(request.width, request.height, mask));
+      scope.postMessage({ kind: 'outlines', id: request.id, outlines, mask }, [mask.buffer]);
     }
   } catch (error) {
-    scope.postMessage({ kind: 'error', id: request.id, message: error instanceof Error ? error.message : String(error) });
+    scope.postMessage({ kind: 'error', id: request.id, message: error instanceof Error ? error.message : String(error), mask }, [mask.buffer]);
   }
 }

@@ -3,8 +3,12 @@
  * 24 MP mask would otherwise stall painting), on the main thread when it cannot.
  */
 import { encodeMaskPng } from '../exchange/png.ts';
+import { BufferPool } from './buffer-pool.ts';
 
-type Reply = { id: number; png: Uint8Array<ArrayBuffer> } | { id: number; error: string };
+/** Replies hand the mask copy back (`data`), for the next request to reuse. */
+type Reply = { id: number; png: Uint8Array<ArrayBuffer>; data: Uint8Array<ArrayBuffer> } | { id: number; error: string; data: Uint8Array<ArrayBuffer> };
+
+const copies = new BufferPool();
 
 let worker: Worker | null | undefined;
 let nextId = 1;
@@ -15,6 +19,7 @@ function startWorker(): Worker | null {
     const started = new Worker(new URL('./mask-png.worker.ts', import.meta.url), { type: 'module' });
     started.onmessage = (event: MessageEvent<Reply>) => {
       const reply = event.data;
+      copies.give(reply.data.buffer);
       const pending = waiting.get(reply.id);
       waiting.delete(reply.id);
       if (!pending) return;
@@ -36,8 +41,8 @@ function startWorker(): Worker | null {
 /** The mask (0/1 bytes, copied here) as an 8-bit grayscale PNG Blob. */
 export async function encodeMaskPngBlob(width: number, height: number, mask: Uint8Array): Promise<Blob> {
   if (worker === undefined) worker = typeof Worker === 'function' ? startWorker() : null;
-  const data = mask.slice();
   if (worker) {
+    const data = copies.copyOf(mask);
     const id = nextId++;
     try {
       const png = await new Promise<Uint8Array<ArrayBuffer>>((resolve, reject) => {
@@ -50,5 +55,5 @@ export async function encodeMaskPngBlob(width: number, height: number, mask: Uin
       return new Blob([encodeMaskPng({ width, height, data: mask })], { type: 'image/png' });
     }
   }
-  return new Blob([encodeMaskPng({ width, height, data })], { type: 'image/png' });
+  return new Blob([encodeMaskPng({ width, height, data: mask })], { type: 'image/png' });
 }

@@ -17,8 +17,8 @@ scope.onmessage = (event) => {
   const { id, width, height, data } = event.data;
   try {
     const png = encodeMaskPng({ width, height, data });
-    scope.postMessage({ id, png }, [png.buffer]);
+    scope.postMessage({ id, png, data }, [png.buffer, data.buffer]);
   } catch (error) {
-    scope.postMessage({ id, error: error instanceof Error ? error.message : String(error) }, []);
+    scope.postMessage({ id, error: error instanceof Error ? error.message : String(error), data }, [data.buffer]);
   }
 };

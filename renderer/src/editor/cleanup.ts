@@ -6,7 +6,7 @@
 import { spanFill } from './flood.js';
 import { BoundsTracker, expandRect, type Rect } from './geometry.js';
 import type { MaskRaster } from './mask-raster.js';
-import { copyRegion } from './region-grid.js';
+import { copyRegionToScratch } from './region-grid.js';
 
 /**
  * Sets the 4-connected run of pixels that share the value at (x, y) to `value` (paint bucket:
@@ -35,7 +35,7 @@ export function fillHoles(raster: MaskRaster): Rect | null {
   // Everything outside the box is background that reaches the border in a straight line, so the
   // ring just outside the box (or the image edge) is where "outside" starts.
   const region = expandRect(box, 1, raster.width, raster.height)!;
-  const grid = copyRegion(raster, region);
+  const grid = copyRegionToScratch(raster, region);
   const w = region.width;
   const h = region.height;
   for (let x = 0; x < w; x++) {
@@ -93,7 +93,7 @@ function findComponents(grid: Uint8Array, w: number, h: number): Component[] {
 function filterComponents(raster: MaskRaster, keep: (component: Component, all: readonly Component[]) => boolean): Rect | null {
   const box = raster.boundingBox();
   if (!box) return null;
-  const grid = copyRegion(raster, box);
+  const grid = copyRegionToScratch(raster, box);
   const { width: w, height: h } = box;
   const components = findComponents(grid, w, h);
   // Components in the copy are the raster's own, so erase the rejected ones in place: only
@@ -127,7 +127,7 @@ export function removeIslands(raster: MaskRaster, minPixels: number): Rect | nul
 export function countRegions(raster: MaskRaster): number {
   const box = raster.boundingBox();
   if (!box) return 0;
-  return findComponents(copyRegion(raster, box), box.width, box.height).length;
+  return findComponents(copyRegionToScratch(raster, box), box.width, box.height).length;
 }
 
 /** Erases the whole mask. */
