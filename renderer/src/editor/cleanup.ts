@@ -1,12 +1,13 @@
 /**
  * Whole-mask clean-up: flood fill, fill holes, keep the largest region, remove islands, clear,
  * invert. Work is confined to the lesion's bounding box (plus a one-pixel ring), because a
- * lesion rarely covers a 24 MP image and nothing outside that box can change.
+ * lesion rarely covers a 24 MP image and nothing outside that box can change; regions and holes
+ * are found by labelling runs (runs.ts), not pixel by pixel.
  */
 import { spanFill } from './flood.js';
 import { BoundsTracker, expandRect, type Rect } from './geometry.js';
 import type { MaskRaster } from './mask-raster.js';
-import { copyRegionToScratch } from './region-grid.js';
+import { labelRuns, type RunLabels } from './runs.js';
 
 /**
  * Sets the 4-connected run of pixels that share the value at (x, y) to `value` (paint bucket:
@@ -23,8 +24,6 @@ export function floodFill(raster: MaskRaster, x: number, y: number, value: 0 | 1
   return rect;
 }
 
-const OUTSIDE = 2;
-
 /**
  * Fills every hole: background not 4-connected to the image border (4-connected background is
  * the counterpart of 8-connected lesion regions, so a diagonal gap does not make a hole open).
@@ -32,37 +31,24 @@ const OUTSIDE = 2;
 export function fillHoles(raster: MaskRaster): Rect | null {
   const box = raster.boundingBox();
   if (!box) return null;
-  // Everything outside the box is background that reaches the border in a straight line, so the
-  // ring just outside the box (or the image edge) is where "outside" starts.
+  // Everything outside the box is background that reaches the border in a straight line, so a
+  // background run touching the ring just outside the box (or the image edge) is open.
   const region = expandRect(box, 1, raster.width, raster.height)!;
-  const grid = copyRegionToScratch(raster, region);
-  const w = region.width;
-  const h = region.height;
-  for (let x = 0; x < w; x++) {
-    spanFill(grid, w, h, x, 0, 0, OUTSIDE, 4);
-    spanFill(grid, w, h, x, h - 1, 0, OUTSIDE, 4);
+  const runs = labelRuns(raster.data, raster.width, region, 0, 4);
+  const open = new Uint8Array(runs.count);
+  const right = region.x + region.width;
+  const bottom = region.y + region.height - 1;
+  for (let k = 0; k < runs.count; k++) {
+    const y = runs.row[k]!;
+    if (y === region.y || y === bottom || runs.start[k] === region.x || runs.end[k] === right) open[runs.root[k]!] = 1;
   }
-  for (let y = 0; y < h; y++) {
-    spanFill(grid, w, h, 0, y, 0, OUTSIDE, 4);
-    spanFill(grid, w, h, w - 1, y, 0, OUTSIDE, 4);
-  }
-  // Holes are the cells still 0: only they change, so write them alone instead of the region.
   const { data, width } = raster;
   const changed = new BoundsTracker();
-  for (let y = 0; y < h; y++) {
-    // Native indexOf jumps from hole to hole: most rows have none, and a loop here over the
-    // whole box cost more than the filling itself.
-    const cells = grid.subarray(y * w, (y + 1) * w);
-    let x = cells.indexOf(0);
-    if (x < 0) continue;
-    const row = (region.y + y) * width + region.x;
-    const first = x;
-    let last = x;
-    for (; x >= 0; x = cells.indexOf(0, x + 1)) {
-      data[row + x] = 1;
-      last = x;
-    }
-    changed.addSpan(region.x + first, region.x + last, region.y + y);
+  for (let k = 0; k < runs.count; k++) {
+    if (open[runs.root[k]!]) continue;
+    const y = runs.row[k]!;
+    data.fill(1, y * width + runs.start[k]!, y * width + runs.end[k]!);
+    changed.addSpan(runs.start[k]!, runs.end[k]! - 1, y);
   }
   const rect = changed.toRect();
   raster.markChanged(rect);
@@ -70,39 +56,44 @@ export function fillHoles(raster: MaskRaster): Rect | null {
 }
 
 interface Component {
+  /** The component's first pixel in scan order. */
   readonly seedX: number;
   readonly seedY: number;
   readonly size: number;
 }
 
-const SEEN = 2;
-
-/** Finds the 8-connected lesion regions of a region grid, marking them SEEN. */
-function findComponents(grid: Uint8Array, w: number, h: number): Component[] {
-  const components: Component[] = [];
-  for (let i = 0; i < grid.length; i++) {
-    if (grid[i] !== 1) continue;
-    const seedX = i % w;
-    const seedY = (i - seedX) / w;
-    components.push({ seedX, seedY, size: spanFill(grid, w, h, seedX, seedY, 1, SEEN, 8) });
+/** The 8-connected lesion regions in scan order of their first pixel, and their runs. */
+function findComponents(raster: MaskRaster): { components: Component[]; runs: RunLabels; index: Int32Array } | null {
+  const box = raster.boundingBox();
+  if (!box) return null;
+  const runs = labelRuns(raster.data, raster.width, box, 1, 8);
+  // Roots are each component's first run, so scanning runs in order meets them in scan order.
+  const index = new Int32Array(runs.count).fill(-1);
+  const components: { seedX: number; seedY: number; size: number }[] = [];
+  for (let k = 0; k < runs.count; k++) {
+    const root = runs.root[k]!;
+    if (index[root] === -1) {
+      index[root] = components.length;
+      components.push({ seedX: runs.start[k]!, seedY: runs.row[k]!, size: 0 });
+    }
+    components[index[root]!]!.size += runs.end[k]! - runs.start[k]!;
   }
-  return components;
+  return { components, runs, index };
 }
 
 /** Erases every 8-connected region for which `keep` is false. */
 function filterComponents(raster: MaskRaster, keep: (component: Component, all: readonly Component[]) => boolean): Rect | null {
-  const box = raster.boundingBox();
-  if (!box) return null;
-  const grid = copyRegionToScratch(raster, box);
-  const { width: w, height: h } = box;
-  const components = findComponents(grid, w, h);
-  // Components in the copy are the raster's own, so erase the rejected ones in place: only
-  // their pixels are touched, not the whole box.
+  const found = findComponents(raster);
+  if (!found) return null;
+  const { components, runs, index } = found;
+  const erase = components.map((c) => !keep(c, components));
+  const { data, width } = raster;
   const changed = new BoundsTracker();
-  for (const c of components) {
-    if (!keep(c, components)) {
-      spanFill(raster.data, raster.width, raster.height, box.x + c.seedX, box.y + c.seedY, 1, 0, 8, changed);
-    }
+  for (let k = 0; k < runs.count; k++) {
+    if (!erase[index[runs.root[k]!]!]) continue;
+    const y = runs.row[k]!;
+    data.fill(0, y * width + runs.start[k]!, y * width + runs.end[k]!);
+    changed.addSpan(runs.start[k]!, runs.end[k]! - 1, y);
   }
   const rect = changed.toRect();
   raster.markChanged(rect);
@@ -125,9 +116,7 @@ export function removeIslands(raster: MaskRaster, minPixels: number): Rect | nul
 
 /** Number of 8-connected lesion regions. */
 export function countRegions(raster: MaskRaster): number {
-  const box = raster.boundingBox();
-  if (!box) return 0;
-  return findComponents(copyRegionToScratch(raster, box), box.width, box.height).length;
+  return findComponents(raster)?.components.length ?? 0;
 }
 
 /** Erases the whole mask. */

@@ -15,25 +15,6 @@ export function copyRegion(raster: MaskRaster, region: Rect): Uint8Array {
   return grid;
 }
 
-// One grid shared by the clean-up operations: a fresh array of a 24 MP mask's size costs about
-// 100 ms of page faults in a browser before the first byte is copied; a reused one does not.
-let scratch = new Uint8Array(0);
-
-/**
- * copyRegion into a grid reused by every call: the previous grid's contents are overwritten,
- * so use it for one operation at a time (every operation here runs to completion).
- */
-export function copyRegionToScratch(raster: MaskRaster, region: Rect): Uint8Array {
-  const size = region.width * region.height;
-  if (scratch.length < size) scratch = new Uint8Array(size);
-  const grid = scratch.subarray(0, size);
-  for (let y = 0; y < region.height; y++) {
-    const start = (region.y + y) * raster.width + region.x;
-    grid.set(raster.data.subarray(start, start + region.width), y * region.width);
-  }
-  return grid;
-}
-
 /** Sets region pixels to `next(i)` (grid index), returning and marking the changed rectangle. */
 export function writeRegion(raster: MaskRaster, region: Rect, next: (i: number) => number): Rect | null {
   const { data, width } = raster;
