@@ -187,7 +187,9 @@ export type MeasureMask = (mask: BinaryMask, calibration: { pixelsPerMm: number 
 
 /**
  * Measurements CSV of the selected (default: approved) cases: case columns, then one column per
- * key the measurement function returns (in first-seen order).
+ * key the measurement function returns (in first-seen order). Each case is measured with its
+ * own calibration, else `selection.pixelsPerMm`, else the default setting: the numbers the case
+ * view shows.
  */
 export async function exportMeasurementsCsv(
   repository: CaseRepository,
@@ -195,7 +197,7 @@ export async function exportMeasurementsCsv(
   selection: ExportSelection & { pixelsPerMm?: number | null } = {},
 ): Promise<{ csv: string; report: ExportReport }> {
   const plan = await planExport(repository, selection);
-  const pixelsPerMm = selection.pixelsPerMm ?? (await repository.getSettings()).defaultPixelsPerMm;
+  const fallbackPixelsPerMm = selection.pixelsPerMm ?? (await repository.getSettings()).defaultPixelsPerMm;
   const report: ExportReport = { exported: 0, skipped: [] };
   const rows: { base: CsvCell[]; values: Record<string, CsvCell> }[] = [];
   const keys: string[] = [];
@@ -206,6 +208,7 @@ export async function exportMeasurementsCsv(
       report.skipped.push({ caseId: record.id, fileName: record.fileName, reason: loaded });
       continue;
     }
+    const pixelsPerMm = record.pixelsPerMm ?? fallbackPixelsPerMm;
     const values = measure(loaded.mask, { pixelsPerMm });
     for (const key of Object.keys(values)) if (!keys.includes(key)) keys.push(key);
     rows.push({
