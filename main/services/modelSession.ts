@@ -50,8 +50,16 @@ export function threadOptions(threads: number): Pick<ort.InferenceSession.Sessio
     : { executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: 1 };
 }
 
-function providerOption(name: ProviderName): ort.InferenceSession.ExecutionProviderConfig {
-  return name;
+/**
+ * Executor settings per provider. The CPU gets threadOptions. DirectML refuses a session with
+ * the parallel executor or memory patterns ("must be disabled or an error will be returned",
+ * onnxruntime's DirectML docs); GPU providers run the graph sequentially, with the threads for
+ * any node left on the CPU.
+ */
+export function executorOptions(provider: ProviderName, threads: number): ort.InferenceSession.SessionOptions {
+  if (provider === 'cpu') return threadOptions(threads);
+  const sequential = { executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: threads } as const;
+  return provider === 'dml' ? { ...sequential, enableMemPattern: false } : sequential;
 }
 
 /** A loaded, checked, warmed-up model. */
@@ -77,7 +85,7 @@ export class ModelSession {
         ort.InferenceSession.create(entry.onnxPath, {
           executionProviders: [providerOption(provider)],
           graphOptimizationLevel: options.graphOptimizationLevel ?? 'extended',
-          ...threadOptions(threads),
+          ...executorOptions(provider, threads),
           extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
         }),
       );

@@ -1,6 +1,7 @@
 /**
  * The whole path from an image to a result: decode (sharp) -> card preprocessing -> model
- * (optionally with flip test-time augmentation, one batch of 3) -> full-resolution mask,
+ * (optionally with flip test-time augmentation: original, h-flip, v-flip, in the runs the
+ * model's batch allows) -> full-resolution mask,
  * outline, area, uncertainty.
  */
 import { decodeForModel, DEFAULT_LIMITS, toModelInput, type DecodeLimits, type DecodedImage, type ImageSource } from './imaging.js';
