@@ -62,6 +62,10 @@ export function executorOptions(provider: ProviderName, threads: number): ort.In
   return provider === 'dml' ? { ...sequential, enableMemPattern: false } : sequential;
 }
 
+function providerOption(name: ProviderName): ort.InferenceSession.ExecutionProviderConfig {
+  return name;
+}
+
 /** A loaded, checked, warmed-up model. */
 export class ModelSession {
   private queue: Promise<unknown> = Promise.resolve();

@@ -160,7 +160,7 @@ export function forEachDilatedSpan(runs: Runs, radius: number, clip: Rect, cover
   }
 }
 
-function grow(array: Int32Array, capacity: number): Int32Array {
+function grow(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   const bigger = new Int32Array(capacity);
   bigger.set(array);
   return bigger;
