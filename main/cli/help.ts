@@ -16,7 +16,7 @@ Options:
   --threshold T        probability threshold, 0 < T < 1 (default: the model card's)
   --tta                flip test-time augmentation (3 passes, averaged)
   --overlay            also write <stem>_overlay.jpg
-  --threads N          onnxruntime threads (default 2)
+  --threads N          onnxruntime threads per image (default 1)
   --max-megapixels N   refuse larger images (default 64)
   -h, --help           show this help`;
 

@@ -90,7 +90,7 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (threshold !== undefined && !(threshold > 0 && threshold < 1)) {
     throw new UsageError(`--threshold must be a number between 0 and 1 (exclusive), got "${values.threshold}"`, segmentHelp);
   }
-  const threads = values.threads === undefined ? 2 : Number(values.threads);
+  const threads = values.threads === undefined ? 1 : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be a whole number from 1 to 64`, segmentHelp);
   const maxMp = values['max-megapixels'] === undefined ? 64 : Number(values['max-megapixels']);
   if (!(maxMp > 0)) throw new UsageError('--max-megapixels must be a positive number', segmentHelp);

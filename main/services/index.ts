@@ -19,13 +19,13 @@ export { scanModelDirs, resolveModel } from './modelRegistry.js';
 export interface ServiceOptions {
   /** Folders searched for model cards, e.g. [userModels, resources/models] or [repo/models]. */
   modelDirs: string[];
-  /** onnxruntime intra-op threads (default 2). */
+  /** onnxruntime threads per run (default 1; see ModelSessionOptions.threads). */
   threads?: number;
   /** A model selector (path, name or name@version); default: the highest version found. */
   model?: string;
   /** Force an execution provider first (`cpu` disables acceleration). */
   preferredProvider?: ProviderName;
-  /** Decode limits (default 200 megapixels). */
+  /** Decode limits (default 64 megapixels, DEFAULT_LIMITS). */
   limits?: DecodeLimits;
 }
 

@@ -17,10 +17,10 @@ import { verifyChecksum, type ModelEntry } from './modelRegistry.js';
 /** Options for opening a model. */
 export interface ModelSessionOptions {
   /**
-   * CPU threads for one run (default 2). They run independent branches of the graph side by
-   * side (onnxruntime's parallel executor, one thread inside each node): SCSONet's nodes are
-   * too small to split, but its skip-connection attention and ODConv's attention are separate
-   * branches. 6.9 ms against 8.9 ms for two threads inside each node, side by side here.
+   * CPU threads for one run (default 1). SCSONet's 500 nodes are too small to split: measured
+   * here in separate processes, one thread ran in 6.0-7.6 ms, two as the parallel executor
+   * (independent branches side by side) in 7.0-10.2 ms, two inside each node in 7.3-10.2 ms.
+   * A second thread is better left to decoding the next image (the CLI) or to the UI.
    */
   threads?: number;
   /** Force a provider first (`cpu` disables acceleration). */
@@ -80,7 +80,7 @@ export class ModelSession {
   /** Verifies the checksum, starts a session (with CPU fallback), checks names and shapes, warms up. */
   static async open(entry: ModelEntry, options: ModelSessionOptions = {}): Promise<ModelSession> {
     await verifyChecksum(entry);
-    const threads = options.threads ?? 2;
+    const threads = options.threads ?? 1;
     const spin = options.spinning ? '1' : '0';
     const candidates = chooseProviders(options.host ?? currentHostFacts(), options.preferredProvider);
     let created: { session: ort.InferenceSession; report: ProviderReport };
