@@ -1,7 +1,8 @@
 /**
  * `npm run bench:editor`: the editor core on a 6000 x 4000 mask, the issue's largest image.
  * Replays a 3-second brush stroke as 180 pointer samples (60 Hz) and times each sample with the
- * overlay pixels the renderer would upload for it; then undo and redo of that stroke, fill
+ * RGBA of its whole dirty rectangle (an upper bound: the case view uploads only the changed
+ * column runs, which `npm run bench:browser` measures); then undo and redo of that stroke, fill
  * holes, remove islands and the other clean-ups, measurements, and the memory of the mask and
  * its history. Writes bench/results/editor-core.json. Never run by the tests.
  */
@@ -68,7 +69,7 @@ function pointer(x: number, y: number): EditorPointerEvent {
   return { x, y, button: 0, altKey: false, shiftKey: false, ctrlKey: false, metaKey: false };
 }
 
-/** The renderer's share of a frame: the dirty rectangle's RGBA overlay pixels. */
+/** An upper bound on the renderer's share of a frame: the whole dirty rectangle's RGBA overlay. */
 function renderDirty(document: EditorDocument): Rect | null {
   const dirty = document.raster.takeDirty();
   if (dirty) document.raster.overlayRgba(dirty, overlayColor, 0.5);
@@ -225,6 +226,6 @@ await writeFile(outFile, `${JSON.stringify(result, null, 2)}\n`);
 const { brushStroke: b, undoStroke: u, operationsMedianMs: o, operationsMedianCpuMs: oc, memory: m } = result;
 console.log(`load average ${result.machine.loadAverage1m} on ${result.machine.cores} cores; wall ms (CPU ms)`);
 console.log(`brush sample with overlay p50/p95: ${b.perSampleWithOverlayMs.p50}/${b.perSampleWithOverlayMs.p95} (${b.perSampleWithOverlayCpuMs.p50}/${b.perSampleWithOverlayCpuMs.p95}), commit ${b.commitMs} (${b.commitCpuMs})`);
-console.log(`undo stroke: ${u.undoMs} (${u.undoCpuMs}) + overlay ${u.overlayRedrawMs} (${u.overlayRedrawCpuMs}); fill holes ${o.fillHoles} (${oc.fillHoles}); remove islands ${o.removeIslands} (${oc.removeIslands}); smooth r5 ${o.smoothRadius5} (${oc.smoothRadius5})`);
+console.log(`undo stroke: ${u.undoMs} (${u.undoCpuMs}) + whole dirty-rectangle overlay ${u.overlayRedrawMs} (${u.overlayRedrawCpuMs}); fill holes ${o.fillHoles} (${oc.fillHoles}); remove islands ${o.removeIslands} (${oc.removeIslands}); smooth r5 ${o.smoothRadius5} (${oc.smoothRadius5})`);
 console.log(`memory: mask ${m.rasterMB} MB + history ${m.historyBaselineMB} MB baseline + ${m.historyEntriesKB} KB entries = ${m.totalMB} MB`);
 console.log(`wrote ${path.relative(root, outFile)}`);
