@@ -36,7 +36,7 @@ test('first screen: import an image, the prediction appears, the status bar name
   await expect(page.getByTestId('editor-stage')).toBeVisible();
   await expect(page.getByTestId('status-time')).toContainText(/\d+(\.\d)? ms/);
   await expect(page.getByTestId('error-message')).toHaveCount(0);
-  expect(await maskArea(page)).toBeGreaterThan(0);
+  await expect.poll(() => maskArea(page)).toBeGreaterThan(0);
 
   const shot = test.info().outputPath('first-screen.png');
   await page.screenshot({ path: shot });
