@@ -5,7 +5,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Page } from '@playwright/test';
 
-export const root = path.resolve(import.meta.dirname, '../..');
+/** The repository: the nearest folder above with a package.json (this file also runs compiled, from out/). */
+export const root = ((): string => {
+  let dir = import.meta.dirname;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 /** Model folder the server loads: the shipped models/, or LESIONDESK_E2E_MODELS. */
 export const modelsDir = process.env['LESIONDESK_E2E_MODELS'] ?? path.join(root, 'models');
@@ -17,11 +22,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Start browser mode on a free port and wait for the URL line. */
-export async function startServe(): Promise<RunningServer> {
+/**
+ * Start browser mode and wait for the URL line: on a free port unless `port` is given (the
+ * library benchmark keeps one, because IndexedDB belongs to the origin, port included).
+ */
+export async function startServe(port = 0): Promise<RunningServer> {
   const entry = path.join(root, 'out/main/serve.js');
   if (!existsSync(entry)) throw new Error('out/main/serve.js is missing: run `npm run build` first.');
-  const child = spawn(process.execPath, [entry, '--port', '0', '--model', modelsDir], {
+  const child = spawn(process.execPath, [entry, '--port', String(port), '--model', modelsDir], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
