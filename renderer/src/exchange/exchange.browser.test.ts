@@ -139,6 +139,33 @@ describe('import', () => {
     expect((await repository.countCases()).total).toBe(3);
   });
 
+  it('imports several images at a time, yet one case per distinct image, reported in file order', async () => {
+    const repository = await freshRepository();
+    const blobs = await Promise.all([1, 2, 3, 4, 5].map((seed) => syntheticImage(24, 16, seed)));
+    // b.png is a.png again under another name, in the same import.
+    const files = ['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => new File([blobs[i === 1 ? 0 : i > 1 ? i - 1 : 0]!], `${name}.png`, { type: 'image/png' }));
+    const report = await importSources(repository, sourcesFromFiles(files));
+    expect(report.duplicates).toBe(1);
+    expect(report.importedCaseIds).toHaveLength(5);
+    const names = await Promise.all(report.importedCaseIds.map(async (id) => (await repository.getCase(id))!.fileName));
+    expect(names).toEqual(['a.png', 'c.png', 'd.png', 'e.png', 'f.png']);
+    expect((await repository.countCases()).total).toBe(5);
+
+    // Cancelling stops before the next image: what was imported stays, and says so.
+    const controller = new AbortController();
+    const more = await Promise.all([6, 7, 8, 9, 10, 11].map(async (seed) => new File([await syntheticImage(24, 16, seed)], `m${seed}.png`, { type: 'image/png' })));
+    const cancelled = await importSources(repository, sourcesFromFiles(more), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'images' && p.done >= 1) controller.abort();
+      },
+    });
+    expect(cancelled.cancelled).toBe(true);
+    expect(cancelled.importedCaseIds.length).toBeGreaterThan(0);
+    expect(cancelled.importedCaseIds.length).toBeLessThan(6);
+    expect((await repository.countCases()).total).toBe(5 + cancelled.importedCaseIds.length);
+  });
+
   it('rejects a mask whose size differs from its image', async () => {
     const repository = await freshRepository();
     const file = new File([await syntheticImage(20, 10, 1)], 'lesion.png', { type: 'image/png' });

