@@ -1,13 +1,15 @@
 """SCSONet (Chen et al., Front. Phys. 2024), written from ../shared/SCSONET-SPEC.md.
 
-Every block is written so that it exports to ONNX opset 17 with a dynamic batch and runs
-identically in PyTorch and onnxruntime: no batch-as-groups convolution in the graph, no
-in-place ops on tensors that are reused, explicit reductions instead of ``torch.std``.
+Every block is written so that it exports to ONNX opset 17 (one image per run, see
+``export.export_onnx``) and runs identically in PyTorch and onnxruntime: no in-place ops on
+tensors that are reused, explicit reductions instead of ``torch.std``.
 
 Why the graph is shaped with care: at 256x256 the whole network is 0.08 G multiply-adds, so
-onnxruntime's time goes to the number of nodes (a few microseconds each), not to arithmetic.
-Reshapes therefore take the batch as -1 and every other dimension as a Python int
-(``_chw``): traced, those become constants instead of Shape/Gather/Unsqueeze/Concat chains.
+much of onnxruntime's time goes to many small nodes. Reshapes take the batch as -1 and every
+other dimension as a Python int (``_chw``): traced, those become constants instead of
+Shape/Gather/Unsqueeze/Concat chains. Where the training form would export as many nodes
+(SRU's gate, CRU's five convolutions), an equivalent graph form is used while exporting;
+tests/test_network.py checks each against the training form.
 """
 
 from __future__ import annotations
