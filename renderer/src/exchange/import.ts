@@ -118,27 +118,50 @@ export async function importSources(
   const outcomes: (Outcome | undefined)[] = new Array(paired.images.length);
   let started = 0;
   let finished = 0;
-  const importOne = async (source: ImportSource): Promise<Outcome> => {
+  // Two copies of one image in the same import: the first in file order makes the case, however
+  // the hashing finishes. Each image claims its hash only after the one before it has claimed.
+  const claimed: Promise<void>[] = [];
+  const bySha = new Map<string, Promise<Outcome>>();
+  const importOne = async (index: number, source: ImportSource): Promise<Outcome> => {
+    let releaseClaim!: () => void;
+    claimed[index] = new Promise<void>((resolve) => (releaseClaim = resolve));
+    let sha256: string;
     try {
-      const sha256 = await sha256Hex(source.file);
-      const known = await repository.findCaseIdBySha256(sha256);
-      if (known) return { caseId: known, duplicate: true };
-      const fileName = baseName(source.path);
-      const { width, height, thumbnail } = await decodeImage(source.file, fileName, options.thumbnailSize);
-      // importImage checks the hash again inside its transaction: two copies of one image in the
-      // same import still make one case.
-      const result = await repository.importImage({ fileName, blob: source.file, width, height, sha256, thumbnail });
-      return { caseId: result.caseId, duplicate: result.duplicate };
+      sha256 = await sha256Hex(source.file);
     } catch (error) {
+      await claimed[index - 1];
+      releaseClaim();
       return { failure: describe(error) };
     }
+    await claimed[index - 1];
+    const earlier = bySha.get(sha256);
+    if (earlier) {
+      releaseClaim();
+      const first = await earlier;
+      return 'failure' in first ? first : { caseId: first.caseId, duplicate: true };
+    }
+    const outcome = (async (): Promise<Outcome> => {
+      try {
+        const known = await repository.findCaseIdBySha256(sha256);
+        if (known) return { caseId: known, duplicate: true };
+        const fileName = baseName(source.path);
+        const { width, height, thumbnail } = await decodeImage(source.file, fileName, options.thumbnailSize);
+        const result = await repository.importImage({ fileName, blob: source.file, width, height, sha256, thumbnail });
+        return { caseId: result.caseId, duplicate: result.duplicate };
+      } catch (error) {
+        return { failure: describe(error) };
+      }
+    })();
+    bySha.set(sha256, outcome);
+    releaseClaim();
+    return outcome;
   };
   const lane = async (): Promise<void> => {
     while (started < paired.images.length && !options.signal?.aborted) {
       const index = started++;
       const { source } = paired.images[index]!;
       progress('images', finished, paired.images.length, source.path);
-      outcomes[index] = await importOne(source);
+      outcomes[index] = await importOne(index, source);
       finished++;
     }
   };
