@@ -112,8 +112,8 @@ export async function importSources(
 
   // Images go through hashing, decoding and the thumbnail a few at a time: the browser decodes
   // and encodes on its own threads, so while one image waits there, the next is read and hashed
-  // (26 images/s against 17-21 one at a time, 1024x768 JPEGs here). Outcomes are folded in file order,
-  // so the report and the case order do not depend on which finished first.
+  // (26 images/s against 17-21 one at a time, 1024x768 JPEGs here). Outcomes are folded in
+  // file order, so the report and the case order do not depend on which finished first.
   type Outcome = { caseId: string; duplicate: boolean } | { failure: string };
   const outcomes: (Outcome | undefined)[] = new Array(paired.images.length);
   let started = 0;
