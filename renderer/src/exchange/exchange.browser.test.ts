@@ -150,6 +150,9 @@ describe('import', () => {
     const names = await Promise.all(report.importedCaseIds.map(async (id) => (await repository.getCase(id))!.fileName));
     expect(names).toEqual(['a.png', 'c.png', 'd.png', 'e.png', 'f.png']);
     expect((await repository.countCases()).total).toBe(5);
+    // Cases are created in file order: the library's date sort (newest first) is its reverse.
+    const byDate = await repository.listCases({ sort: 'date' });
+    expect(byDate.cases.map((c) => c.fileName)).toEqual(['f.png', 'e.png', 'd.png', 'c.png', 'a.png']);
 
     // Cancelling stops before the next image: what was imported stays, and says so.
     const controller = new AbortController();

@@ -119,42 +119,54 @@ export async function importSources(
   let started = 0;
   let finished = 0;
   // Two copies of one image in the same import: the first in file order makes the case, however
-  // the hashing finishes. Each image claims its hash only after the one before it has claimed.
+  // the hashing finishes. Each image claims its hash only after the one before it has claimed,
+  // and writes its case only after the one before it has written: cases are created in file
+  // order (the library's date order), while the slow part, decoding, overlaps.
   const claimed: Promise<void>[] = [];
+  const written: Promise<void>[] = [];
   const bySha = new Map<string, Promise<Outcome>>();
   const importOne = async (index: number, source: ImportSource): Promise<Outcome> => {
     let releaseClaim!: () => void;
+    let releaseWrite!: () => void;
     claimed[index] = new Promise<void>((resolve) => (releaseClaim = resolve));
-    let sha256: string;
+    written[index] = new Promise<void>((resolve) => (releaseWrite = resolve));
     try {
-      sha256 = await sha256Hex(source.file);
-    } catch (error) {
-      await claimed[index - 1];
-      releaseClaim();
-      return { failure: describe(error) };
-    }
-    await claimed[index - 1];
-    const earlier = bySha.get(sha256);
-    if (earlier) {
-      releaseClaim();
-      const first = await earlier;
-      return 'failure' in first ? first : { caseId: first.caseId, duplicate: true };
-    }
-    const outcome = (async (): Promise<Outcome> => {
+      let sha256: string;
       try {
-        const known = await repository.findCaseIdBySha256(sha256);
-        if (known) return { caseId: known, duplicate: true };
-        const fileName = baseName(source.path);
-        const { width, height, thumbnail } = await decodeImage(source.file, fileName, options.thumbnailSize);
-        const result = await repository.importImage({ fileName, blob: source.file, width, height, sha256, thumbnail });
-        return { caseId: result.caseId, duplicate: result.duplicate };
+        sha256 = await sha256Hex(source.file);
       } catch (error) {
         return { failure: describe(error) };
       }
-    })();
-    bySha.set(sha256, outcome);
-    releaseClaim();
-    return outcome;
+      await claimed[index - 1];
+      const earlier = bySha.get(sha256);
+      if (earlier) {
+        releaseClaim();
+        const first = await earlier;
+        return 'failure' in first ? first : { caseId: first.caseId, duplicate: true };
+      }
+      const outcome = (async (): Promise<Outcome> => {
+        try {
+          const known = await repository.findCaseIdBySha256(sha256);
+          if (known) return { caseId: known, duplicate: true };
+          const fileName = baseName(source.path);
+          const { width, height, thumbnail } = await decodeImage(source.file, fileName, options.thumbnailSize);
+          await written[index - 1];
+          const result = await repository.importImage({ fileName, blob: source.file, width, height, sha256, thumbnail });
+          return { caseId: result.caseId, duplicate: result.duplicate };
+        } catch (error) {
+          return { failure: describe(error) };
+        }
+      })();
+      bySha.set(sha256, outcome);
+      releaseClaim();
+      return await outcome;
+    } finally {
+      // Whatever happened to this image, the next may claim and write once the earlier ones have.
+      await claimed[index - 1];
+      releaseClaim();
+      await written[index - 1];
+      releaseWrite();
+    }
   };
   const lane = async (): Promise<void> => {
     while (started < paired.images.length && !options.signal?.aborted) {

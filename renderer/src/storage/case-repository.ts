@@ -90,6 +90,9 @@ interface QueryPlan {
 
 /** Cases, images, mask versions, workflow, settings and the annotator profile. */
 export class CaseRepository {
+  /** The newest createdAt this repository gave a case (see importImages). */
+  private lastCreatedAt = 0;
+
   constructor(private readonly db: LesionDatabase) {}
 
   /** Close the underlying database connection. */
@@ -116,7 +119,9 @@ export class CaseRepository {
       const caseRows: CaseRow[] = [];
       const imageRows: ImageRow[] = [];
       const thumbnailRows: ThumbnailRow[] = [];
-      const now = Date.now();
+      // Import order is the 'date' order: one millisecond apart per image, after any case
+      // this repository created before, so images written in one burst do not tie.
+      let now = Math.max(Date.now(), this.lastCreatedAt + 1);
       for (const image of prepared) {
         const known = caseBySha.get(image.sha256);
         if (known) {
@@ -144,6 +149,7 @@ export class CaseRepository {
           ...(image.lesionId ? { lesionId: image.lesionId } : {}),
         };
         caseRows.push(caseRowFromRecord(record));
+        this.lastCreatedAt = now++;
         imageRows.push({ caseId, blob: image.blob, width: image.width, height: image.height, sha256: image.sha256 });
         if (image.thumbnail) thumbnailRows.push({ caseId, blob: image.thumbnail });
       }
