@@ -53,26 +53,40 @@ async function loadLatestMask(repository: CaseRepository, record: CaseRecord): P
   return { record, version, mask };
 }
 
-/** Write the ISIC layout (images/ and masks/) into a zip or folder writer. */
-export async function exportIsic(repository: CaseRepository, writer: ArchiveWriter, selection: ExportSelection = {}): Promise<ExportReport> {
+/**
+ * The loop every export shares: the selected cases in export order, one at a time, with
+ * progress. `visit` gets each case whose latest mask loads and returns nothing when it exported
+ * the case, or the reason it could not; cases without a usable mask are skipped with theirs.
+ */
+async function forEachLatestMask(
+  repository: CaseRepository,
+  selection: ExportSelection,
+  visit: (loaded: LoadedCase, exportId: string) => Promise<string | undefined> | string | undefined,
+): Promise<ExportReport> {
   const plan = await planExport(repository, selection);
   const report: ExportReport = { exported: 0, skipped: [] };
   for (const [index, { record, exportId }] of plan.entries()) {
     selection.onProgress?.(index, plan.length);
     const loaded = await loadLatestMask(repository, record);
-    const image = await repository.getImage(record.id);
-    if (typeof loaded === 'string' || !image) {
-      report.skipped.push({ caseId: record.id, fileName: record.fileName, reason: typeof loaded === 'string' ? loaded : 'its image is missing' });
-      continue;
-    }
-    const paths = isicExportPaths(exportId, record.fileName);
-    await writer.add(paths.image, image.blob);
-    // Re-encoded rather than copied: the stored PNG may be any colour type, ISIC wants 0/255 gray.
-    await writer.add(paths.mask, encodeMaskPng(loaded.mask));
-    report.exported++;
+    const problem = typeof loaded === 'string' ? loaded : await visit(loaded, exportId);
+    if (problem) report.skipped.push({ caseId: record.id, fileName: record.fileName, reason: problem });
+    else report.exported++;
   }
   selection.onProgress?.(plan.length, plan.length);
   return report;
+}
+
+/** Write the ISIC layout (images/ and masks/) into a zip or folder writer. */
+export async function exportIsic(repository: CaseRepository, writer: ArchiveWriter, selection: ExportSelection = {}): Promise<ExportReport> {
+  return forEachLatestMask(repository, selection, async ({ record, mask }, exportId) => {
+    const image = await repository.getImage(record.id);
+    if (!image) return 'its image is missing';
+    const paths = isicExportPaths(exportId, record.fileName);
+    await writer.add(paths.image, image.blob);
+    // Re-encoded rather than copied: the stored PNG may be any colour type, ISIC wants 0/255 gray.
+    await writer.add(paths.mask, encodeMaskPng(mask));
+    return undefined;
+  });
 }
 
 /** One COCO annotation of a lesion mask. */
@@ -161,21 +175,12 @@ export async function exportCoco(
   selection: ExportSelection = {},
   options: CocoOptions = {},
 ): Promise<{ json: string; report: ExportReport }> {
-  const plan = await planExport(repository, selection);
-  const report: ExportReport = { exported: 0, skipped: [] };
   const entries: CocoEntry[] = [];
-  for (const [index, { record, exportId }] of plan.entries()) {
-    selection.onProgress?.(index, plan.length);
-    const loaded = await loadLatestMask(repository, record);
-    if (typeof loaded === 'string') {
-      report.skipped.push({ caseId: record.id, fileName: record.fileName, reason: loaded });
-      continue;
-    }
+  const report = await forEachLatestMask(repository, selection, ({ record, mask }, exportId) => {
     // Only the RLE is kept, not the decoded mask, so memory stays one mask at a time.
-    entries.push(cocoEntry(isicExportPaths(exportId, record.fileName).image.slice('images/'.length), loaded.mask, options));
-    report.exported++;
-  }
-  selection.onProgress?.(plan.length, plan.length);
+    entries.push(cocoEntry(isicExportPaths(exportId, record.fileName).image.slice('images/'.length), mask, options));
+    return undefined;
+  });
   return { json: JSON.stringify(assembleCoco(entries)), report };
 }
 
@@ -196,18 +201,11 @@ export async function exportMeasurementsCsv(
   measure: MeasureMask,
   selection: ExportSelection & { pixelsPerMm?: number | null } = {},
 ): Promise<{ csv: string; report: ExportReport }> {
-  const plan = await planExport(repository, selection);
   const fallbackPixelsPerMm = selection.pixelsPerMm ?? (await repository.getSettings()).defaultPixelsPerMm;
-  const report: ExportReport = { exported: 0, skipped: [] };
   const rows: { base: CsvCell[]; values: Record<string, CsvCell> }[] = [];
   const keys: string[] = [];
-  for (const [index, { record, exportId }] of plan.entries()) {
-    selection.onProgress?.(index, plan.length);
-    const loaded = await loadLatestMask(repository, record);
-    if (typeof loaded === 'string') {
-      report.skipped.push({ caseId: record.id, fileName: record.fileName, reason: loaded });
-      continue;
-    }
+  const report = await forEachLatestMask(repository, selection, (loaded, exportId) => {
+    const { record } = loaded;
     const pixelsPerMm = record.pixelsPerMm ?? fallbackPixelsPerMm;
     const values = measure(loaded.mask, { pixelsPerMm });
     for (const key of Object.keys(values)) if (!keys.includes(key)) keys.push(key);
@@ -226,9 +224,8 @@ export async function exportMeasurementsCsv(
       ],
       values,
     });
-    report.exported++;
-  }
-  selection.onProgress?.(plan.length, plan.length);
+    return undefined;
+  });
   const header = ['id', 'file_name', 'patient_id', 'lesion_id', 'status', 'author_kind', 'author', 'mask_saved_at', 'area_px', 'pixels_per_mm', ...keys];
   return { csv: toCsv(header, rows.map((r) => [...r.base, ...keys.map((k) => r.values[k])])), report };
 }
