@@ -42,13 +42,9 @@ export function fillHoles(raster: MaskRaster): Rect | null {
     const y = runs.row[k]!;
     if (y === region.y || y === bottom || runs.start[k] === region.x || runs.end[k] === right) open[runs.root[k]!] = 1;
   }
-  const { data, width } = raster;
   const changed = new BoundsTracker();
   for (let k = 0; k < runs.count; k++) {
-    if (open[runs.root[k]!]) continue;
-    const y = runs.row[k]!;
-    data.fill(1, y * width + runs.start[k]!, y * width + runs.end[k]!);
-    changed.addSpan(runs.start[k]!, runs.end[k]! - 1, y);
+    if (!open[runs.root[k]!]) raster.setSpan(runs.row[k]!, runs.start[k]!, runs.end[k]!, 1, changed);
   }
   const rect = changed.toRect();
   raster.markChanged(rect);
@@ -87,13 +83,9 @@ function filterComponents(raster: MaskRaster, keep: (component: Component, all: 
   if (!found) return null;
   const { components, runs, index } = found;
   const erase = components.map((c) => !keep(c, components));
-  const { data, width } = raster;
   const changed = new BoundsTracker();
   for (let k = 0; k < runs.count; k++) {
-    if (!erase[index[runs.root[k]!]!]) continue;
-    const y = runs.row[k]!;
-    data.fill(0, y * width + runs.start[k]!, y * width + runs.end[k]!);
-    changed.addSpan(runs.start[k]!, runs.end[k]! - 1, y);
+    if (erase[index[runs.root[k]!]!]) raster.setSpan(runs.row[k]!, runs.start[k]!, runs.end[k]!, 0, changed);
   }
   const rect = changed.toRect();
   raster.markChanged(rect);

@@ -4,7 +4,7 @@
  * Every change is reported through `markChanged`, which feeds two independent accumulators:
  * the dirty rectangle the renderer redraws, and the unrecorded rectangle history diffs.
  */
-import { clipRect, unionRect, type Rect } from './geometry.js';
+import { clipRect, unionRect, type BoundsTracker, type Rect } from './geometry.js';
 
 export interface OverlayColor {
   readonly r: number;
@@ -87,6 +87,18 @@ export class MaskRaster {
     const rect = this.unrecorded;
     this.unrecorded = null;
     return rect;
+  }
+
+  /**
+   * Sets pixels [x0, x1) of row y to `value` and adds the part that really changed to
+   * `changed`. Marks nothing: an operation marks its whole change once, at the end.
+   */
+  setSpan(y: number, x0: number, x1: number, value: 0 | 1, changed: BoundsTracker): void {
+    const cells = this.data.subarray(y * this.width + x0, y * this.width + x1);
+    const first = cells.indexOf(1 - value);
+    if (first < 0) return;
+    changed.addSpan(x0 + first, x0 + cells.lastIndexOf(1 - value), y);
+    cells.fill(value);
   }
 
   /** Replaces every pixel from 8-bit grayscale: value >= threshold is lesion. Returns the changed area. */

@@ -34,15 +34,8 @@ export function erode(raster: MaskRaster, radius: number): Rect | null {
 
 /** Sets every pixel of the spans `spans` reports to `value`; returns the rectangle that changed. */
 function paintSpans(raster: MaskRaster, spans: (cover: (y: number, x0: number, x1: number) => void) => void, value: 0 | 1): Rect | null {
-  const { data, width } = raster;
   const changed = new BoundsTracker();
-  spans((y, x0, x1) => {
-    const cells = data.subarray(y * width + x0, y * width + x1);
-    const first = cells.indexOf(1 - value);
-    if (first < 0) return;
-    changed.addSpan(x0 + first, x0 + cells.lastIndexOf(1 - value), y);
-    cells.fill(value);
-  });
+  spans((y, x0, x1) => raster.setSpan(y, x0, x1, value, changed));
   const rect = changed.toRect();
   raster.markChanged(rect);
   return rect;

@@ -69,7 +69,7 @@ export function fillPolygon(raster: MaskRaster, points: readonly Point[], value:
     minY = Math.min(minY, p.y);
     maxY = Math.max(maxY, p.y);
   }
-  const { data, width, height } = raster;
+  const { width, height } = raster;
   const y0 = Math.max(0, Math.floor(minY));
   const y1 = Math.min(height - 1, Math.ceil(maxY));
   const crossingX: number[] = [];
@@ -95,7 +95,6 @@ export function fillPolygon(raster: MaskRaster, points: readonly Point[], value:
     for (let i = 0; i < crossingX.length; i++) order.push(i);
     order.sort((i, j) => crossingX[i]! - crossingX[j]!);
     let winding = 0;
-    const row = y * width;
     for (let k = 0; k < order.length - 1; k++) {
       const idx = order[k]!;
       winding += rule === 'nonzero' ? crossingDir[idx]! : 1;
@@ -104,16 +103,7 @@ export function fillPolygon(raster: MaskRaster, points: readonly Point[], value:
       // Pixels whose centre x + 0.5 lies in [left, right).
       const xa = Math.max(0, Math.ceil(crossingX[idx]! - 0.5));
       const xb = Math.min(width, Math.ceil(crossingX[order[k + 1]!]! - 0.5));
-      let first = -1;
-      let last = -1;
-      for (let x = xa; x < xb; x++) {
-        if (data[row + x] !== value) {
-          data[row + x] = value;
-          if (first < 0) first = x;
-          last = x;
-        }
-      }
-      if (first >= 0) changed.addSpan(first, last, y);
+      if (xa < xb) raster.setSpan(y, xa, xb, value, changed);
     }
   }
   const rect = changed.toRect();
