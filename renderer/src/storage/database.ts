@@ -4,31 +4,19 @@
  * unknown, sorting those last in the review queue) and `hasCorrection` (0 | 1) stand in for them.
  */
 import { Dexie, type Table, type Transaction } from 'dexie';
-import type { CaseRecord, CaseStatus, MaskVersionRecord, StatusChangeRecord } from './types.ts';
+import type { CaseRecord, MaskVersionRecord, StatusChangeRecord } from './types.ts';
 
-/** A case as stored (schema version 3). */
-export interface CaseRow {
-  id: string;
-  fileName: string;
-  /** Lower-cased file name: case-insensitive sort by name. Added in version 2. */
+/**
+ * A case as stored (schema version 3): the public record plus the index-only fields. Added over
+ * the versions: `nameKey` and `hasCorrection` (filled from the mask versions) in 2,
+ * `pixelsPerMm` in 3 (null there: older versions kept calibrations in localStorage).
+ */
+export type CaseRow = Omit<CaseRecord, 'hasCorrection'> & {
+  /** Lower-cased file name: case-insensitive sort by name. */
   nameKey: string;
-  patientId?: string;
-  lesionId?: string;
-  status: CaseStatus;
-  createdAt: number;
-  updatedAt: number;
-  assignee: string | null;
-  uncertainty: number | null;
   uncertaintyKey: number;
-  latestVersionId: string | null;
-  activeModel: string | null;
-  /** Added in version 2, filled from the mask versions by the upgrade. */
   hasCorrection: 0 | 1;
-  width: number;
-  height: number;
-  /** Added in version 3 (null there: older versions kept calibrations in localStorage). */
-  pixelsPerMm: number | null;
-}
+};
 
 /** An image as stored. */
 export interface ImageRow {
