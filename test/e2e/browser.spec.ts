@@ -1,22 +1,13 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
-import { modelCardNames, root, startServe, syntheticLesionJpeg, watchPageProblems, type RunningServer } from './browser-mode.ts';
+import { modelCardNames, root, syntheticLesionJpeg, watchPageProblems } from './browser-mode.ts';
+import { expect, test } from './fixtures.ts';
 import { enterProfile, maskArea } from './workspace.ts';
 
-let server: RunningServer;
 const pageProblems: string[] = [];
 
-test.beforeAll(async () => {
-  server = await startServe();
-});
 
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-
-test('first screen: import an image, the prediction appears, the status bar names the model', async ({ page }) => {
+test('first screen: import an image, the prediction appears, the status bar names the model', async ({ page, server }) => {
   watchPageProblems(page, pageProblems);
   await page.goto(server.url);
   await enterProfile(page);
@@ -44,7 +35,7 @@ test('first screen: import an image, the prediction appears, the status bar name
   expect(pageProblems, 'console errors or CSP violations').toEqual([]);
 });
 
-test('a file that is not an image gives a clear message, not a stack trace', async ({ page }) => {
+test('a file that is not an image gives a clear message, not a stack trace', async ({ page, server }) => {
   watchPageProblems(page, pageProblems);
   await page.goto(server.url);
   await enterProfile(page);
@@ -60,7 +51,7 @@ test('a file that is not an image gives a clear message, not a stack trace', asy
   await expect(page.getByTestId('case-item')).toHaveCount(0);
 });
 
-test('an empty file is reported, not imported', async ({ page }) => {
+test('an empty file is reported, not imported', async ({ page, server }) => {
   await page.goto(server.url);
   await enterProfile(page);
   await page.getByTestId('import-files').setInputFiles({ name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
@@ -68,7 +59,7 @@ test('an empty file is reported, not imported', async ({ page }) => {
   await expect(page.getByTestId('case-item')).toHaveCount(0);
 });
 
-test('the page is refused without the launch token', async ({ page }) => {
+test('the page is refused without the launch token', async ({ page, server }) => {
   const response = await page.goto(`${server.origin}/`);
   expect(response?.status()).toBe(403);
   const api = await page.request.post(`${server.origin}/api/getModelInfo`, { data: Buffer.alloc(8) });

@@ -6,22 +6,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
-import { modelCardNames, root, startServe, syntheticLesionJpeg, watchPageProblems, type RunningServer } from './browser-mode.ts';
+import { modelCardNames, root, syntheticLesionJpeg, watchPageProblems } from './browser-mode.ts';
+import { expect, test } from './fixtures.ts';
 import { enterProfile, maskArea, stagePoint, strokeOnStage } from './workspace.ts';
 
-let server: RunningServer;
 const pageProblems: string[] = [];
-
-test.beforeAll(async () => {
-  server = await startServe();
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-});
 
 
 /** Lesion pixels of a 0/255 mask PNG, and its raw pixels for comparison. */
@@ -42,7 +34,7 @@ async function exportIsic(page: Page): Promise<Map<string, Uint8Array>> {
 
 const image = { width: 800, height: 600 };
 
-test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISIC, re-import', async ({ page }) => {
+test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISIC, re-import', async ({ page, server }) => {
   test.setTimeout(240_000);
   watchPageProblems(page, pageProblems);
   await page.goto(server.url);
@@ -154,7 +146,7 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   expect(pageProblems, 'console errors or CSP violations').toEqual([]);
 });
 
-test('a corrupt file in an imported folder is reported and the rest import', async ({ page }) => {
+test('a corrupt file in an imported folder is reported and the rest import', async ({ page, server }) => {
   await page.goto(server.url);
   await enterProfile(page);
   const folder = path.join(mkdtempSync(path.join(tmpdir(), 'lesiondesk-bad-')), 'clinic-batch');
@@ -172,7 +164,7 @@ test('a corrupt file in an imported folder is reported and the rest import', asy
   await expect(page.getByTestId('case-item')).toHaveCount(3);
 });
 
-test('library: twenty cases, filters, review-queue sort and keyboard navigation', async ({ page }) => {
+test('library: twenty cases, filters, review-queue sort and keyboard navigation', async ({ page, server }) => {
   test.setTimeout(180_000);
   await page.goto(server.url);
   await enterProfile(page);
