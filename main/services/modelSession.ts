@@ -75,7 +75,11 @@ export class ModelSession {
     private readonly session: ort.InferenceSession,
     readonly provider: ProviderReport,
     readonly threads: number,
-  ) {}
+  ) {
+    const meta = session.inputMetadata.find((m) => m.name === entry.card.input.name);
+    const first = meta?.isTensor ? (meta.shape as readonly Dim[])[0] : undefined;
+    this.fixedBatch = typeof first === 'number' ? first : null;
+  }
 
   /** Verifies the checksum, starts a session (with CPU fallback), checks names and shapes, warms up. */
   static async open(entry: ModelEntry, options: ModelSessionOptions = {}): Promise<ModelSession> {
@@ -164,13 +168,9 @@ export class ModelSession {
 
   /**
    * The model's batch size when its graph fixes one (LesionDesk's exports take one image per
-   * run), else null (any batch).
+   * run), else null (any batch). Read once: the graph does not change.
    */
-  get fixedBatch(): number | null {
-    const meta = this.session.inputMetadata.find((m) => m.name === this.entry.card.input.name);
-    const first = meta?.isTensor ? (meta.shape as readonly Dim[])[0] : undefined;
-    return typeof first === 'number' ? first : null;
-  }
+  readonly fixedBatch: number | null;
 
   /**
    * Runs `n` images (NCHW float32) through the model, queued behind earlier requests; in
