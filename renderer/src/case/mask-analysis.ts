@@ -7,9 +7,9 @@
  * CSP, tests without one) the same code runs here.
  */
 import { MaskRaster, measureMask, traceOutlines, type MaskMeasurements, type Point, type RgbaImage } from '../editor/index.ts';
-import { BufferPool } from './buffer-pool.ts';
 import { decodeRgba } from './decode-rgba.ts';
 import type { AnalysisReply, AnalysisRequest } from './mask-analysis.worker.ts';
+import { startModuleWorker, WorkerRequests } from './worker-requests.ts';
 
 export interface MaskAnalyser {
   /** Where the work runs now (a worker that fails hands over to the main thread). */
@@ -24,21 +24,10 @@ export interface MaskAnalyser {
   dispose(): void;
 }
 
-type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
-
 /** An analyser backed by a worker when one starts, else by the main thread. */
 export function createMaskAnalyser(): MaskAnalyser {
-  const worker = startWorker();
-  return worker ? workerAnalyser(worker) : mainThreadAnalyser();
-}
-
-function startWorker(): Worker | null {
-  if (typeof Worker !== 'function') return null;
-  try {
-    return new Worker(new URL('./mask-analysis.worker.ts', import.meta.url), { type: 'module' });
-  } catch {
-    return null;
-  }
+  const worker = startModuleWorker(() => new Worker(new URL('./mask-analysis.worker.ts', import.meta.url), { type: 'module' }));
+  return worker ? workerAnalyser(new WorkerRequests<AnalysisReply>(worker)) : mainThreadAnalyser();
 }
 
 /** The same analysis on the calling thread (the fallback, and what the worker itself runs). */
@@ -59,69 +48,44 @@ export function mainThreadAnalyser(): MaskAnalyser {
   };
 }
 
-function workerAnalyser(worker: Worker): MaskAnalyser {
-  let nextId = 1;
-  const waiting = new Map<number, Pending>();
+function workerAnalyser(requests: WorkerRequests<AnalysisReply>): MaskAnalyser {
   // Once the worker fails (it could not load, or crashed), everything runs here from then on.
   let fallback: MaskAnalyser | null = null;
   let image: Blob | null = null;
-  const copies = new BufferPool();
-
-  const failAll = (error: Error): void => {
-    for (const pending of waiting.values()) pending.reject(error);
-    waiting.clear();
+  const here = (): MaskAnalyser => {
+    if (!fallback) {
+      fallback = mainThreadAnalyser();
+      fallback.setImage(image);
+    }
+    return fallback;
   };
-  worker.onmessage = (event: MessageEvent<AnalysisReply>) => {
-    const reply = event.data;
-    copies.give(reply.mask.buffer);
-    const pending = waiting.get(reply.id);
-    waiting.delete(reply.id);
-    if (!pending) return;
-    if (reply.kind === 'error') pending.reject(new Error(reply.message));
-    else pending.resolve((reply.kind === 'measurements' ? reply.measurements : reply.outlines) as never);
-  };
-  worker.onerror = (event) => {
-    event.preventDefault();
-    fallback = mainThreadAnalyser();
-    fallback.setImage(image);
-    worker.terminate();
-    failAll(new Error('The measurement worker stopped; measuring on the main thread from now on.'));
-  };
-
-  const request = <T>(message: AnalysisRequest, transfer: Transferable[]): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      waiting.set(message.id, { resolve: resolve as (value: never) => void, reject });
-      worker.postMessage(message, transfer);
-    });
-  const retryHere = <T>(run: (analyser: MaskAnalyser) => Promise<T>) => (error: unknown): Promise<T> => {
-    if (fallback) return run(fallback);
+  // A request the worker dropped by failing is done here; any other error is the answer.
+  const orHere = <T>(run: (analyser: MaskAnalyser) => Promise<T>) => (error: unknown): Promise<T> => {
+    if (requests.failed) return run(here());
     throw error;
   };
 
   return {
     get runsIn() {
-      return fallback ? 'main thread' : 'worker';
+      return requests.failed ? 'main thread' : 'worker';
     },
     setImage(blob) {
       image = blob;
-      if (fallback) return fallback.setImage(blob);
-      worker.postMessage({ kind: 'image', id: 0, image: blob } satisfies AnalysisRequest);
+      if (requests.failed) here().setImage(blob);
+      else requests.post({ kind: 'image', image: blob } satisfies AnalysisRequest);
     },
     measure(width, height, mask, pixelsPerMm) {
-      if (fallback) return fallback.measure(width, height, mask, pixelsPerMm);
-      const copy = copies.copyOf(mask);
-      return request<MaskMeasurements>({ kind: 'measure', id: nextId++, width, height, mask: copy, pixelsPerMm }, [copy.buffer]).catch(
-        retryHere((a) => a.measure(width, height, mask, pixelsPerMm)),
-      );
+      const run = (a: MaskAnalyser) => a.measure(width, height, mask, pixelsPerMm);
+      if (requests.failed) return run(here());
+      return requests.request({ kind: 'measure', width, height, pixelsPerMm }, mask).then((reply) => reply.measurements!, orHere(run));
     },
     outline(width, height, mask) {
-      if (fallback) return fallback.outline(width, height, mask);
-      const copy = copies.copyOf(mask);
-      return request<Point[][]>({ kind: 'outline', id: nextId++, width, height, mask: copy }, [copy.buffer]).catch(retryHere((a) => a.outline(width, height, mask)));
+      const run = (a: MaskAnalyser) => a.outline(width, height, mask);
+      if (requests.failed) return run(here());
+      return requests.request({ kind: 'outline', width, height }, mask).then((reply) => reply.outlines!, orHere(run));
     },
     dispose() {
-      worker.terminate();
-      failAll(new Error('The case was closed.'));
+      requests.close(new Error('The case was closed.'));
       image = null;
     },
   };

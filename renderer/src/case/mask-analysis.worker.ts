@@ -1,18 +1,24 @@
 /** Runs mask measurements and outline tracing off the main thread (see mask-analysis.ts). */
 import { MaskRaster, measureMask, traceOutlines, type MaskMeasurements, type Point, type RgbaImage } from '../editor/index.ts';
 import { decodeRgba } from './decode-rgba.ts';
+import type { WorkerReply } from './worker-requests.ts';
+
+/** The mask a request carries, with its id (added by WorkerRequests). */
+interface Lent {
+  readonly id: number;
+  readonly mask: Uint8Array<ArrayBuffer>;
+}
 
 export type AnalysisRequest =
-  | { readonly kind: 'image'; readonly id: 0; readonly image: Blob | null }
-  | { readonly kind: 'measure'; readonly id: number; readonly width: number; readonly height: number; readonly mask: Uint8Array<ArrayBuffer>; readonly pixelsPerMm: number | null }
-  | { readonly kind: 'outline'; readonly id: number; readonly width: number; readonly height: number; readonly mask: Uint8Array<ArrayBuffer> };
+  | { readonly kind: 'image'; readonly image: Blob | null }
+  | (Lent & { readonly kind: 'measure'; readonly width: number; readonly height: number; readonly pixelsPerMm: number | null })
+  | (Lent & { readonly kind: 'outline'; readonly width: number; readonly height: number });
 
-/** Every reply hands the request's mask copy back (`mask`), for the next request to reuse. */
-export type AnalysisReply = { readonly mask: Uint8Array<ArrayBuffer> } & (
-  | { readonly kind: 'measurements'; readonly id: number; readonly measurements: MaskMeasurements }
-  | { readonly kind: 'outlines'; readonly id: number; readonly outlines: Point[][] }
-  | { readonly kind: 'error'; readonly id: number; readonly message: string }
-);
+/** Every reply hands the request's mask copy back (see WorkerRequests). */
+export interface AnalysisReply extends WorkerReply {
+  readonly measurements?: MaskMeasurements;
+  readonly outlines?: Point[][];
+}
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<AnalysisRequest>) => void) | null;
@@ -34,19 +40,18 @@ scope.onmessage = (event) => {
 };
 
 async function handle(request: Exclude<AnalysisRequest, { kind: 'image' }>): Promise<void> {
-  const { mask } = request;
+  const { id, mask } = request;
   try {
+    const raster = new MaskRaster(request.width, request.height, mask);
     if (request.kind === 'measure') {
-      const raster = new MaskRaster(request.width, request.height, request.mask);
       const pixels = await image;
       const usable = pixels && pixels.width === request.width && pixels.height === request.height ? pixels : null;
       const measurements = measureMask(raster, { pixelsPerMm: request.pixelsPerMm, image: usable });
-      scope.postMessage({ kind: 'measurements', id: request.id, measurements, mask }, [mask.buffer]);
+      scope.postMessage({ id, measurements, mask }, [mask.buffer]);
     } else {
-      const outlines = traceOutlines(new MaskRaster(request.width, request.height, mask));
-      scope.postMessage({ kind: 'outlines', id: request.id, outlines, mask }, [mask.buffer]);
+      scope.postMessage({ id, outlines: traceOutlines(raster), mask }, [mask.buffer]);
     }
   } catch (error) {
-    scope.postMessage({ kind: 'error', id: request.id, message: error instanceof Error ? error.message : String(error), mask }, [mask.buffer]);
+    scope.postMessage({ id, error: error instanceof Error ? error.message : String(error), mask }, [mask.buffer]);
   }
 }
