@@ -133,7 +133,7 @@ class SRU(nn.Module):
         scale = torch.from_numpy((gamma * w_gamma * math.sqrt((count - 1) / count)).astype(np.float32))
         shift = torch.from_numpy((beta * w_gamma).astype(np.float32))
         g = x.reshape(-1, groups, count)
-        normed = F.instance_norm(g, weight=torch.ones(groups), bias=torch.zeros(groups), eps=1e-20)
+        normed = _instance_norm_3d(g, eps=1e-20)
         logit = math.log(self.threshold / (1.0 - self.threshold))
         return normed.reshape(-1, c, h, w) * scale + shift >= logit
 
@@ -259,7 +259,8 @@ def _instance_norm_3d(x: torch.Tensor, eps: float) -> torch.Tensor:
     """Normalises each (sample, row) of an N x G x L tensor; explicit unit scale and zero shift,
     because the exporter cannot infer G after a reshape."""
     groups = int(x.shape[1])
-    return F.instance_norm(x, weight=x.new_ones(groups), bias=x.new_zeros(groups), eps=eps)
+    # Plain tensors, not x.new_ones: traced, they are constants rather than ConstantOfShape nodes.
+    return F.instance_norm(x, weight=torch.ones(groups), bias=torch.zeros(groups), eps=eps)
 
 
 def group_norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
