@@ -274,6 +274,23 @@ def group_norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
     return normed * gn.weight.reshape(c, 1, 1) + gn.bias.reshape(c, 1, 1)
 
 
+def group_norm_max_pool(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(gn(x), 2)``; exported with the scale and shift after the pool.
+
+    A max pool commutes with a per-channel ``gamma * y + beta`` where ``gamma >= 0``, so the
+    graph scales and shifts a quarter of the values (at 256x256, two full-size passes fewer).
+    A weight with a negative gamma keeps the plain order.
+    """
+    if not torch.onnx.is_in_onnx_export():
+        return F.max_pool2d(gn(x), 2)
+    if bool((gn.weight < 0).any()):
+        return F.max_pool2d(group_norm(gn, x), 2)
+    c, h, w = _chw(x)
+    groups = gn.num_groups
+    normed = _instance_norm_3d(x.reshape(-1, groups, c * h * w // groups), gn.eps).reshape(-1, c, h, w)
+    return F.max_pool2d(normed, 2) * gn.weight.reshape(c, 1, 1) + gn.bias.reshape(c, 1, 1)
+
+
 class SCFBlockEncoder(nn.Sequential):
     """Encoder SCF block: SCConv -> PConv -> conv3x3 -> EMA."""
 
@@ -347,11 +364,11 @@ class SCSONet(nn.Module):
             # on a CPU; the layout changes nothing else.
             x = x.contiguous(memory_format=torch.channels_last)
         ebn, dbn = self.ebn, self.dbn
-        t1 = F.gelu(F.max_pool2d(group_norm(ebn[0], self.enc1(x).contiguous()), 2))
-        t2 = F.gelu(F.max_pool2d(group_norm(ebn[1], self.enc2(t1)), 2))
-        t3 = F.gelu(F.max_pool2d(group_norm(ebn[2], self.enc3(t2)), 2))
-        t4 = F.gelu(F.max_pool2d(group_norm(ebn[3], self.enc4(t3)), 2))
-        t5 = F.gelu(F.max_pool2d(group_norm(ebn[4], self.enc5(t4)), 2))
+        t1 = F.gelu(group_norm_max_pool(ebn[0], self.enc1(x).contiguous()))
+        t2 = F.gelu(group_norm_max_pool(ebn[1], self.enc2(t1)))
+        t3 = F.gelu(group_norm_max_pool(ebn[2], self.enc3(t2)))
+        t4 = F.gelu(group_norm_max_pool(ebn[3], self.enc4(t3)))
+        t5 = F.gelu(group_norm_max_pool(ebn[4], self.enc5(t4)))
         t1, t2, t3, t4, t5 = self.bridge([t1, t2, t3, t4, t5])
         out = F.gelu(self.enc6(t5))
         out = F.gelu(group_norm(dbn[0], self.dec1(out))) + t5

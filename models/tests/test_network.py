@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from scsonet.flops import count_macs
-from scsonet.network import CRU, EMA, SRU, ODConv3x3, PConv, SCAttentionBridge, SCSONet, count_parameters
+from scsonet.network import CRU, EMA, SRU, ODConv3x3, PConv, SCAttentionBridge, SCSONet, count_parameters, group_norm_max_pool
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,24 @@ def test_each_block_exports_the_same_function(make, channels, graph_form):
         torch.onnx.is_in_onnx_export = lambda: False
         eager = block(x)
     assert torch.allclose(graph, eager, atol=1e-5)
+
+
+@pytest.mark.parametrize("negative", [False, True], ids=["positive-gamma", "a-negative-gamma"])
+def test_group_norm_then_pool_exports_the_same_function(negative, graph_form):
+    torch.manual_seed(5)
+    gn = torch.nn.GroupNorm(4, 16)
+    with torch.no_grad():
+        gn.weight.copy_(torch.rand(16) + 0.1)
+        gn.bias.normal_()
+        if negative:  # the scale cannot move past the pool: the graph keeps the plain order
+            gn.weight[5] = -0.7
+    x = torch.randn(1, 16, 32, 32) * 3 + 2
+    with torch.no_grad():
+        graph = group_norm_max_pool(gn, x)
+        torch.onnx.is_in_onnx_export = lambda: False
+        eager = group_norm_max_pool(gn, x)
+    assert torch.allclose(graph, eager, atol=1e-5)
+    assert torch.allclose(eager, F.max_pool2d(gn(x), 2))
 
 
 def test_the_whole_network_exports_the_same_function(model, graph_form):
