@@ -4,7 +4,7 @@
  * table. Options: --name NAME, --model SELECTOR (default: the shipped model), --quick (fewer
  * repetitions, for a smoke run). Never run by the tests.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +15,6 @@ import sharp from 'sharp';
 import { packageRoot } from '../main/cli/paths.js';
 import { createServices } from '../main/services/index.js';
 import { threadOptions } from '../main/services/modelSession.js';
-// PyTorch runs with OMP_WAIT_POLICY=PASSIVE, the counterpart of onnxruntime's spinning off.
 import { lesionJpeg } from '../test/fixtures/images.js';
 
 const root = packageRoot();
@@ -65,11 +64,104 @@ const ortConfigs: OrtConfig[] = [
 ];
 
 /**
- * Model-only latency of every configuration, one run of each in turn (so a slower moment of
- * a shared machine hits all of them alike), with the app's other settings ('extended', no
- * spinning).
+ * PyTorch eager in one long-lived process, so that its runs can take turns with onnxruntime's.
+ * Two settings: the shipped weights on two threads (the speed-up target), and untrained weights
+ * (seed 0) on one thread, the setting the issue measured on its own machine (25.5 ms): the ratio
+ * to it carries this machine's results over to that one.
  */
-async function ortMedians(): Promise<Record<string, { median: number; p95: number }>> {
+const torchWorkerScript = `
+import json, sys, time, pathlib
+import torch
+from scsonet.network import SCSONet
+ckpt_path = pathlib.Path(sys.argv[1])
+trained_weights = "untrained (no checkpoint found)"
+trained = SCSONet()
+if ckpt_path.is_file():
+    from scsonet.train import load_checkpoint, model_from_checkpoint
+    trained = model_from_checkpoint(load_checkpoint(ckpt_path))
+    trained_weights = ckpt_path.name
+torch.manual_seed(0)
+models = {"trained_2_threads": (trained.eval(), 2), "untrained_1_thread": (SCSONet().eval(), 1)}
+x = ((torch.sin(torch.arange(3 * 256 * 256, dtype=torch.float32) * 0.001) + 1) / 2).reshape(1, 3, 256, 256)
+print(json.dumps({"ready": True, "weights": trained_weights, "torch": torch.__version__}), flush=True)
+with torch.no_grad():
+    for line in sys.stdin:
+        key, n, warm = line.split()
+        model, threads = models[key]
+        torch.set_num_threads(threads)
+        for _ in range(int(warm)):
+            torch.sigmoid(model(x))
+        times = []
+        for _ in range(int(n)):
+            t = time.perf_counter()
+            torch.sigmoid(model(x))
+            times.append((time.perf_counter() - t) * 1000)
+        print(json.dumps(times), flush=True)
+`;
+const torchKeys = ['trained_2_threads', 'untrained_1_thread'] as const;
+type TorchKey = (typeof torchKeys)[number];
+/** The issue's own measurement of PyTorch eager, untrained weights, one thread (ms). */
+const ISSUE_MACHINE_TORCH_1_THREAD_MS = 25.5;
+
+interface TorchWorker {
+  info: { weights: string; torch: string };
+  run(key: TorchKey, n: number, warm: number): Promise<number[]>;
+  close(): void;
+}
+
+async function startTorchWorker(): Promise<TorchWorker> {
+  const ckpt = entry.onnxPath.replace(/\.onnx$/, '.pt');
+  const child = spawn('/usr/bin/python3', ['-c', torchWorkerScript, ckpt], {
+    env: { ...process.env, PYTHONPATH: path.join(root, 'models'), OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      const next = waiting.shift();
+      if (next) next(line);
+      else lines.push(line);
+    }
+  });
+  const exited = new Promise<never>((_, reject) => child.on('close', (code) => reject(new Error(`PyTorch worker exited (${code}): ${stderr.split('\n').slice(-4).join(' ')}`))));
+  exited.catch(() => undefined);
+  const nextLine = (): Promise<string> => Promise.race([new Promise<string>((resolve) => (lines.length ? resolve(lines.shift() as string) : waiting.push(resolve))), exited]);
+  const info = JSON.parse(await nextLine()) as { weights: string; torch: string };
+  return {
+    info,
+    async run(key, n, warm) {
+      child.stdin.write(`${key} ${n} ${warm}\n`);
+      return JSON.parse(await nextLine()) as number[];
+    },
+    close: () => child.stdin.end(),
+  };
+}
+
+interface ModelOnlyResult {
+  ort: Record<string, { median: number; p95: number }>;
+  torch: Record<TorchKey, { median: number; p95: number }> | { error: string };
+  torchInfo?: { weights: string; torch: string };
+  /** Per round: the app default's median over PyTorch-untrained-1-thread's median. */
+  ratioToIssueReference: number | null;
+  rounds: number;
+  runsPerConfiguration: number;
+}
+
+/**
+ * Model-only latency: rounds in which every onnxruntime configuration and then each PyTorch
+ * setting run a few times in turn, so that a slower minute of a shared machine (this VM's speed
+ * drifts by up to 60%) hits all of them alike; medians over all rounds. onnxruntime with the
+ * app's other settings ('extended', no spinning).
+ */
+async function modelOnly(): Promise<ModelOnlyResult> {
   const sessions = await Promise.all(
     ortConfigs.map((c) =>
       ort.InferenceSession.create(entry.onnxPath, {
@@ -80,76 +172,79 @@ async function ortMedians(): Promise<Record<string, { median: number; p95: numbe
       }),
     ),
   );
+  let worker: TorchWorker | null = null;
+  let torchError: string | null = null;
+  try {
+    worker = await startTorchWorker();
+  } catch (error) {
+    torchError = (error as Error).message;
+  }
   const input = new Float32Array(3 * 256 * 256);
   for (let i = 0; i < input.length; i++) input[i] = (Math.sin(i * 0.001) + 1) / 2;
   const feeds = { [entry.card.input.name]: new ort.Tensor('float32', input, [1, 3, 256, 256]) };
-  const times = sessions.map((): number[] => []);
-  for (let round = 0; round < warmup + runs; round++) {
+  const rounds = quick ? 3 : 10;
+  const perRound = Math.ceil(runs / rounds);
+  const ortTimes = sessions.map((): number[] => []);
+  const torchTimes: Record<TorchKey, number[]> = { trained_2_threads: [], untrained_1_thread: [] };
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const roundOrt: number[] = [];
     for (const [i, session] of sessions.entries()) {
-      const t = performance.now();
-      await session.run(feeds);
-      if (round >= warmup) times[i].push(performance.now() - t);
+      for (let k = 0; k < (round === 0 ? warmup : 0) + perRound; k++) {
+        const t = performance.now();
+        await session.run(feeds);
+        const ms = performance.now() - t;
+        if (round > 0 || k >= warmup) {
+          ortTimes[i].push(ms);
+          if (i === 0) roundOrt.push(ms);
+        }
+      }
+    }
+    if (!worker) continue;
+    try {
+      for (const key of torchKeys) {
+        const times = await worker.run(key, Math.max(3, Math.ceil(perRound / 2)), round === 0 ? 3 : 1);
+        torchTimes[key].push(...times);
+        if (key === 'untrained_1_thread') ratios.push(quantile(roundOrt, 0.5) / quantile(times, 0.5));
+      }
+    } catch (error) {
+      torchError = (error as Error).message;
+      worker = null;
     }
   }
+  worker?.close();
   await Promise.all(sessions.map((s) => s.release()));
-  return Object.fromEntries(ortConfigs.map((c, i) => [c.key, { median: r2(quantile(times[i], 0.5)), p95: r2(quantile(times[i], 0.95)) }]));
-}
-
-const torchScript = `
-import json, sys, time, statistics, pathlib
-import torch
-torch.set_num_threads(2)
-from scsonet.network import SCSONet
-ckpt_path = pathlib.Path(sys.argv[1])
-weights = "untrained (no checkpoint found)"
-model = SCSONet()
-if ckpt_path.is_file():
-    from scsonet.train import load_checkpoint, model_from_checkpoint
-    model = model_from_checkpoint(load_checkpoint(ckpt_path))
-    weights = str(ckpt_path.name)
-model.eval()
-x = (torch.sin(torch.arange(3 * 256 * 256, dtype=torch.float32) * 0.001) + 1) / 2
-x = x.reshape(1, 3, 256, 256)
-runs, warmup = int(sys.argv[2]), int(sys.argv[3])
-times = []
-with torch.no_grad():
-    for _ in range(warmup):
-        torch.sigmoid(model(x))
-    for _ in range(runs):
-        t = time.perf_counter()
-        torch.sigmoid(model(x))
-        times.append((time.perf_counter() - t) * 1000)
-times.sort()
-print(json.dumps({"median": statistics.median(times), "p95": times[max(0, int(len(times) * 0.95 + 0.999) - 1)], "weights": weights, "torch": torch.__version__}))
-`;
-
-function torchMedian(): Promise<{ median: number; p95: number; weights: string; torch: string } | { error: string }> {
-  const ckpt = entry.onnxPath.replace(/\.onnx$/, '.pt');
-  return new Promise((resolve) => {
-    execFile(
-      '/usr/bin/python3',
-      ['-c', torchScript, ckpt, String(runs), String(warmup)],
-      { env: { ...process.env, PYTHONPATH: path.join(root, 'models'), OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' }, timeout: 600_000 },
-      (error, stdout, stderr) => {
-        if (error) resolve({ error: `${error.message.split('\n')[0]} ${stderr.split('\n').slice(-3).join(' ')}` });
-        else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
-      },
-    );
-  });
+  const stats = (xs: number[]) => ({ median: r2(quantile(xs, 0.5)), p95: r2(quantile(xs, 0.95)) });
+  return {
+    ort: Object.fromEntries(ortConfigs.map((c, i) => [c.key, stats(ortTimes[i])])),
+    torch: torchError ? { error: torchError } : { trained_2_threads: stats(torchTimes.trained_2_threads), untrained_1_thread: stats(torchTimes.untrained_1_thread) },
+    torchInfo: worker?.info,
+    ratioToIssueReference: ratios.length && !torchError ? quantile(ratios, 0.5) : null,
+    rounds,
+    runsPerConfiguration: ortTimes[0].length,
+  };
 }
 
 console.error(`bench: model ${entry.card.name}@${entry.card.version} (${entry.onnxPath}); ${os.cpus().length} CPU(s); load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-const ortTimes = await ortMedians();
+const measured = await modelOnly();
+const ortTimes = measured.ort;
 const ortApp = ortTimes.app_default_1_thread;
 const ortTwo = Math.min(ortTimes.two_threads_parallel_executor.median, ortTimes.two_threads_inside_each_node.median);
-const torch = await torchMedian();
-const torchMs = 'median' in torch ? torch.median : NaN;
-const modelOnly = {
+const torchMs = 'error' in measured.torch ? NaN : measured.torch.trained_2_threads.median;
+const onIssueMachineMs = measured.ratioToIssueReference === null ? null : r2(measured.ratioToIssueReference * ISSUE_MACHINE_TORCH_1_THREAD_MS);
+const modelOnlyReport = {
   onnxruntime_ms: ortTimes,
   session_settings: "graphOptimizationLevel 'extended', spinning off; the app's default is one thread (main/services/modelSession.ts)",
-  pytorch_eager_2_threads_ms: 'median' in torch ? { median: r2(torch.median), p95: r2(torch.p95), weights: torch.weights, torch: torch.torch } : torch,
+  pytorch_eager_ms: measured.torch,
+  pytorch: measured.torchInfo,
   speedup_vs_pytorch: r2(torchMs / ortApp.median),
-  runs,
+  issue_machine_estimate: {
+    how: `median over rounds of (onnxruntime app default / PyTorch untrained 1 thread) x ${ISSUE_MACHINE_TORCH_1_THREAD_MS} ms, the issue's PyTorch measurement on its machine`,
+    ratio: measured.ratioToIssueReference === null ? null : Math.round(measured.ratioToIssueReference * 10000) / 10000,
+    app_default_ms: onIssueMachineMs,
+  },
+  runs_per_onnxruntime_configuration: measured.runsPerConfiguration,
+  rounds: measured.rounds,
 };
 
 // ---- 2. end to end -------------------------------------------------------------------------
@@ -248,7 +343,7 @@ const result = {
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_at_end: os.loadavg().map(r2), node: process.version, platform: `${process.platform}-${process.arch}` },
   model: { name: entry.card.name, version: entry.card.version, sha256: entry.card.sha256 },
   provider: services.segmenter.session.provider,
-  model_only_256: modelOnly,
+  model_only_256: modelOnlyReport,
   end_to_end: { jpeg_1024x768: e2eSmall, jpeg_6000x4000: e2eLarge, shrink_on_load_6000x4000: shrink },
   cli_throughput_1024x768: cli,
   targets,
@@ -263,6 +358,7 @@ const rows: [string, string, string][] = [
   ['  same, 2 threads: parallel executor / inside each node (median)', `${ortTimes.two_threads_parallel_executor.median} / ${ortTimes.two_threads_inside_each_node.median} ms`, ''],
   ['model only 256x256, PyTorch eager 2 threads (median)', `${r2(torchMs)} ms`, ''],
   ['onnxruntime speed-up over PyTorch', `${r2(torchMs / ortApp.median)}x`, '>= 3x'],
+  ["  app default carried over to the issue's machine (see JSON)", onIssueMachineMs === null ? 'n/a' : `${onIssueMachineMs} ms`, ''],
   ['end to end 1024x768 JPEG p50 / p95 (CPU per image)', `${e2eSmall.p50_ms} / ${e2eSmall.p95_ms} ms (${e2eSmall.median_cpu_ms} ms)`, 'p50 <= 30 ms'],
   ['end to end 6000x4000 JPEG p50 / p95 (CPU per image)', `${e2eLarge.p50_ms} / ${e2eLarge.p95_ms} ms (${e2eLarge.median_cpu_ms} ms)`, 'p50 <= 150 ms'],
   ['6000x4000 decode to 256x256 vs full decode (median)', `${shrink.decode_to_256_ms} vs ${shrink.full_resolution_decode_ms} ms`, ''],
