@@ -263,15 +263,24 @@ def _instance_norm_3d(x: torch.Tensor, eps: float) -> torch.Tensor:
     return F.instance_norm(x, weight=torch.ones(groups), bias=torch.zeros(groups), eps=eps)
 
 
-def group_norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
-    """``gn(x)``; exported as reshape, InstanceNormalization, reshape, scale and shift with
+def _standardize_groups(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+    """``gn(x)`` before its scale and shift: reshape, InstanceNormalization, reshape, with
     constant shapes."""
-    if not torch.onnx.is_in_onnx_export():
-        return gn(x)
     c, h, w = _chw(x)
     groups = gn.num_groups
-    normed = _instance_norm_3d(x.reshape(-1, groups, c * h * w // groups), gn.eps).reshape(-1, c, h, w)
-    return normed * gn.weight.reshape(c, 1, 1) + gn.bias.reshape(c, 1, 1)
+    return _instance_norm_3d(x.reshape(-1, groups, c * h * w // groups), gn.eps).reshape(-1, c, h, w)
+
+
+def _scale_shift(gn: nn.GroupNorm, y: torch.Tensor) -> torch.Tensor:
+    c = int(y.shape[1])
+    return y * gn.weight.reshape(c, 1, 1) + gn.bias.reshape(c, 1, 1)
+
+
+def group_norm(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+    """``gn(x)``; exported as ``_standardize_groups`` then the per-channel scale and shift."""
+    if not torch.onnx.is_in_onnx_export():
+        return gn(x)
+    return _scale_shift(gn, _standardize_groups(gn, x))
 
 
 def group_norm_max_pool(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
@@ -285,10 +294,7 @@ def group_norm_max_pool(gn: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
         return F.max_pool2d(gn(x), 2)
     if bool((gn.weight < 0).any()):
         return F.max_pool2d(group_norm(gn, x), 2)
-    c, h, w = _chw(x)
-    groups = gn.num_groups
-    normed = _instance_norm_3d(x.reshape(-1, groups, c * h * w // groups), gn.eps).reshape(-1, c, h, w)
-    return F.max_pool2d(normed, 2) * gn.weight.reshape(c, 1, 1) + gn.bias.reshape(c, 1, 1)
+    return _scale_shift(gn, F.max_pool2d(_standardize_groups(gn, x), 2))
 
 
 class SCFBlockEncoder(nn.Sequential):
