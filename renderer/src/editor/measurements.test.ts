@@ -158,3 +158,131 @@ describe('pixelsPerMmFromRuler', () => {
     expect(() => pixelsPerMmFromRuler({ x: 0, y: 0 }, { x: 1, y: 0 }, 0)).toThrow(/positive/);
   });
 });
+
+// ---- The fast forms against plain references on random masks ---------------------------------
+
+/** Reference outline tracer: every boundary cell's segments linked in a map, then walked. */
+function referenceOutlines(raster: MaskRaster): Point[][] {
+  const at = (x: number, y: number): number => (x >= 0 && y >= 0 && x < raster.width && y < raster.height ? raster.data[y * raster.width + x]! : 0);
+  const links = new Map<string, string[]>();
+  const link = (a: string, b: string): void => {
+    links.set(a, [...(links.get(a) ?? []), b]);
+    links.set(b, [...(links.get(b) ?? []), a]);
+  };
+  // Midpoints: right of pixel centre (x, y) at (x + 0.5, y); below it at (x, y + 0.5).
+  const right = (x: number, y: number): string => `${x + 0.5},${y}`;
+  const below = (x: number, y: number): string => `${x},${y + 0.5}`;
+  for (let y = -1; y < raster.height; y++) {
+    for (let x = -1; x < raster.width; x++) {
+      const code = (at(x, y) << 3) | (at(x + 1, y) << 2) | (at(x + 1, y + 1) << 1) | at(x, y + 1);
+      const [top, bottom, left, rightEdge] = [right(x, y), right(x, y + 1), below(x, y), below(x + 1, y)];
+      if (code === 1 || code === 14) link(left, bottom);
+      else if (code === 2 || code === 13) link(bottom, rightEdge);
+      else if (code === 3 || code === 12) link(left, rightEdge);
+      else if (code === 4 || code === 11) link(top, rightEdge);
+      else if (code === 6 || code === 9) link(top, bottom);
+      else if (code === 7 || code === 8) link(left, top);
+      else if (code === 5) {
+        link(left, top);
+        link(bottom, rightEdge);
+      } else if (code === 10) {
+        link(top, rightEdge);
+        link(left, bottom);
+      }
+    }
+  }
+  const loops: Point[][] = [];
+  const seen = new Set<string>();
+  for (const start of links.keys()) {
+    if (seen.has(start)) continue;
+    const loop: Point[] = [];
+    let previous = '';
+    let current = start;
+    while (!seen.has(current)) {
+      seen.add(current);
+      const [x, y] = current.split(',').map(Number);
+      loop.push({ x: x!, y: y! });
+      const [a, b] = links.get(current)!;
+      [previous, current] = [current, a === previous ? b! : a!];
+    }
+    loops.push(loop);
+  }
+  return loops;
+}
+
+/** A loop as text, independent of where it starts and which way it runs. */
+function canonicalLoop(loop: readonly Point[]): string {
+  const keys = loop.map((p) => `${p.x},${p.y}`);
+  const rotations = (list: string[]): string[] => list.map((_, i) => [...list.slice(i), ...list.slice(0, i)].join(' '));
+  return [...rotations(keys), ...rotations([...keys].reverse())].sort()[0]!;
+}
+
+/** Reference asymmetry: moments and flips pixel by pixel. */
+function referenceAsymmetry(raster: MaskRaster): { angle: number; major: number; minor: number } {
+  const { width, height, data } = raster;
+  const pixels: [number, number][] = [];
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (data[y * width + x]) pixels.push([x + 0.5, y + 0.5]);
+  const n = pixels.length;
+  const cx = pixels.reduce((s, p) => s + p[0], 0) / n;
+  const cy = pixels.reduce((s, p) => s + p[1], 0) / n;
+  let mu20 = 0;
+  let mu02 = 0;
+  let mu11 = 0;
+  for (const [x, y] of pixels) {
+    mu20 += (x - cx) ** 2;
+    mu02 += (y - cy) ** 2;
+    mu11 += (x - cx) * (y - cy);
+  }
+  const angle = 0.5 * Math.atan2(2 * mu11, mu20 - mu02);
+  const [c2, s2] = [Math.cos(2 * angle), Math.sin(2 * angle)];
+  const at = (x: number, y: number): number => (x >= 0 && y >= 0 && x < width && y < height ? data[y * width + x]! : 0);
+  let major = 0;
+  let minor = 0;
+  for (const [x, y] of pixels) {
+    const [rx, ry] = [c2 * (x - cx) + s2 * (y - cy), s2 * (x - cx) - c2 * (y - cy)];
+    major += at(Math.floor(cx + rx + 1e-9), Math.floor(cy + ry + 1e-9));
+    minor += at(Math.floor(cx - rx + 1e-9), Math.floor(cy - ry + 1e-9));
+  }
+  return { angle, major: (2 * (n - major)) / n, minor: (2 * (n - minor)) / n };
+}
+
+describe('outlines, hull and asymmetry on random masks', () => {
+  let seed = 12345;
+  const random = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const masks = Array.from({ length: 60 }, (_, i) => {
+    const width = 1 + Math.floor(random() * 23);
+    const height = 1 + Math.floor(random() * 17);
+    const raster = new MaskRaster(width, height);
+    const density = i % 3 === 0 ? 0.5 : i % 3 === 1 ? 0.15 : 0.85; // saddles, specks, holes
+    for (let k = 0; k < raster.data.length; k++) raster.data[k] = random() < density ? 1 : 0;
+    return raster;
+  });
+
+  it('trace the same loops as linking every cell in a map, including at the image edges', () => {
+    let loops = 0;
+    for (const raster of masks) {
+      const fast = traceOutlines(raster).map(canonicalLoop).sort();
+      expect(fast).toEqual(referenceOutlines(raster).map(canonicalLoop).sort());
+      loops += fast.length;
+    }
+    expect(loops).toBeGreaterThan(200);
+  });
+
+  it('find the same hull and asymmetry as pixel-by-pixel scans', () => {
+    for (const raster of masks) {
+      if (!raster.data.includes(1)) continue;
+      const corners: Point[] = [];
+      for (let y = 0; y < raster.height; y++) {
+        for (let x = 0; x < raster.width; x++) {
+          if (raster.data[y * raster.width + x]) corners.push({ x, y }, { x: x + 1, y }, { x, y: y + 1 }, { x: x + 1, y: y + 1 });
+        }
+      }
+      expect(lesionHull(raster)).toEqual(convexHull(corners));
+      const fast = asymmetryOf(raster);
+      const reference = referenceAsymmetry(raster);
+      expect(fast.majorAxisAngle).toBeCloseTo(reference.angle, 9);
+      expect(fast.aboutMajorAxis).toBeCloseTo(reference.major, 12);
+      expect(fast.aboutMinorAxis).toBeCloseTo(reference.minor, 12);
+    }
+  });
+});

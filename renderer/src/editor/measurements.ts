@@ -61,89 +61,119 @@ export interface MaskMeasurements {
   readonly colours: readonly ColourShare[] | null;
 }
 
+// Marching squares, edges of a cell: 0 top, 1 right, 2 bottom, 3 left. SEGMENTS[code] lists the
+// segments (pairs of edges) of a cell whose corners are tl << 3 | tr << 2 | br << 1 | bl. In the
+// two saddles the lesion diagonal is connected (8-connectivity), so the two background corners
+// are cut off.
+const SEGMENTS: readonly (readonly (readonly [number, number])[])[] = [
+  [], // 0
+  [[3, 2]], // 1: bl
+  [[2, 1]], // 2: br
+  [[3, 1]], // 3: bl br
+  [[0, 1]], // 4: tr
+  [[3, 0], [2, 1]], // 5: tr and bl, a saddle
+  [[0, 2]], // 6: tr br
+  [[3, 0]], // 7: all but tl
+  [[3, 0]], // 8: tl
+  [[0, 2]], // 9: tl bl
+  [[0, 1], [3, 2]], // 10: tl and br, a saddle
+  [[0, 1]], // 11: all but br
+  [[3, 1]], // 12: tl tr
+  [[2, 1]], // 13: all but bl
+  [[3, 2]], // 14: all but tr
+  [], // 15
+];
+
 /**
  * Traces the lesion outline (outer borders and holes) with marching squares: the iso-line at 0.5
  * through pixel centres, as closed loops of vertices at the midpoints between neighbouring
  * pixels. Lesion pixels touching only at a corner count as connected (8-connectivity).
+ *
+ * One scan of the bounding box finds a cell of each loop not yet traced; the loop is then walked
+ * cell to cell (each edge midpoint lies on exactly one loop), so the work beyond the scan grows
+ * with the outline's length, not with the box's area.
  */
 export function traceOutlines(raster: MaskRaster): Point[][] {
   const box = raster.boundingBox();
   if (!box) return [];
-  // Cells span pixel centres (x, y)..(x + 1, y + 1) for x in box.x - 1 .. box.x + box.width - 1.
+  // A copy of the box with background pixels around it, so that no read needs a bounds check,
+  // and rows a multiple of 4 bytes long, so that the scan can compare four pixels at a time.
+  // Grid pixel (gx, gy) is image pixel (x0 + gx, y0 + gy); cell (cx, cy) has the grid pixels
+  // (cx, cy) .. (cx + 1, cy + 1) as its corners.
   const x0 = box.x - 1;
   const y0 = box.y - 1;
-  const cols = box.width + 2;
-  // Vertex keys: 2 * (row * cols + col) for the midpoint right of pixel centre (col, row), + 1 for the one below it.
-  const right = (x: number, y: number): number => 2 * ((y - y0) * cols + (x - x0));
-  const below = (x: number, y: number): number => right(x, y) + 1;
-  const links = new Map<number, number[]>();
-  const link = (a: number, b: number): void => {
-    const la = links.get(a);
-    if (la) la.push(b);
-    else links.set(a, [b]);
-    const lb = links.get(b);
-    if (lb) lb.push(a);
-    else links.set(b, [a]);
-  };
-  for (let y = y0; y < box.y + box.height; y++) {
-    for (let x = x0; x < box.x + box.width; x++) {
-      const tl = raster.get(x, y);
-      const tr = raster.get(x + 1, y);
-      const bl = raster.get(x, y + 1);
-      const br = raster.get(x + 1, y + 1);
-      const code = (tl << 3) | (tr << 2) | (br << 1) | bl;
-      if (code === 0 || code === 15) continue;
-      const top = right(x, y);
-      const bottom = right(x, y + 1);
-      const left = below(x, y);
-      const rightEdge = below(x + 1, y);
-      switch (code) {
-        case 1: case 14: link(left, bottom); break;
-        case 2: case 13: link(bottom, rightEdge); break;
-        case 3: case 12: link(left, rightEdge); break;
-        case 4: case 11: link(top, rightEdge); break;
-        case 6: case 9: link(top, bottom); break;
-        case 7: case 8: link(left, top); break;
-        // Saddles: the lesion diagonal is connected, so the two background corners are cut off.
-        case 5: link(left, top); link(bottom, rightEdge); break; // tr and bl lesion
-        case 10: link(top, rightEdge); link(left, bottom); break; // tl and br lesion
-      }
-    }
+  const gw = Math.ceil((box.width + 2) / 4) * 4;
+  const gh = box.height + 2;
+  const grid = new Uint8Array(gw * gh);
+  for (let y = 0; y < box.height; y++) {
+    const from = (box.y + y) * raster.width + box.x;
+    grid.set(raster.data.subarray(from, from + box.width), (y + 1) * gw + 1);
   }
+  // An edge midpoint is keyed by a grid pixel: 2 * (gy * gw + gx) for the one right of the pixel
+  // (on a horizontal edge), + 1 for the one below it (on a vertical edge).
+  const edgeKey = (cx: number, cy: number, edge: number): number => {
+    if (edge === 0) return 2 * (cy * gw + cx); // top: right of (cx, cy)
+    if (edge === 1) return 2 * (cy * gw + cx + 1) + 1; // right: below (cx + 1, cy)
+    if (edge === 2) return 2 * ((cy + 1) * gw + cx); // bottom: right of (cx, cy + 1)
+    return 2 * (cy * gw + cx) + 1; // left: below (cx, cy)
+  };
+  const codeAt = (cx: number, cy: number): number => {
+    const i = cy * gw + cx;
+    return (grid[i]! << 3) | (grid[i + 1]! << 2) | (grid[i + gw + 1]! << 1) | grid[i + gw]!;
+  };
   const position = (key: number): Point => {
-    const cell = key >> 1;
-    const x = (cell % cols) + x0;
-    const y = Math.floor(cell / cols) + y0;
+    const pixel = key >> 1;
+    const x = (pixel % gw) + x0;
+    const y = Math.floor(pixel / gw) + y0;
     return key & 1 ? { x, y: y + 0.5 } : { x: x + 0.5, y };
   };
-  const loops: Point[][] = [];
-  const visited = new Set<number>();
-  for (const start of links.keys()) {
-    if (visited.has(start)) continue;
+  const visited = new Uint32Array(Math.ceil((2 * gw * gh) / 32));
+
+  /** Follows the outline from the segment (enter, exit) of cell (cx, cy) back to its start. */
+  const walkLoop = (cx: number, cy: number, enter: number, exit: number): Point[] => {
     const loop: Point[] = [];
-    let previous = -1;
-    let current = start;
-    while (!visited.has(current)) {
-      visited.add(current);
-      loop.push(position(current));
-      const next = links.get(current)!;
-      // In a saddle cell one vertex has four links; pairing them as added keeps the loops apart.
-      const candidates = next.length > 2 ? pairedLinks(next, previous) : next;
-      const step = candidates[0] === previous ? candidates[1] : candidates[0];
-      if (step === undefined) break;
-      previous = current;
-      current = step;
+    const startKey = edgeKey(cx, cy, enter);
+    let key = startKey;
+    for (;;) {
+      visited[key >>> 5]! |= 1 << (key & 31);
+      loop.push(position(key));
+      key = edgeKey(cx, cy, exit);
+      if (key === startKey) return loop;
+      // Into the neighbour across the exit edge, which it enters by its opposite edge.
+      if (exit === 0) cy--;
+      else if (exit === 1) cx++;
+      else if (exit === 2) cy++;
+      else cx--;
+      const entered = (exit + 2) % 4;
+      const segments = SEGMENTS[codeAt(cx, cy)]!;
+      const [a, b] = segments.length === 2 && segments[1]!.includes(entered) ? segments[1]! : segments[0]!;
+      exit = a === entered ? b : a;
     }
-    loops.push(loop);
+  };
+
+  const loops: Point[][] = [];
+  const traceFrom = (cx: number, cy: number): void => {
+    for (const [enter, exit] of SEGMENTS[codeAt(cx, cy)]!) {
+      const first = edgeKey(cx, cy, enter);
+      if (!(visited[first >>> 5]! & (1 << (first & 31)))) loops.push(walkLoop(cx, cy, enter, exit));
+    }
+  };
+  const words = new Uint32Array(grid.buffer);
+  const wordsPerRow = gw / 4;
+  const ALL_LESION = 0x01010101;
+  for (let cy = 0; cy < gh - 1; cy++) {
+    const row = cy * gw;
+    // Four cells at once where both rows hold the same four pixels, all lesion or all background,
+    // and the fifth pixel matches: the great majority of a lesion's box.
+    for (let k = 0; k < wordsPerRow - 1; k++) {
+      const upper = words[cy * wordsPerRow + k]!;
+      const fifth = row + 4 * k + 4;
+      if (upper === words[(cy + 1) * wordsPerRow + k] && (upper === 0 || upper === ALL_LESION) && grid[fifth] === (upper & 1) && grid[fifth + gw] === (upper & 1)) continue;
+      for (let cx = 4 * k; cx < 4 * k + 4; cx++) traceFrom(cx, cy);
+    }
+    for (let cx = gw - 4; cx < gw - 1; cx++) traceFrom(cx, cy);
   }
   return loops;
-}
-
-/** Of a vertex's links, the pair (in insertion order) that contains `from`. */
-function pairedLinks(links: readonly number[], from: number): readonly number[] {
-  const index = links.indexOf(from);
-  const pairStart = index < 0 ? 0 : index - (index % 2);
-  return links.slice(pairStart, pairStart + 2);
 }
 
 // Vertex averaging passes that take the pixel staircase out of a traced outline (see perimeterOf).
@@ -192,17 +222,12 @@ export function lesionHull(raster: MaskRaster): Point[] {
   const points: Point[] = [];
   const { data, width } = raster;
   for (let y = box.y; y < box.y + box.height; y++) {
-    const row = y * width;
-    let first = -1;
-    let last = -1;
-    for (let x = box.x; x < box.x + box.width; x++) {
-      if (data[row + x]) {
-        if (first < 0) first = x;
-        last = x;
-      }
-    }
+    const cells = data.subarray(y * width + box.x, y * width + box.x + box.width);
+    const first = cells.indexOf(1);
     if (first < 0) continue;
-    points.push({ x: first, y }, { x: first, y: y + 1 }, { x: last + 1, y }, { x: last + 1, y: y + 1 });
+    const left = box.x + first;
+    const right = box.x + cells.lastIndexOf(1) + 1;
+    points.push({ x: left, y }, { x: left, y: y + 1 }, { x: right, y }, { x: right, y: y + 1 });
   }
   return convexHull(points);
 }
@@ -254,50 +279,64 @@ export function feretDiameters(hull: readonly Point[]): { max: number; min: numb
 export function asymmetryOf(raster: MaskRaster): Asymmetry {
   const box = raster.boundingBox();
   if (!box) return { majorAxisAngle: 0, aboutMajorAxis: 0, aboutMinorAxis: 0 };
-  const { data, width } = raster;
+  const { data, width, height } = raster;
+  // Moments from the rows' runs of lesion pixels, in closed form: pixel centres sit at x + 0.5.
+  const runs: number[] = []; // y, start, end (exclusive), ...
   let n = 0;
   let sx = 0;
   let sy = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  const sumTo = (k: number): number => (k * (k + 1)) / 2; // 0 + 1 + ... + k
+  const squaresTo = (k: number): number => (k * (k + 1) * (2 * k + 1)) / 6;
   for (let y = box.y; y < box.y + box.height; y++) {
-    for (let x = box.x, i = y * width + box.x; x < box.x + box.width; x++, i++) {
-      if (!data[i]) continue;
-      n++;
-      sx += x + 0.5;
-      sy += y + 0.5;
+    const row = y * width;
+    const rowEnd = row + box.x + box.width;
+    let i = data.indexOf(1, row + box.x);
+    while (i >= 0 && i < rowEnd) {
+      let j = data.indexOf(0, i);
+      if (j < 0 || j > rowEnd) j = rowEnd;
+      const a = i - row;
+      const b = j - row;
+      const count = b - a;
+      const cy = y + 0.5;
+      // Sums over x = a .. b - 1 of (x + 0.5) and (x + 0.5)^2.
+      const s1 = sumTo(b - 1) - sumTo(a - 1) + 0.5 * count;
+      const s2 = squaresTo(b - 1) - squaresTo(a - 1) + (sumTo(b - 1) - sumTo(a - 1)) + 0.25 * count;
+      n += count;
+      sx += s1;
+      sy += cy * count;
+      sxx += s2;
+      syy += cy * cy * count;
+      sxy += cy * s1;
+      runs.push(y, a, b);
+      i = j < rowEnd ? data.indexOf(1, j) : -1;
     }
   }
   const cx = sx / n;
   const cy = sy / n;
-  let mu20 = 0;
-  let mu02 = 0;
-  let mu11 = 0;
-  for (let y = box.y; y < box.y + box.height; y++) {
-    const dy = y + 0.5 - cy;
-    for (let x = box.x, i = y * width + box.x; x < box.x + box.width; x++, i++) {
-      if (!data[i]) continue;
-      const dx = x + 0.5 - cx;
-      mu20 += dx * dx;
-      mu02 += dy * dy;
-      mu11 += dx * dy;
-    }
-  }
+  const mu20 = sxx - n * cx * cx;
+  const mu02 = syy - n * cy * cy;
+  const mu11 = sxy - n * cx * cy;
   const angle = 0.5 * Math.atan2(2 * mu11, mu20 - mu02);
   // Reflection about a line at `angle` through the centroid: [[cos 2t, sin 2t], [sin 2t, -cos 2t]].
   // Reflection about the perpendicular (minor) axis is its negative.
   const c2 = Math.cos(2 * angle);
   const s2 = Math.sin(2 * angle);
+  const lesionAt = (x: number, y: number): number => (x >= 0 && x < width && y >= 0 && y < height ? data[y * width + x]! : 0);
   let overlapMajor = 0;
   let overlapMinor = 0;
-  for (let y = box.y; y < box.y + box.height; y++) {
+  for (let r = 0; r < runs.length; r += 3) {
+    const y = runs[r]!;
     const dy = y + 0.5 - cy;
-    for (let x = box.x, i = y * width + box.x; x < box.x + box.width; x++, i++) {
-      if (!data[i]) continue;
+    for (let x = runs[r + 1]!; x < runs[r + 2]!; x++) {
       const dx = x + 0.5 - cx;
       const rx = c2 * dx + s2 * dy;
       const ry = s2 * dx - c2 * dy;
       // Round to the nearest pixel centre; the epsilon keeps exact mirror images exact.
-      overlapMajor += raster.get(Math.floor(cx + rx + 1e-9), Math.floor(cy + ry + 1e-9));
-      overlapMinor += raster.get(Math.floor(cx - rx + 1e-9), Math.floor(cy - ry + 1e-9));
+      overlapMajor += lesionAt(Math.floor(cx + rx + 1e-9), Math.floor(cy + ry + 1e-9));
+      overlapMinor += lesionAt(Math.floor(cx - rx + 1e-9), Math.floor(cy - ry + 1e-9));
     }
   }
   // |M xor F| = |M| + |F| - 2|M and F|, and |F| = |M| for a reflection.
