@@ -133,7 +133,10 @@ async function startTorchWorker(): Promise<TorchWorker> {
       else lines.push(line);
     }
   });
-  const exited = new Promise<never>((_, reject) => child.on('close', (code) => reject(new Error(`PyTorch worker exited (${code}): ${stderr.split('\n').slice(-4).join(' ')}`))));
+  const exited = new Promise<never>((_, reject) => {
+    child.on('error', (error) => reject(new Error(`PyTorch worker could not start: ${error.message}`)));
+    child.on('close', (code) => reject(new Error(`PyTorch worker exited (${code}): ${stderr.split('\n').slice(-4).join(' ')}`)));
+  });
   exited.catch(() => undefined);
   const nextLine = (): Promise<string> => Promise.race([new Promise<string>((resolve) => (lines.length ? resolve(lines.shift() as string) : waiting.push(resolve))), exited]);
   const info = JSON.parse(await nextLine()) as { weights: string; torch: string };
@@ -346,8 +349,8 @@ const rows: [string, string, string][] = [
   ['model only 256x256, onnxruntime, 1 thread = the app default (median)', `${ortApp.median} ms`, ''],
   ['  same, 2 threads: parallel executor / inside each node (median)', `${ortTimes.two_threads_parallel_executor.median} / ${ortTimes.two_threads_inside_each_node.median} ms`, ''],
   ["  same, 2 threads, onnxruntime's defaults (spinning) (median)", `${ortTimes.two_threads_onnxruntime_defaults_spinning.median} ms`, '<= 5 ms (best of the four)'],
-  ['model only 256x256, PyTorch eager 2 threads (median)', `${r2(torchMs)} ms`, ''],
-  ['onnxruntime speed-up over PyTorch', `${r2(torchMs / ortApp.median)}x`, '>= 3x'],
+  ['model only 256x256, PyTorch eager 2 threads (median)', 'error' in measured.torch ? `unavailable (${measured.torch.error})` : `${r2(torchMs)} ms`, ''],
+  ['onnxruntime speed-up over PyTorch', Number.isNaN(torchMs) ? 'unavailable' : `${r2(torchMs / ortApp.median)}x`, '>= 3x'],
   ['end to end 1024x768 JPEG p50 / p95 (CPU per image)', `${e2eSmall.p50_ms} / ${e2eSmall.p95_ms} ms (${e2eSmall.median_cpu_ms} ms)`, 'p50 <= 30 ms'],
   ['end to end 6000x4000 JPEG p50 / p95 (CPU per image)', `${e2eLarge.p50_ms} / ${e2eLarge.p95_ms} ms (${e2eLarge.median_cpu_ms} ms)`, 'p50 <= 150 ms'],
   ['6000x4000 decode to 256x256 vs full decode (median)', `${shrink.decode_to_256_ms} vs ${shrink.full_resolution_decode_ms} ms`, ''],
