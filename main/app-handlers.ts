@@ -1,6 +1,6 @@
 /** Assembles the full ApiHandlers: the services (inference, models) plus the shell's own. */
 import type { ApiHandlers, ServiceHandlers } from '../preload/api.ts';
-import { createServices, type ServiceOptions } from './services/index.ts';
+import { createServices, errorMessage, type ServiceOptions } from './services/index.ts';
 import { createShellHandlers, type ShellHandlerOptions } from './shell-handlers.ts';
 
 export interface AppHandlers {
@@ -28,7 +28,7 @@ export async function createAppHandlers(services: ServiceOptions, shell: ShellHa
     const created = await createServices(services);
     return { handlers: { ...created.handlers, ...shellHandlers }, problem: null, close: () => created.close() };
   } catch (error) {
-    const reason = `The segmentation model could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+    const reason = `The segmentation model could not be loaded: ${errorMessage(error)}`;
     return { handlers: { ...unavailableServices(reason), ...shellHandlers }, problem: reason, close: async () => {} };
   }
 }

@@ -10,6 +10,7 @@ import {
   hardenSession,
   registerAppScheme,
 } from './window/main-window.ts';
+import { errorMessage } from './services/index.ts';
 
 // Built to out/main/index.js, next to out/preload and out/renderer.
 const outDir = path.resolve(import.meta.dirname, '..');
@@ -52,7 +53,7 @@ if (!app.requestSingleInstanceLock()) {
     try {
       await createMainWindow(path.join(outDir, 'preload', 'index.cjs'), devUrl);
     } catch (error) {
-      dialog.showErrorBox('LesionDesk could not start', error instanceof Error ? error.message : String(error));
+      dialog.showErrorBox('LesionDesk could not start', errorMessage(error));
       app.quit();
     }
   });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAppHandlers } from '../app-handlers.ts';
 import { startBrowserServer } from './server.ts';
+import { errorMessage } from '../services/index.ts';
 
 // Built to out/main/serve.js; the repository root is two levels up.
 const root = path.resolve(import.meta.dirname, '../..');
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
       options: { port: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    fail(errorMessage(error));
   }
   if (values.help) {
     process.stdout.write('Usage: npm run serve [-- --port P] [--model PATH|NAME[@VERSION]]\n');
@@ -52,4 +53,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+main().catch((error: unknown) => fail(errorMessage(error)));

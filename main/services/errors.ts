@@ -2,6 +2,11 @@
  * Errors a user can cause: each carries a message that can be shown as-is in the UI or the
  * CLI (no stack trace needed to understand it) and a stable `code` for the contract.
  */
+/** The sentence to show for something thrown: an Error's message, anything else as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export class LesionDeskError extends Error {
   /** Stable machine-readable code, e.g. `IMAGE_DECODE`. */
   readonly code: string;

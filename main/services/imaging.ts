@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
-import { ImageDecodeError, ImageTooLargeError, ImageTooSmallError } from './errors.js';
+import { ImageDecodeError, ImageTooLargeError, ImageTooSmallError, errorMessage } from './errors.js';
 
 /** An image given by path or by bytes (from the renderer); `name` is used in messages. */
 export interface ImageSource {
@@ -70,7 +70,7 @@ function formatMegapixels(pixels: number): string {
 
 /** Turns a libvips/sharp message into a short reason a user can read. */
 function explainSharpError(error: unknown, format: string | undefined): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const m = message.toLowerCase();
   const kind = format ? `${format.toUpperCase()} ` : '';
   if (m.includes('unsupported image format')) return 'unrecognised file format';

@@ -10,7 +10,7 @@ import { resolveModel, scanModelDirs, type ModelCatalog } from './modelRegistry.
 import { ModelSession } from './modelSession.js';
 import { Segmenter, type Segmentation } from './segmentation.js';
 
-export { LesionDeskError, ImageDecodeError, ImageTooLargeError, ImageTooSmallError, ModelCardError, ModelLoadError, ModelNotFoundError } from './errors.js';
+export { errorMessage, LesionDeskError, ImageDecodeError, ImageTooLargeError, ImageTooSmallError, ModelCardError, ModelLoadError, ModelNotFoundError } from './errors.js';
 export { Segmenter, type Segmentation } from './segmentation.js';
 export { ModelSession } from './modelSession.js';
 export { scanModelDirs, resolveModel } from './modelRegistry.js';

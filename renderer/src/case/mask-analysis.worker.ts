@@ -2,6 +2,7 @@
 import { MaskRaster, measureMask, traceOutlines, type MaskMeasurements, type Point, type RgbaImage } from '../editor/index.ts';
 import { decodeRgba } from './decode-rgba.ts';
 import type { WorkerReply } from './worker-requests.ts';
+import { errorMessage } from '../lib/format.ts';
 
 /** The mask a request carries, with its id (added by WorkerRequests). */
 interface Lent {
@@ -52,6 +53,6 @@ async function handle(request: Exclude<AnalysisRequest, { kind: 'image' }>): Pro
       scope.postMessage({ id, outlines: traceOutlines(raster), mask }, [mask.buffer]);
     }
   } catch (error) {
-    scope.postMessage({ id, error: error instanceof Error ? error.message : String(error), mask }, [mask.buffer]);
+    scope.postMessage({ id, error: errorMessage(error), mask }, [mask.buffer]);
   }
 }

@@ -1,6 +1,7 @@
 /** Encodes a mask PNG off the main thread: deflating 24 MP takes long enough to drop frames. */
 import { encodeMaskPng } from '../exchange/png.ts';
 import type { WorkerReply } from './worker-requests.ts';
+import { errorMessage } from '../lib/format.ts';
 
 interface Request {
   readonly id: number;
@@ -25,6 +26,6 @@ scope.onmessage = (event) => {
     const png = encodeMaskPng({ width, height, data: mask });
     scope.postMessage({ id, png, mask }, [png.buffer, mask.buffer]);
   } catch (error) {
-    scope.postMessage({ id, error: error instanceof Error ? error.message : String(error), mask }, [mask.buffer]);
+    scope.postMessage({ id, error: errorMessage(error), mask }, [mask.buffer]);
   }
 };

@@ -4,6 +4,7 @@
  * that cannot be read is reported while the rest import.
  */
 import { sha256Hex, type CaseRepository } from '../storage/index.ts';
+import { errorMessage } from '../lib/format.ts';
 import { masksEqual } from './binary-mask.ts';
 import { decodeImage, decodeMaskImage, maskToPngBlob } from './image-codec.ts';
 import { baseName, pairImportSources, type ImportSource } from './isic.ts';
@@ -86,9 +87,6 @@ function groundTruthAuthor(path: string): string {
   return folders.length ? `ground truth (${folders[folders.length - 1]})` : 'ground truth (imported file)';
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Import files: images first (each its own case), then the masks paired with them. */
 export async function importSources(
@@ -135,7 +133,7 @@ export async function importSources(
       try {
         sha256 = await sha256Hex(source.file);
       } catch (error) {
-        return { failure: describe(error) };
+        return { failure: errorMessage(error) };
       }
       await claimed[index - 1];
       const earlier = bySha.get(sha256);
@@ -154,7 +152,7 @@ export async function importSources(
           const result = await repository.importImage({ fileName, blob: source.file, width, height, sha256, thumbnail });
           return { caseId: result.caseId, duplicate: result.duplicate };
         } catch (error) {
-          return { failure: describe(error) };
+          return { failure: errorMessage(error) };
         }
       })();
       bySha.set(sha256, outcome);
@@ -222,7 +220,7 @@ export async function importSources(
       });
       report.masksImported++;
     } catch (error) {
-      report.failures.push({ path: mask.source.path, reason: describe(error) });
+      report.failures.push({ path: mask.source.path, reason: errorMessage(error) });
     }
   }
   progress('masks', paired.masks.length, paired.masks.length, '');

@@ -35,3 +35,8 @@ export function providerLabel(provider: string): string {
   };
   return names[provider.toLowerCase()] ?? provider;
 }
+
+/** The sentence to show for something thrown: an Error's message, anything else as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

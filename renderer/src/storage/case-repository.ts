@@ -35,6 +35,7 @@ import {
   type StatusChangeRecord,
 } from './types.ts';
 import { transitionProblem } from './workflow.ts';
+import { errorMessage } from '../lib/format.ts';
 
 /** Name of the production database. */
 export const defaultDatabaseName = 'lesiondesk';
@@ -60,7 +61,7 @@ export async function openCaseRepository(name: string = defaultDatabaseName): Pr
     await db.open();
   } catch (error) {
     // The usual cause is a database written by a newer LesionDesk; Dexie's own text names neither.
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = errorMessage(error);
     throw new Error(`The LesionDesk database could not be opened (${detail}). If a newer LesionDesk created it, update this one.`, { cause: error });
   }
   return new CaseRepository(db);
