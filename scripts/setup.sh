@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
 npm ci
 
-apt_packages=(python3-torch python3-numpy python3-pil python3-pytest python3-onnx chromium)
+apt_packages=(python3-torch python3-numpy python3-pil python3-pytest python3-onnx python3-jsonschema chromium)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for pkg in "${apt_packages[@]}"; do
@@ -31,7 +31,7 @@ elif [ "$(id -u)" -eq 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/
 else
   cat <<MSG
 setup: JavaScript dependencies are installed. The tests also need:
-  - Python 3 at /usr/bin/python3 with torch, numpy, pillow, pytest and onnx
+  - Python 3 at /usr/bin/python3 with torch, numpy, pillow, pytest, onnx and jsonschema
     (Debian/Ubuntu: sudo apt-get install ${apt_packages[*]/chromium/})
   - Chromium for the end-to-end tests (Debian: chromium; elsewhere set CHROMIUM_PATH)
 Missing here: ${missing[*]}

@@ -2,18 +2,21 @@ import { z } from 'zod';
 import { ModelCardError } from './errors.js';
 
 const positiveInt = z.number().int().positive();
+const semver = z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, 'must be a semver version such as 1.0.0');
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
-/** zod schema of `lesiondesk-model-card/1` (docs/model-card-format.md). */
+/**
+ * zod schema of `lesiondesk-model-card/1` (docs/model-card-format.md): the one definition of
+ * the card. `npm run schema` writes it as JSON Schema to models/model-card.schema.json, which
+ * the Python exporter validates every card against (a test fails when the two differ).
+ */
 export const modelCardSchema = z.object({
   format: z.literal('lesiondesk-model-card/1'),
   name: z.string().min(1),
-  version: z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, 'must be a semver version such as 1.0.0'),
+  version: semver,
   architecture: z.string().min(1),
-  file: z
-    .string()
-    .min(1)
-    .refine((f) => !f.includes('/') && !f.includes('\\') && f.endsWith('.onnx'), 'must be an .onnx file name beside the card'),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+  file: z.string().regex(/^[^/\\]+\.onnx$/, 'must be an .onnx file name beside the card'),
+  sha256: sha256Hex,
   params: z.number().int().nonnegative().optional(),
   macs_g: z.number().nonnegative().optional(),
   opset: z.number().int().positive().optional(),
@@ -60,7 +63,15 @@ export const modelCardSchema = z.object({
     .loose()
     .optional(),
   created: z.string().optional(),
-  base: z.object({ name: z.string(), version: z.string(), sha256: z.string() }).nullable().optional(),
+  /**
+   * The model this one was fine-tuned from, or null for a model trained from scratch.
+   * `sha256` is the base's PyTorch checkpoint (the file the job started from).
+   */
+  base: z
+    .object({ name: z.string().min(1), version: semver, sha256: sha256Hex })
+    .loose()
+    .nullable()
+    .optional(),
   notes: z.array(z.string()).optional(),
 }).loose();
 
@@ -85,4 +96,25 @@ export function parseModelCard(json: unknown, source: string): ModelCard {
     return `${path}: ${issue.message}`;
   });
   throw new ModelCardError(`${source} is not a valid model card (lesiondesk-model-card/1): ${problems.join('; ')}`);
+}
+
+/**
+ * The card schema as JSON Schema (draft 2020-12), exactly what models/model-card.schema.json
+ * holds. Input shapes (what a writer must produce), so defaults and transforms cannot differ.
+ */
+export function modelCardJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(modelCardSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://lesiondesk.invalid/schemas/lesiondesk-model-card-1.json',
+    title: 'LesionDesk model card (lesiondesk-model-card/1)',
+    description:
+      'Generated from main/services/modelCard.ts by `npm run schema`; do not edit by hand. ' +
+      'Not expressible here and checked by the TypeScript reader only: preprocessing.resize equals input.shape.',
+  };
+}
+
+/** The committed file's text for a schema (stable key order, trailing newline). */
+export function modelCardJsonSchemaText(): string {
+  return `${JSON.stringify(modelCardJsonSchema(), null, 2)}\n`;
 }
