@@ -25,6 +25,12 @@ export const limits = {
   frameHeaderBytes: 16 * 1024 * 1024,
   /** Largest HTTP request body for methods that carry no image. */
   smallBodyBytes: 1024 * 1024,
+  /** Training pairs per addTrainingPairs call: the renderer streams a job in chunks. */
+  trainingPairsPerCall: 8,
+  /** Largest total of image and mask bytes in one addTrainingPairs call. */
+  trainingChunkBytes: 256 * 1024 * 1024,
+  /** Longest id of a case, mask version, job or model version. */
+  idLength: 200,
 } as const;
 
 function formatBytes(n: number): string {
@@ -134,6 +140,173 @@ export const OpenExternalArgs = z.strictObject({
     .refine(isExternalWebUrl, { message: 'must be an absolute http(s) URL' }),
 });
 
+// ---------------------------------------------------------------------------------------------
+// Model versions and the fine-tuning job (main/services/modelStore.ts, trainingJobs.ts).
+
+/** `name@version`, e.g. `scsonet-isic2017@1.1.0`. */
+export const ModelVersionId = z
+  .string()
+  .min(3)
+  .max(limits.idLength)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*@\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, { message: 'must be NAME@VERSION, e.g. scsonet-isic2017@1.1.0' });
+
+/** An opaque id chosen by the renderer or main (case, mask version, job). */
+const opaqueId = z.string().min(1).max(limits.idLength);
+
+/** Dice scores of the base and the candidate on the same cases. */
+export const DiceComparison = z.strictObject({
+  n: z.number().int().min(0),
+  base: z.number().min(0).max(1),
+  candidate: z.number().min(0).max(1),
+});
+
+/** What the gate decided about a candidate, in one sentence. */
+export const GateDecision = z.strictObject({
+  activated: z.boolean(),
+  reason: z.string(),
+});
+
+/** One model version: the shipped model (root of every lineage) or a fine-tuned one. */
+export const ModelVersion = z.strictObject({
+  id: ModelVersionId,
+  name: z.string(),
+  version: z.string(),
+  kind: z.enum(['shipped', 'fine-tuned']),
+  /** 'damaged': listed with the reason and never loaded. */
+  status: z.enum(['ok', 'damaged']),
+  problem: z.string().nullable(),
+  active: z.boolean(),
+  /** The version this one was fine-tuned from (null for a shipped model). */
+  base: ModelVersionId.nullable(),
+  /** Ids from the shipped root to this version. */
+  lineage: z.array(ModelVersionId),
+  created: z.string().nullable(),
+  /** Approved corrections the job trained and validated on (null for a shipped model). */
+  corrections: z.number().int().min(0).nullable(),
+  validation: DiceComparison.nullable(),
+  anchor: DiceComparison.nullable(),
+  gate: GateDecision.nullable(),
+  card: modelCard,
+});
+
+/** Every version and which one is active. */
+export const ModelVersionList = z.strictObject({
+  active: ModelVersionId.nullable(),
+  /** The version a roll back returns to, when there is one. */
+  previous: ModelVersionId.nullable(),
+  versions: z.array(ModelVersion),
+});
+
+export const ModelVersionArgs = z.strictObject({ id: ModelVersionId });
+
+/** One problem that keeps a job from starting, with what to do about it. */
+export const PreflightProblem = z.strictObject({
+  code: z.enum(['no-python', 'no-torch', 'old-torch', 'low-disk', 'no-base', 'busy']),
+  message: z.string(),
+  fix: z.string(),
+});
+
+/** Can a fine-tuning job run on this machine, and with which Python. */
+export const TrainingPreflight = z.strictObject({
+  ok: z.boolean(),
+  python: z.strictObject({ path: z.string(), version: z.string(), torch: z.string() }).nullable(),
+  freeDiskBytes: z.number().min(0).nullable(),
+  problems: z.array(PreflightProblem),
+});
+
+export const JobState = z.enum(['preparing', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export const JobPhase = z.enum(['receiving', 'starting', 'loading', 'baseline', 'training', 'scoring', 'exporting', 'gating', 'done']);
+
+/** One epoch of a running job, for the live chart. */
+export const EpochRecord = z.strictObject({
+  epoch: z.number().int().min(1),
+  loss: z.number(),
+  valDsc: z.number().min(0).max(1),
+});
+
+/** A fine-tuning job as the renderer sees it (also the payload of job events). */
+export const TrainingJob = z.strictObject({
+  id: opaqueId,
+  state: JobState,
+  phase: JobPhase,
+  base: ModelVersionId,
+  activate: z.enum(['auto', 'never']),
+  epochs: z.number().int().min(1),
+  epoch: z.number().int().min(0),
+  /** 0..1 over the whole job. */
+  progress: z.number().min(0).max(1),
+  etaSeconds: z.number().min(0).nullable(),
+  cases: z.strictObject({ train: z.number().int().min(0), validation: z.number().int().min(0) }),
+  history: z.array(EpochRecord),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  /** The new version and the gate's decision (state 'succeeded'). */
+  result: z
+    .strictObject({
+      version: ModelVersionId,
+      validation: DiceComparison,
+      anchor: DiceComparison.nullable(),
+      gate: GateDecision,
+    })
+    .nullable(),
+  /** Why the job failed, was cancelled or interrupted, with the end of its log. */
+  error: z.strictObject({ message: z.string(), logTail: z.string() }).nullable(),
+});
+
+export const TrainingStatus = z.strictObject({
+  /** The job being prepared or running, if any (a reloaded page re-attaches to it). */
+  current: TrainingJob.nullable(),
+  /** Finished jobs, newest first. */
+  history: z.array(TrainingJob),
+});
+
+export const CreateTrainingJobArgs = z.strictObject({
+  /** Base version; default: the active one. */
+  base: ModelVersionId.optional(),
+  epochs: z.number().int().min(1).max(200).optional(),
+  /** 'auto': activate when the gate passes; 'never': keep as a candidate. */
+  activate: z.enum(['auto', 'never']).optional(),
+  /** How many pairs will follow (for progress while receiving). */
+  expectedPairs: z.number().int().min(1).max(100_000),
+});
+
+/** One approved case handed to a job: the original image and the final mask. */
+export const TrainingPair = z.strictObject({
+  caseId: opaqueId,
+  maskVersionId: opaqueId,
+  /** The encoded image file, as imported. */
+  image: uint8Array(limits.trainingChunkBytes),
+  imageName: z.string().min(1).max(limits.fileNameLength),
+  /** The final mask, an 8-bit PNG at the image's size (0 = background, 255 = lesion). */
+  maskPng: uint8Array(limits.trainingChunkBytes),
+});
+
+export const AddTrainingPairsArgs = z
+  .strictObject({
+    jobId: opaqueId,
+    pairs: z.array(TrainingPair).min(1).max(limits.trainingPairsPerCall),
+  })
+  .refine((a) => a.pairs.reduce((sum, p) => sum + p.image.byteLength + p.maskPng.byteLength, 0) <= limits.trainingChunkBytes, {
+    message: `the pairs of one call must total at most ${formatBytes(limits.trainingChunkBytes)}; send them in smaller chunks`,
+    path: ['pairs'],
+  });
+
+export const AddTrainingPairsResult = z.strictObject({
+  received: z.number().int().min(0),
+  train: z.number().int().min(0),
+  validation: z.number().int().min(0),
+});
+
+export const JobIdArgs = z.strictObject({ jobId: opaqueId });
+
+/** Events main pushes to the renderer (IPC to the app window, Server-Sent Events over HTTP). */
+export const ApiEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('job-progress'), job: TrainingJob }),
+  z.strictObject({ type: z.literal('job-ended'), job: TrainingJob }),
+  z.strictObject({ type: z.literal('active-model-changed'), active: ModelVersionId.nullable(), previous: ModelVersionId.nullable() }),
+]);
+
 const NoArgs = z.undefined({ message: 'takes no arguments' });
 const NoResult = z.undefined();
 
@@ -155,6 +328,20 @@ export const api = {
   listModels: { args: NoArgs, result: z.array(ModelEntry), maxBodyBytes: limits.smallBodyBytes },
   getAppInfo: { args: NoArgs, result: AppInfo, maxBodyBytes: limits.smallBodyBytes },
   openExternal: { args: OpenExternalArgs, result: NoResult, maxBodyBytes: limits.smallBodyBytes },
+  listModelVersions: { args: NoArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
+  activateModelVersion: { args: ModelVersionArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
+  rollbackModel: { args: NoArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
+  deleteModelVersion: { args: ModelVersionArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
+  trainingPreflight: { args: NoArgs, result: TrainingPreflight, maxBodyBytes: limits.smallBodyBytes },
+  createTrainingJob: { args: CreateTrainingJobArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
+  addTrainingPairs: {
+    args: AddTrainingPairsArgs,
+    result: AddTrainingPairsResult,
+    maxBodyBytes: limits.trainingChunkBytes + limits.frameHeaderBytes,
+  },
+  startTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
+  cancelTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
+  getTrainingStatus: { args: NoArgs, result: TrainingStatus, maxBodyBytes: limits.smallBodyBytes },
 } as const satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;
@@ -170,20 +357,59 @@ export type SegmentImageResult = z.output<typeof SegmentImageResult>;
 export type ModelInfo = z.output<typeof ModelInfo>;
 export type ModelEntry = z.output<typeof ModelEntry>;
 export type AppInfo = z.output<typeof AppInfo>;
+export type ModelVersion = z.output<typeof ModelVersion>;
+export type ModelVersionList = z.output<typeof ModelVersionList>;
+export type DiceComparison = z.output<typeof DiceComparison>;
+export type GateDecision = z.output<typeof GateDecision>;
+export type PreflightProblem = z.output<typeof PreflightProblem>;
+export type TrainingPreflight = z.output<typeof TrainingPreflight>;
+export type TrainingJob = z.output<typeof TrainingJob>;
+export type TrainingStatus = z.output<typeof TrainingStatus>;
+export type TrainingPair = z.output<typeof TrainingPair>;
+export type EpochRecord = z.output<typeof EpochRecord>;
+export type JobState = z.output<typeof JobState>;
+export type JobPhase = z.output<typeof JobPhase>;
+export type ApiEvent = z.output<typeof ApiEvent>;
 
 type Params<M extends MethodName> = [ArgsOf<M>] extends [undefined] ? [] : [args: ArgsOf<M>];
 
-/** The API as the renderer sees it: `window.lesiondesk`, or the HTTP client. */
+/** Receives one event from main. */
+export type ApiEventListener = (event: ApiEvent) => void;
+/** Subscribes to main's events; returns the function that unsubscribes. */
+export type SubscribeEvents = (listener: ApiEventListener) => () => void;
+
+/** IPC channel main sends events on (to the validated app window only). */
+export const eventChannel = 'lesiondesk:event';
+/** HTTP path of the Server-Sent Events stream in browser mode. */
+export const eventsHttpPath = '/api/events';
+
+/**
+ * The API as the renderer sees it: `window.lesiondesk`, or the HTTP client. `onEvent`
+ * subscribes to main's events (job progress, job end, active model changed).
+ */
 export type LesionDeskApi = {
   readonly [M in MethodName]: (...args: Params<M>) => Promise<ResultOf<M>>;
-};
+} & { readonly onEvent: SubscribeEvents };
 
 /** Implementations in main; each receives arguments that already passed the schema. */
 export type ApiHandlers = {
   [M in MethodName]: (args: ValidArgsOf<M>) => Promise<ResultOf<M>>;
 };
 
-export type ServiceMethodName = 'segmentImage' | 'getModelInfo' | 'listModels';
+export type ServiceMethodName =
+  | 'segmentImage'
+  | 'getModelInfo'
+  | 'listModels'
+  | 'listModelVersions'
+  | 'activateModelVersion'
+  | 'rollbackModel'
+  | 'deleteModelVersion'
+  | 'trainingPreflight'
+  | 'createTrainingJob'
+  | 'addTrainingPairs'
+  | 'startTrainingJob'
+  | 'cancelTrainingJob'
+  | 'getTrainingStatus';
 /** The part of the API implemented by main/services (inference, imaging, model registry). */
 export type ServiceHandlers = Pick<ApiHandlers, ServiceMethodName>;
 /** The part implemented by the shell (app facts, the OS). */
@@ -384,13 +610,85 @@ export function decodeFrame(frame: Uint8Array): unknown {
 /** Sends one call and resolves with the raw Reply. */
 export type Invoke = (method: MethodName, args: unknown) => Promise<unknown>;
 
-/** The full LesionDeskApi over any transport; each method takes at most one argument. */
-export function createClient(invoke: Invoke): LesionDeskApi {
-  const client: Record<string, (args?: unknown) => Promise<unknown>> = {};
+const noEvents: SubscribeEvents = () => {
+  throw new ApiError('failed', 'This connection to LesionDesk carries no events.');
+};
+
+/**
+ * The full LesionDeskApi over any transport; each method takes at most one argument.
+ * `subscribe` delivers main's events (a transport without events throws when subscribed).
+ */
+export function createClient(invoke: Invoke, subscribe: SubscribeEvents = noEvents): LesionDeskApi {
+  const client: Record<string, unknown> = {};
   for (const method of methodNames) {
     client[method] = async (args?: unknown) => unwrapReply(await invoke(method, args));
   }
+  client['onEvent'] = subscribe;
   return Object.freeze(client) as unknown as LesionDeskApi;
+}
+
+/** The part of a browser's EventSource the HTTP event client uses (a test passes a stand-in). */
+export interface EventStream {
+  addEventListener(type: 'message', listener: (message: { data: unknown }) => void): void;
+  close(): void;
+}
+
+/**
+ * Events over HTTP (browser mode): one EventSource on eventsHttpPath shared by every listener,
+ * opened by the first subscribe and closed when the last one unsubscribes. The stream is
+ * authorised by the HttpOnly token cookie the page already has (EventSource cannot set
+ * headers). Each message is parsed and checked against ApiEvent; anything else is dropped.
+ * EventSource reconnects by itself after a dropped connection; events sent meanwhile are lost,
+ * so a view that must be exact re-reads the state (getTrainingStatus) when it matters.
+ */
+export function createHttpEventSubscribe(
+  baseUrl = '',
+  open: (url: string) => EventStream = (url) => new EventSource(url),
+): SubscribeEvents {
+  // One entry per subscribe call, so the same function subscribed twice is delivered twice
+  // and each unsubscribe removes only its own subscription.
+  const subscriptions = new Set<{ listener: ApiEventListener }>();
+  let stream: EventStream | null = null;
+  const deliver = (message: { data: unknown }) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(String(message.data));
+    } catch {
+      return;
+    }
+    const parsed = ApiEvent.safeParse(raw);
+    if (!parsed.success) return;
+    for (const subscription of [...subscriptions]) {
+      if (subscriptions.has(subscription)) deliverEvent(subscription.listener, parsed.data);
+    }
+  };
+  return (listener) => {
+    const subscription = { listener };
+    subscriptions.add(subscription);
+    if (!stream) {
+      stream = open(`${baseUrl}${eventsHttpPath}`);
+      stream.addEventListener('message', deliver);
+    }
+    return () => {
+      if (!subscriptions.delete(subscription) || subscriptions.size > 0) return;
+      stream?.close();
+      stream = null;
+    };
+  };
+}
+
+/**
+ * Call one listener; a listener that throws is reported as an uncaught error but does not keep
+ * the event from the listeners after it.
+ */
+export function deliverEvent(listener: ApiEventListener, event: ApiEvent): void {
+  try {
+    listener(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
 
 /** Invoke over HTTP (browser mode): POST a frame with the token header, read a frame back. */

@@ -11,8 +11,8 @@ A file that cannot be read is reported and skipped; the exit code is then 1.
 Options:
   --out DIR            output folder (created if missing)
   --model PATH|NAME    model card, ONNX file, model folder, or name[@version]
-                       (default: the newest model in $LESIONDESK_MODELS, the
-                       app's user model folder, or the shipped models/)
+                       (default: the active model version, shared with the app;
+                       see \`lesiondesk models\`)
   --threshold T        probability threshold, 0 < T < 1 (default: the model card's)
   --tta                flip test-time augmentation (3 passes, averaged)
   --overlay            also write <stem>_overlay.jpg
@@ -35,13 +35,42 @@ Options:
   --truth DIR   ground-truth masks
   -h, --help    show this help`;
 
-export const modelsHelp = `Usage: lesiondesk models [--json]
+export const modelsHelp = `Usage: lesiondesk models [list|activate NAME@VERSION|rollback|delete NAME@VERSION] [--json]
 
-Lists the models found in $LESIONDESK_MODELS, the app's user model folder (<userData>/models,
-e.g. ~/.config/lesiondesk/models on Linux) and the shipped models/ folder, with their cards
-(name, version, validation metrics, training data), and any card that could not be used and
-why. The execution providers this machine would try are listed too.
+Model versions, shared with the app: the shipped model (read-only, the root of every lineage)
+and every fine-tuned version in the user-data folder ($LESIONDESK_DATA_DIR, default the app's
+folder, e.g. ~/.config/lesiondesk on Linux).
+
+  list (default)            every version: lineage, creation time, corrections, validation
+                            and anchor Dice of base and candidate, the gate's reason, the
+                            active marker (*); a damaged version is listed with the reason
+  activate NAME@VERSION     make a version the active one (app and \`segment\`)
+  rollback                  return to the previously active version
+  delete NAME@VERSION       delete a fine-tuned version (never the shipped or active one)
 
 Options:
-  --json       print the full cards as JSON
+  --json       print the list (and any message) as JSON
   -h, --help   show this help`;
+
+export const finetuneHelp = `Usage: lesiondesk finetune --images DIR --masks DIR [options]
+
+Fine-tunes the active model (or --base) on corrected masks, with the job runner the app uses:
+the images are resized as inference does, about 1 case in 4 is held out for validation (by
+its file name, so a case never moves between training and validation across jobs), original
+ISIC images are replayed so the model does not forget them, and the result becomes a new
+version. It is activated only if its validation Dice is at least the base's and its Dice on a
+fixed anchor set of original images drops by at most 1 point; otherwise it is kept as a
+candidate with the reason (\`lesiondesk models activate\` can still activate it).
+Masks are named like the images (<stem>.png) or <stem>_segmentation.png (ISIC).
+Needs Python 3 with PyTorch: $LESIONDESK_PYTHON, else the first python3 that imports torch.
+Progress goes to stderr; Ctrl+C cancels and leaves the models as they were.
+
+Options:
+  --images DIR             images (JPEG, PNG, TIFF, BMP, WebP)
+  --masks DIR              masks, 0 = background, 255 = lesion, same size as the images
+  --base NAME@VERSION      version to fine-tune (default: the active one)
+  --epochs N               training epochs (default 10)
+  --activate auto|never    auto: activate when the gate passes (default); never: keep as a candidate
+  --json                   print a summary on stdout: version, activated, reason, base and
+                           candidate Dice
+  -h, --help               show this help`;

@@ -1,10 +1,10 @@
 /**
  * `lesiondesk` command line. Arguments are parsed with node:util parseArgs: built into Node,
- * strict about unknown options, and enough for three subcommands, so the CLI adds no
+ * strict about unknown options, and enough for four subcommands, so the CLI adds no
  * dependency; help texts are written by hand next to each command.
  */
 import { LesionDeskError } from '../services/errors.js';
-import { evaluateHelp, modelsHelp, segmentHelp } from './help.js';
+import { evaluateHelp, finetuneHelp, modelsHelp, segmentHelp } from './help.js';
 import { processIo, UsageError, type CliIo } from './usage.js';
 
 export const mainHelp = `Usage: lesiondesk <command> [options]
@@ -12,7 +12,8 @@ export const mainHelp = `Usage: lesiondesk <command> [options]
 Commands:
   segment <files|folders...> --out DIR   segment images, write masks and summary.csv
   evaluate --pred DIR --truth DIR        Dice and IoU of masks against ground truth (JSON)
-  models                                 list the available models and their cards
+  models [activate|rollback|delete]      model versions: list, activate, roll back, delete
+  finetune --images DIR --masks DIR      fine-tune the active model on corrected masks
 
 Run \`lesiondesk <command> --help\` for a command's options.`;
 
@@ -24,6 +25,7 @@ const commands: Record<string, { load: () => Promise<Runner>; help: string }> = 
   segment: { load: async () => (await import('./segmentCommand.js')).runSegment, help: segmentHelp },
   evaluate: { load: async () => (await import('./evaluateCommand.js')).runEvaluate, help: evaluateHelp },
   models: { load: async () => (await import('./modelsCommand.js')).runModels, help: modelsHelp },
+  finetune: { load: async () => (await import('./finetuneCommand.js')).runFinetune, help: finetuneHelp },
 };
 
 /** Runs the CLI; returns the exit code (0 ok, 1 some work failed, 2 wrong usage). */

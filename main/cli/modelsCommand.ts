@@ -1,57 +1,90 @@
-/** `lesiondesk models`: the models the app can use, with their cards. */
-import path from 'node:path';
+/**
+ * `lesiondesk models [list|activate|rollback|delete]`: the model versions the app and the CLI
+ * share (the store in the user-data folder, plus the shipped model), with lineage, metrics and
+ * the active marker; activate, roll back and delete change what `segment` and the app run.
+ */
 import { parseArgs } from 'node:util';
+import type { ModelVersion, ModelVersionList } from '../../preload/api.js';
 import { chooseProviders, currentHostFacts } from '../services/executionProvider.js';
-import { scanModelDirs } from '../services/modelRegistry.js';
-import { defaultModelDirs } from './paths.js';
+import { ModelStore } from '../services/modelStore.js';
 import { modelsHelp } from './help.js';
-import type { CliIo } from './usage.js';
+import { dataDir, defaultModelDirs } from './paths.js';
+import { UsageError, type CliIo } from './usage.js';
 
+const dice = (x: number): string => x.toFixed(3);
+
+/** One version as the text listing shows it. */
+export function describeVersion(v: ModelVersion): string[] {
+  const marker = v.active ? '*' : ' ';
+  const lines = [`${marker} ${v.id}  ${v.kind}${v.status === 'damaged' ? '  DAMAGED' : ''}${v.active ? '  (active)' : ''}`];
+  if (v.problem) lines.push(`    problem:     ${v.problem}`);
+  if (v.lineage.length > 1) lines.push(`    lineage:     ${v.lineage.join(' -> ')}`);
+  if (v.created) lines.push(`    created:     ${v.created}`);
+  if (v.corrections !== null) lines.push(`    corrections: ${v.corrections}`);
+  if (v.validation) lines.push(`    validation:  Dice ${dice(v.validation.candidate)} (base ${dice(v.validation.base)}) on ${v.validation.n} cases`);
+  if (v.anchor) lines.push(`    anchor:      Dice ${dice(v.anchor.candidate)} (base ${dice(v.anchor.base)}) on ${v.anchor.n} original images`);
+  if (v.gate) lines.push(`    gate:        ${v.gate.reason}`);
+  if (v.kind === 'shipped') {
+    const m = (v.card['metrics'] as { validation?: { dsc?: number; n?: number } } | undefined)?.validation;
+    if (m?.dsc !== undefined) lines.push(`    validation:  Dice ${dice(m.dsc)} on ${m.n ?? '?'} held-out images (model card)`);
+  }
+  return lines;
+}
+
+function printList(list: ModelVersionList, io: CliIo, store: ModelStore): void {
+  io.out(`Model versions (store: ${store.modelsDir}; * = active):`);
+  for (const v of list.versions) for (const line of describeVersion(v)) io.out(line);
+  if (list.previous) io.out(`\nRoll back would return to ${list.previous}.`);
+}
 
 /** Runs the models command; returns the exit code. */
 export async function runModels(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
+    allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) {
     io.out(modelsHelp);
     return 0;
   }
-  const dirs = defaultModelDirs();
-  const catalog = await scanModelDirs(dirs);
-  const providers = chooseProviders(currentHostFacts());
-  if (values.json) {
-    io.out(
-      JSON.stringify(
-        {
-          searched: dirs,
-          providers,
-          models: catalog.models.map((m) => ({ path: m.onnxPath, card: m.card })),
-          problems: catalog.problems,
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    io.out(`Model folders: ${dirs.join(', ')}`);
-    io.out(`Execution providers to try: ${providers.map((p) => `${p.name} (${p.reason})`).join(', ')}`);
-    if (catalog.models.length === 0) io.out('No models found.');
-    for (const m of catalog.models) {
-      const c = m.card;
-      const v = c.metrics?.validation;
-      const metrics = v && typeof v.dsc === 'number' ? `validation DSC ${v.dsc.toFixed(4)}, mIoU ${(v.miou ?? NaN).toFixed(4)} (n=${v.n ?? '?'})` : 'no validation metrics';
-      io.out('');
-      io.out(`${c.name}@${c.version}  ${c.architecture}, ${c.params ?? '?'} parameters, input ${c.input.shape.join('x')}`);
-      io.out(`  file:      ${m.onnxPath}`);
-      io.out(`  metrics:   ${metrics}`);
-      const data = c.training && typeof c.training.data === 'string' ? c.training.data : 'unknown';
-      io.out(`  training:  ${data}${c.training && c.training.epochs !== undefined ? `, ${String(c.training.epochs)} epochs` : ''}`);
-      io.out(`  threshold: ${c.threshold}; created ${c.created ?? 'unknown'}`);
+  const store = new ModelStore({ dataDir: dataDir(), shippedDirs: defaultModelDirs() });
+  const [action = 'list', target, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`models ${action}: unexpected ${extra.join(' ')}`, modelsHelp);
+  const report = async (message: string | null): Promise<number> => {
+    const list = await store.list();
+    if (values.json) io.out(JSON.stringify({ ...list, ...(message ? { message } : {}) }, null, 2));
+    else if (message) io.out(message);
+    return 0;
+  };
+  switch (action) {
+    case 'list': {
+      if (target) throw new UsageError(`models list takes no argument`, modelsHelp);
+      const list = await store.list();
+      if (values.json) {
+        io.out(JSON.stringify({ store: store.modelsDir, providers: chooseProviders(currentHostFacts()), ...list }, null, 2));
+      } else {
+        printList(list, io, store);
+      }
+      return 0;
     }
-    for (const p of catalog.problems) io.out(`\nUnusable: ${path.basename(p.cardPath)}: ${p.message}`);
+    case 'activate': {
+      if (!target) throw new UsageError('models activate needs NAME@VERSION', modelsHelp);
+      const { active, previous } = await store.activate(target);
+      return report(previous ? `Activated ${active} (was ${previous}).` : `${active} is already active.`);
+    }
+    case 'rollback': {
+      if (target) throw new UsageError('models rollback takes no argument', modelsHelp);
+      const { active, previous } = await store.rollback();
+      return report(`Rolled back to ${active} (was ${previous}).`);
+    }
+    case 'delete': {
+      if (!target) throw new UsageError('models delete needs NAME@VERSION', modelsHelp);
+      await store.delete(target);
+      return report(`Deleted ${target}.`);
+    }
+    default:
+      throw new UsageError(`unknown models action "${action}" (list, activate, rollback, delete)`, modelsHelp);
   }
-  return 0;
 }

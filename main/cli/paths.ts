@@ -44,10 +44,24 @@ export function userDataDir(): string {
 }
 
 /**
- * Model folders searched by the CLI, in order: $LESIONDESK_MODELS (a path list), the app's
- * user model folder (<userData>/models, where fine-tuned models go), the shipped `models/`.
+ * The user-data folder shared with the app: model versions (`models/`) and fine-tuning jobs
+ * (`jobs/`). `LESIONDESK_DATA_DIR` moves all of it (scripts, tests, a second profile).
+ */
+export function dataDir(): string {
+  const fromEnv = process.env.LESIONDESK_DATA_DIR?.trim();
+  return fromEnv ? path.resolve(fromEnv) : userDataDir();
+}
+
+/**
+ * Read-only folders with shipped models, in order: $LESIONDESK_MODELS (a path list), then the
+ * package's `models/`. Fine-tuned versions live in the store under dataDir().
  */
 export function defaultModelDirs(): string[] {
   const fromEnv = (process.env.LESIONDESK_MODELS ?? '').split(path.delimiter).filter(Boolean);
-  return [...fromEnv, path.join(userDataDir(), 'models'), path.join(packageRoot(), 'models')];
+  return [...fromEnv, path.join(packageRoot(), 'models')];
+}
+
+/** The folder holding the `scsonet` Python package (the trainer). */
+export function trainerDir(): string {
+  return path.join(packageRoot(), 'models');
 }

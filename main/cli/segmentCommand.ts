@@ -6,7 +6,7 @@ import { LesionDeskError } from '../services/errors.js';
 import { createServices } from '../services/index.js';
 import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
-import { defaultModelDirs } from './paths.js';
+import { dataDir, defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
 import { segmentHelp } from './help.js';
 import { UsageError, type CliIo } from './usage.js';
@@ -106,11 +106,13 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
 
   const services = await createServices({
     modelDirs: defaultModelDirs(),
+    dataDir: dataDir(),
     model: values.model,
     threads,
     limits: { maxPixels: maxMp * 1e6, minSide: 8 },
   });
   const { segmenter } = services;
+  if (services.fallbackReason) io.err(`lesiondesk: warning: ${services.fallbackReason}`);
   const card = segmenter.session.entry.card;
   io.err(`lesiondesk: ${card.name}@${card.version} on ${segmenter.session.provider.provider} (${segmenter.session.provider.reason}); ${files.length} image(s) -> ${outDir}`);
 

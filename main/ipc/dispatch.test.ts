@@ -1,17 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ApiHandlers } from '../../preload/api.ts';
+import { methodNames, type ApiHandlers } from '../../preload/api.ts';
 import { dispatch } from './dispatch.ts';
 
 function handlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers {
   const unused = async (): Promise<never> => {
     throw new Error('not used in this test');
   };
+  const all = Object.fromEntries(methodNames.map((m) => [m, unused])) as unknown as ApiHandlers;
   return {
-    segmentImage: unused,
-    getModelInfo: unused,
-    listModels: unused,
+    ...all,
     getAppInfo: async () => ({ version: '0.1.0', platform: 'linux-x64', transport: 'ipc' }),
-    openExternal: unused,
     ...overrides,
   };
 }

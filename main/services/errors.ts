@@ -58,3 +58,17 @@ export class ModelNotFoundError extends LesionDeskError {
     super('MODEL_NOT_FOUND', message);
   }
 }
+
+/** A model-store operation that cannot be done (unknown version, deleting the active one, ...). */
+export class ModelStoreError extends LesionDeskError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_STORE', message, options);
+  }
+}
+
+/** A fine-tuning job that cannot start or failed; the message says why and what to do. */
+export class TrainingJobError extends LesionDeskError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TRAINING_JOB', message, options);
+  }
+}

@@ -1,32 +1,53 @@
 /**
- * main/services entry: builds the contract's service handlers (segmentImage, getModelInfo,
- * listModels) around one warm model session. Plain Node (no electron import), so tests and the
- * CLI use it directly; the Electron shell passes the model folders it knows about.
+ * main/services entry: builds the contract's service handlers around one warm model session,
+ * the model store (versions, active pointer) and the fine-tuning job runner. Plain Node (no
+ * electron import), so tests and the CLI use it directly; the Electron shell passes the
+ * folders it knows about.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ModelEntry as ApiModelEntry, ModelInfo, SegmentImageResult, ServiceHandlers } from '../../preload/api.js';
 import { chooseProviders, currentHostFacts, type ProviderName } from './executionProvider.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
-import { resolveModel, scanModelDirs, type ModelCatalog } from './modelRegistry.js';
+import { resolveModel, scanModelDirs, type ModelCatalog, type ModelEntry } from './modelRegistry.js';
+import { ModelStore } from './modelStore.js';
+import { TrainingJobs, type TrainingJobsOptions } from './trainingJobs.js';
+import { errorMessage } from './errors.js';
 import { ModelSession } from './modelSession.js';
 import { Segmenter, type Segmentation } from './segmentation.js';
+import { createEventHub, type EventHub } from './events.js';
 
 export { errorMessage, LesionDeskError, ImageDecodeError, ImageTooLargeError, ImageTooSmallError, ModelCardError, ModelLoadError, ModelNotFoundError } from './errors.js';
 export { Segmenter, type Segmentation } from './segmentation.js';
 export { ModelSession } from './modelSession.js';
 export { scanModelDirs, resolveModel } from './modelRegistry.js';
+export { ModelStore } from './modelStore.js';
+export { TrainingJobs } from './trainingJobs.js';
+export { createEventHub, type EventHub } from './events.js';
 
-/** Options of createApiHandlers. */
+/** Options of createServices. */
 export interface ServiceOptions {
-  /** Folders searched for model cards, e.g. [userModels, resources/models] or [repo/models]. */
+  /** Read-only folders with shipped model cards, e.g. resources/models or the repository's models/. */
   modelDirs: string[];
+  /**
+   * The user-data folder: model versions (`models/`) and fine-tuning jobs (`jobs/`). Without
+   * it there is no store: the services run the selected or newest model found in modelDirs
+   * and model versions and training are unavailable (tests, one-off CLI runs).
+   */
+  dataDir?: string;
+  /** Folder holding the `scsonet` Python package; default: the first modelDirs entry that has one. */
+  trainerDir?: string;
+  /** Runner settings (Python setting, epochs, gate, extra trainer arguments for tests). */
+  training?: Partial<Pick<TrainingJobsOptions, 'pythonSetting' | 'epochs' | 'gate' | 'trainerArgs' | 'cancelGraceMs' | 'preflight' | 'env'>>;
   /** onnxruntime threads per run (default 1; see ModelSessionOptions.threads). */
   threads?: number;
-  /** A model selector (path, name or name@version); default: the highest version found. */
+  /** A model selector (path, name or name@version) that overrides the active version. */
   model?: string;
   /** Force an execution provider first (`cpu` disables acceleration). */
   preferredProvider?: ProviderName;
   /** Decode limits (default 64 megapixels, DEFAULT_LIMITS). */
   limits?: DecodeLimits;
+  log?: (message: string) => void;
 }
 
 /** The service handlers plus the objects behind them (for the CLI and for shutdown). */
@@ -34,6 +55,14 @@ export interface Services {
   handlers: ServiceHandlers;
   segmenter: Segmenter;
   catalog: ModelCatalog;
+  /** Null without a dataDir. */
+  store: ModelStore | null;
+  /** Null without a dataDir. */
+  jobs: TrainingJobs | null;
+  /** Events for the renderer (job progress, job end, active model changed). */
+  events: EventHub;
+  /** Why the model running is not the chosen one (damaged or missing), or null. */
+  fallbackReason: string | null;
   close(): Promise<void>;
 }
 
@@ -59,13 +88,77 @@ export function toApiResult(s: Segmentation): SegmentImageResult {
   };
 }
 
-/** Loads the model (checksum, provider fallback, signature check, warm-up) and builds everything. */
+function defaultTrainerDir(modelDirs: string[]): string | null {
+  return modelDirs.find((d) => existsSync(path.join(d, 'scsonet', '__init__.py'))) ?? null;
+}
+
+function unavailable(what: string): () => Promise<never> {
+  return async () => {
+    throw new Error(`${what} need a user-data folder; this session was started without one.`);
+  };
+}
+
+/** Loads the active model (checksum, provider fallback, signature check, warm-up) and builds everything. */
 export async function createServices(options: ServiceOptions): Promise<Services> {
+  const events = createEventHub((error) => options.log?.(`event listener failed: ${errorMessage(error)}`));
   const catalog = await scanModelDirs(options.modelDirs);
-  const entry = await resolveModel(catalog, options.model);
-  const session = await ModelSession.open(entry, { threads: options.threads, preferredProvider: options.preferredProvider });
+  const store = options.dataDir ? new ModelStore({ dataDir: options.dataDir, shippedDirs: options.modelDirs }) : null;
+  let fallbackReason: string | null = null;
+  let entry: ModelEntry;
+  if (options.model) {
+    const versions = store ? (await store.versions()).filter((v) => v.entry && v.problem === null).map((v) => v.entry!) : [];
+    entry = await resolveModel({ models: [...versions, ...catalog.models], problems: catalog.problems }, options.model);
+  } else if (store) {
+    const active = await store.active();
+    entry = active.version.entry!;
+    fallbackReason = active.fallbackReason;
+    if (fallbackReason) options.log?.(`model: ${fallbackReason}`);
+  } else {
+    entry = await resolveModel(catalog);
+  }
+  const sessionOptions = { threads: options.threads, preferredProvider: options.preferredProvider };
+  const session = await ModelSession.open(entry, sessionOptions);
   const segmenter = new Segmenter(session, options.limits ?? DEFAULT_LIMITS);
   const available = chooseProviders(currentHostFacts(), options.preferredProvider).map((c) => c.name);
+
+  const trainerDir = options.trainerDir ?? defaultTrainerDir(options.modelDirs);
+  const jobs =
+    store && options.dataDir && trainerDir
+      ? await TrainingJobs.open({ dataDir: options.dataDir, store, events, trainerDir, log: options.log, ...options.training })
+      : null;
+
+  // Switching models: the active pointer changed (activate, roll back, a job's gate); load the
+  // new active version and swap it in. Requests in flight finish on the old session. A model
+  // pinned with `model` stays pinned.
+  let switching: Promise<void> = Promise.resolve();
+  const switchToActive = (): Promise<void> => {
+    if (!store || options.model) return Promise.resolve();
+    const task = async () => {
+      const active = await store.active();
+      fallbackReason = active.fallbackReason;
+      const next = active.version.entry!;
+      if (next.onnxPath === segmenter.session.entry.onnxPath && next.card.sha256 === segmenter.session.entry.card.sha256) return;
+      await segmenter.swap(await ModelSession.open(next, sessionOptions));
+    };
+    switching = switching.then(task, task);
+    return switching;
+  };
+  events.subscribe((event) => {
+    if (event.type === 'active-model-changed') {
+      switchToActive().catch((error: unknown) => options.log?.(`model switch failed: ${errorMessage(error)}`));
+    }
+  });
+  const changeActive = async (change: () => Promise<{ active: string; previous: string | null }>) => {
+    const { active, previous } = await change();
+    if (previous !== null && previous !== active) {
+      events.publish({ type: 'active-model-changed', active, previous });
+      await switchToActive();
+    }
+    return store!.list();
+  };
+
+  const needStore = unavailable('Model versions');
+  const needJobs = unavailable('Fine-tuning jobs');
   const handlers: ServiceHandlers = {
     async segmentImage(args) {
       const result = await segmenter.segment(
@@ -75,20 +168,53 @@ export async function createServices(options: ServiceOptions): Promise<Services>
       return toApiResult(result);
     },
     async getModelInfo(): Promise<ModelInfo> {
+      const current = segmenter.session;
       return {
-        name: entry.card.name,
-        version: entry.card.version,
-        card: cardRecord(entry.card),
-        provider: session.provider.provider,
+        name: current.entry.card.name,
+        version: current.entry.card.version,
+        card: cardRecord(current.entry.card),
+        provider: current.provider.provider,
         available,
       };
     },
     async listModels(): Promise<ApiModelEntry[]> {
       const fresh = await scanModelDirs(options.modelDirs);
-      return fresh.models.map((m) => ({ name: m.card.name, version: m.card.version, path: m.onnxPath, card: cardRecord(m.card) }));
+      const tuned = store ? (await store.versions()).filter((v) => v.kind === 'fine-tuned' && v.entry).map((v) => v.entry!) : [];
+      return [...fresh.models, ...tuned].map((m) => ({ name: m.card.name, version: m.card.version, path: m.onnxPath, card: cardRecord(m.card) }));
+    },
+    listModelVersions: store ? () => store.list() : needStore,
+    activateModelVersion: store ? ({ id }) => changeActive(() => store.activate(id)) : needStore,
+    rollbackModel: store ? () => changeActive(() => store.rollback()) : needStore,
+    deleteModelVersion: store
+      ? async ({ id }) => {
+          await store.delete(id);
+          await jobs?.forgetVersion(id);
+          return store.list();
+        }
+      : needStore,
+    trainingPreflight: jobs ? () => jobs.preflight() : needJobs,
+    createTrainingJob: jobs ? (args) => jobs.create(args) : needJobs,
+    addTrainingPairs: jobs ? ({ jobId, pairs }) => jobs.addPairs(jobId, pairs) : needJobs,
+    startTrainingJob: jobs ? ({ jobId }) => jobs.start(jobId) : needJobs,
+    cancelTrainingJob: jobs ? ({ jobId }) => jobs.cancel(jobId) : needJobs,
+    getTrainingStatus: jobs ? async () => jobs.status() : needJobs,
+  };
+  return {
+    handlers,
+    segmenter,
+    catalog,
+    store,
+    jobs,
+    events,
+    get fallbackReason() {
+      return fallbackReason;
+    },
+    async close() {
+      await jobs?.shutdown();
+      await switching.catch(() => undefined);
+      await segmenter.session.release();
     },
   };
-  return { handlers, segmenter, catalog, close: () => session.release() };
 }
 
 /** The contract's service handlers around one warm model session. */

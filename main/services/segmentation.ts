@@ -66,29 +66,80 @@ function flipInto(src: Float32Array, dst: Float32Array, offset: number, w: numbe
 
 /** Runs a model on images; stateless apart from the warm session it wraps. */
 export class Segmenter {
+  private current: ModelSession;
+  /** Requests in flight per session: a replaced session is released when its count is 0. */
+  private readonly inFlight = new Map<ModelSession, number>();
+  private readonly retired = new Map<ModelSession, () => void>();
+
   constructor(
-    readonly session: ModelSession,
+    session: ModelSession,
     private readonly limits: DecodeLimits = DEFAULT_LIMITS,
-  ) {}
+  ) {
+    this.current = session;
+  }
+
+  /** The session new requests use. */
+  get session(): ModelSession {
+    return this.current;
+  }
+
+  /**
+   * Switches to another model without a restart: new requests use `next` at once; requests
+   * already in flight finish on the old session, which is released after the last one.
+   * Resolves when the old session has been released.
+   */
+  swap(next: ModelSession): Promise<void> {
+    const old = this.current;
+    if (old === next) return Promise.resolve();
+    this.current = next;
+    return new Promise<void>((resolve) => {
+      this.retired.set(old, resolve);
+      if (!this.inFlight.get(old)) this.releaseRetired(old);
+    });
+  }
+
+  private releaseRetired(session: ModelSession): void {
+    const done = this.retired.get(session);
+    if (!done) return;
+    this.retired.delete(session);
+    void session.release().catch(() => undefined).then(done);
+  }
+
+  /** Runs `task` on the current session, keeping that session alive until it is done. */
+  private async withSession<T>(task: (session: ModelSession) => Promise<T>): Promise<T> {
+    const session = this.current;
+    this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
+    try {
+      return await task(session);
+    } finally {
+      const left = (this.inFlight.get(session) ?? 1) - 1;
+      if (left === 0) {
+        this.inFlight.delete(session);
+        this.releaseRetired(session);
+      } else {
+        this.inFlight.set(session, left);
+      }
+    }
+  }
 
   /** Decodes an image to model size (stage 1, may run ahead of inference). */
-  decode(source: ImageSource): Promise<DecodedImage> {
-    const { width, height } = this.session.inputSize;
+  decode(source: ImageSource, session: ModelSession = this.current): Promise<DecodedImage> {
+    const { width, height } = session.inputSize;
     return decodeForModel(source, width, height, this.limits);
   }
 
   /** Probabilities at model output size for a decoded image. */
-  async predict(decoded: DecodedImage, tta: boolean): Promise<Float32Array> {
-    const { width, height } = this.session.inputSize;
+  async predict(decoded: DecodedImage, tta: boolean, session: ModelSession = this.current): Promise<Float32Array> {
+    const { width, height } = session.inputSize;
     const input = toModelInput(decoded.rgb, width, height);
-    if (!tta) return this.session.runBatch(input, 1);
+    if (!tta) return session.runBatch(input, 1);
     const size = 3 * width * height;
     const batch = new Float32Array(size * 3);
     batch.set(input, 0);
     flipInto(input, batch, size, width, height, 3, true);
     flipInto(input, batch, 2 * size, width, height, 3, false);
-    const out = await this.session.runBatch(batch, 3);
-    const { width: ow, height: oh } = this.session.outputSize;
+    const out = await session.runBatch(batch, 3);
+    const { width: ow, height: oh } = session.outputSize;
     const plane = ow * oh;
     const hflip = new Float32Array(plane);
     const vflip = new Float32Array(plane);
@@ -105,11 +156,12 @@ export class Segmenter {
     prob: Float32Array,
     options: SegmentOptions,
     timings: { decodeMs: number; inferMs: number; start: number },
+    session: ModelSession = this.current,
   ): Promise<Segmentation> {
     const t0 = performance.now();
-    const card = this.session.entry.card;
+    const card = session.entry.card;
     const threshold = options.threshold ?? card.threshold;
-    const { width: pw, height: ph } = this.session.outputSize;
+    const { width: pw, height: ph } = session.outputSize;
     const mask = upsampleThreshold(prob, pw, ph, decoded.width, decoded.height, threshold);
     const outline = traceOutline(prob, pw, ph, decoded.width, decoded.height, threshold);
     const maskPng = options.encodePng === false ? new Uint8Array(0) : await encodeMaskPng(mask);
@@ -134,17 +186,20 @@ export class Segmenter {
         totalMs: end - timings.start,
       },
       model: { name: card.name, version: card.version },
-      provider: this.session.provider.provider,
+      provider: session.provider.provider,
     };
   }
 
   /** Segments one image end to end. */
-  async segment(source: ImageSource, options: SegmentOptions = {}): Promise<Segmentation> {
-    const start = performance.now();
-    const decoded = await this.decode(source);
-    const t1 = performance.now();
-    const prob = await this.predict(decoded, options.tta ?? false);
-    const t2 = performance.now();
-    return this.finish(decoded, prob, options, { decodeMs: t1 - start, inferMs: t2 - t1, start });
+  segment(source: ImageSource, options: SegmentOptions = {}): Promise<Segmentation> {
+    return this.withSession(async (session) => {
+      const start = performance.now();
+      const decoded = await this.decode(source, session);
+      const t1 = performance.now();
+      const prob = await this.predict(decoded, options.tta ?? false, session);
+      const t2 = performance.now();
+      return this.finish(decoded, prob, options, { decodeMs: t1 - start, inferMs: t2 - t1, start }, session);
+    });
   }
 }
+

@@ -1,0 +1,161 @@
+/**
+ * A job's input folder: each approved case's image at the model's input size (decoded and
+ * resized exactly as inference does, so the network trains on what it will see) and its final
+ * mask at the same size, plus manifest.json (case ids, mask version ids, split), the file
+ * the Python trainer reads. Pairs arrive one chunk at a time and are written at once, so
+ * memory stays bounded by one chunk however large the job.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { z } from 'zod';
+import { decodeForModel, DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
+import { errorMessage, TrainingJobError } from './errors.js';
+import { writeFileAtomic } from './modelStore.js';
+import { splitOf, type Split } from './trainingGate.js';
+
+/** One case in a job manifest (models/scsonet/finetune.py reads the same format). */
+export const ManifestCase = z.object({
+  /** File stem under images/ and masks/. */
+  id: z.string(),
+  caseId: z.string(),
+  maskVersionId: z.string(),
+  split: z.enum(['train', 'validation']),
+});
+export type ManifestCase = z.infer<typeof ManifestCase>;
+
+export const JobManifest = z.object({
+  format: z.literal('lesiondesk-finetune-job/1'),
+  jobId: z.string(),
+  base: z.string(),
+  created: z.string(),
+  cases: z.array(ManifestCase),
+});
+export type JobManifest = z.infer<typeof JobManifest>;
+
+/** One pair to add: the encoded image as imported and the final mask as a PNG. */
+export interface InputPair {
+  caseId: string;
+  maskVersionId: string;
+  image: Uint8Array;
+  imageName: string;
+  maskPng: Uint8Array;
+}
+
+/**
+ * A file stem for a case id: the id itself when it is a safe name, else a readable prefix
+ * plus a hash (ids are opaque and may hold `/`, `..` or characters a file system refuses).
+ */
+export function fileStemOf(caseId: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(caseId) && !caseId.includes('..')) return caseId;
+  const readable = caseId.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+/, '').slice(0, 40);
+  const hash = createHash('sha256').update(caseId, 'utf8').digest('hex').slice(0, 16);
+  return `${readable || 'case'}-${hash}`;
+}
+
+/** Writes pairs into a job's input folder and keeps its manifest current. */
+export class JobInput {
+  readonly imagesDir: string;
+  readonly masksDir: string;
+  readonly manifestPath: string;
+  private readonly cases = new Map<string, ManifestCase>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    private readonly manifest: Omit<JobManifest, 'cases'>,
+    private readonly size: { width: number; height: number },
+    private readonly limits: DecodeLimits,
+  ) {
+    this.imagesDir = path.join(dir, 'images');
+    this.masksDir = path.join(dir, 'masks');
+    this.manifestPath = path.join(dir, 'manifest.json');
+  }
+
+  /** Creates (or reopens) a job input folder. */
+  static async open(
+    dir: string,
+    manifest: Omit<JobManifest, 'cases' | 'format'>,
+    size: { width: number; height: number },
+    limits: DecodeLimits = DEFAULT_LIMITS,
+  ): Promise<JobInput> {
+    const input = new JobInput(dir, { format: 'lesiondesk-finetune-job/1', ...manifest }, size, limits);
+    await mkdir(input.imagesDir, { recursive: true });
+    await mkdir(input.masksDir, { recursive: true });
+    if (existsSync(input.manifestPath)) {
+      const existing = JobManifest.parse(JSON.parse(await readFile(input.manifestPath, 'utf8')));
+      for (const c of existing.cases) input.cases.set(c.caseId, c);
+    } else {
+      await input.writeManifest();
+    }
+    return input;
+  }
+
+  /** Cases so far, by split. */
+  counts(): { received: number; train: number; validation: number } {
+    let validation = 0;
+    for (const c of this.cases.values()) if (c.split === 'validation') validation++;
+    return { received: this.cases.size, train: this.cases.size - validation, validation };
+  }
+
+  list(): ManifestCase[] {
+    return [...this.cases.values()];
+  }
+
+  private async writeManifest(): Promise<void> {
+    const full: JobManifest = { ...this.manifest, cases: [...this.cases.values()] };
+    await writeFileAtomic(this.manifestPath, `${JSON.stringify(full, null, 2)}\n`);
+  }
+
+  /**
+   * Adds pairs (serialised, so concurrent chunks cannot interleave manifest writes). A pair
+   * that cannot be used fails the whole call with a sentence naming its case; pairs written
+   * before it in the same call stay (the caller may retry the rest).
+   */
+  add(pairs: InputPair[]): Promise<{ received: number; train: number; validation: number }> {
+    const task = async () => {
+      for (const pair of pairs) await this.addOne(pair);
+      await this.writeManifest();
+      return this.counts();
+    };
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async addOne(pair: InputPair): Promise<void> {
+    if (this.cases.has(pair.caseId)) throw new TrainingJobError(`case ${pair.caseId} was sent twice to this job`);
+    const id = fileStemOf(pair.caseId);
+    const { width, height } = this.size;
+    let decoded;
+    try {
+      decoded = await decodeForModel({ bytes: pair.image, name: pair.imageName }, width, height, this.limits);
+    } catch (error) {
+      throw new TrainingJobError(`case ${pair.caseId}: ${errorMessage(error)}`, { cause: error });
+    }
+    let mask: Buffer;
+    try {
+      const meta = await sharp(pair.maskPng, { limitInputPixels: this.limits.maxPixels }).metadata();
+      if (meta.width !== decoded.width || meta.height !== decoded.height) {
+        throw new Error(`the mask is ${meta.width}x${meta.height} but the image is ${decoded.width}x${decoded.height}`);
+      }
+      // Area-average to model size, then threshold at half: the mask shrinks like the image
+      // (a 1-pixel border does not vanish or grow by a nearest-neighbour choice).
+      const grey = await sharp(pair.maskPng, { limitInputPixels: this.limits.maxPixels })
+        .greyscale()
+        .resize(width, height, { fit: 'fill', kernel: 'linear' })
+        .raw()
+        .toBuffer();
+      for (let i = 0; i < grey.length; i++) grey[i] = grey[i]! >= 128 ? 255 : 0;
+      mask = grey;
+    } catch (error) {
+      throw new TrainingJobError(`case ${pair.caseId}: the mask is not usable (${errorMessage(error).split('\n')[0]})`, { cause: error });
+    }
+    await sharp(Buffer.from(decoded.rgb), { raw: { width, height, channels: 3 } }).png().toFile(path.join(this.imagesDir, `${id}.png`));
+    await sharp(mask, { raw: { width, height, channels: 1 } }).png().toFile(path.join(this.masksDir, `${id}.png`));
+    const split: Split = splitOf(pair.caseId);
+    this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
+  }
+}
