@@ -29,6 +29,8 @@ export interface PreflightOptions {
   minFreeBytes?: number;
   /** Injected for tests: free bytes of the data disk. */
   freeBytes?: (dir: string) => Promise<number>;
+  /** Interpreters to try instead of defaultPythonCandidates (tests). */
+  candidates?: string[];
 }
 
 /** Oldest PyTorch the trainer is tested with (Debian 12's). */
@@ -126,7 +128,7 @@ export function defaultPythonCandidates(env: NodeJS.ProcessEnv = process.env, pl
 }
 
 /** Finds the interpreter (see the module comment) or the problem to show. */
-export async function findPython(options: Pick<PreflightOptions, 'pythonSetting' | 'env'>): Promise<Probe> {
+export async function findPython(options: Pick<PreflightOptions, 'pythonSetting' | 'env' | 'candidates'>): Promise<Probe> {
   const env = options.env ?? process.env;
   const explicit = options.pythonSetting?.trim() || env.LESIONDESK_PYTHON?.trim();
   if (explicit) {
@@ -139,7 +141,7 @@ export async function findPython(options: Pick<PreflightOptions, 'pythonSetting'
   }
   let firstProblem: PreflightProblem | undefined;
   let anyPython = false;
-  for (const candidate of defaultPythonCandidates(env)) {
+  for (const candidate of options.candidates ?? defaultPythonCandidates(env)) {
     if (!existsSync(candidate)) continue;
     const probe = await probePython(candidate, env);
     if (probe.ok) return probe;

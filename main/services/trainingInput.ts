@@ -154,7 +154,7 @@ export class JobInput {
       throw new TrainingJobError(`case ${pair.caseId}: the mask is not usable (${errorMessage(error).split('\n')[0]})`, { cause: error });
     }
     await sharp(Buffer.from(decoded.rgb), { raw: { width, height, channels: 3 } }).png().toFile(path.join(this.imagesDir, `${id}.png`));
-    await sharp(mask, { raw: { width, height, channels: 1 } }).png().toFile(path.join(this.masksDir, `${id}.png`));
+    await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(this.masksDir, `${id}.png`));
     const split: Split = splitOf(pair.caseId);
     this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
   }

@@ -53,7 +53,7 @@ export interface TrainingJobsOptions {
   /** SIGTERM first, then kill after this long (default 10 s). */
   cancelGraceMs?: number;
   /** Preflight overrides (tests: free disk). */
-  preflight?: Partial<Pick<PreflightOptions, 'freeBytes' | 'minFreeBytes'>>;
+  preflight?: Partial<Pick<PreflightOptions, 'freeBytes' | 'minFreeBytes' | 'candidates'>>;
   log?: (message: string) => void;
 }
 

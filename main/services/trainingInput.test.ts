@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileStemOf, JobInput } from './trainingInput.js';
+import { splitOf } from './trainingGate.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'lesiondesk-input-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A w x h JPEG and a PNG mask whose left `lesionWidth` columns are lesion. */
+async function pair(w: number, h: number, lesionWidth: number, maskSize = { w, h }) {
+  const image = await sharp({ create: { width: w, height: h, channels: 3, background: { r: 200, g: 150, b: 120 } } }).jpeg().toBuffer();
+  const raw = Buffer.alloc(maskSize.w * maskSize.h);
+  for (let y = 0; y < maskSize.h; y++) raw.fill(255, y * maskSize.w, y * maskSize.w + lesionWidth);
+  const maskPng = await sharp(raw, { raw: { width: maskSize.w, height: maskSize.h, channels: 1 } }).png().toBuffer();
+  return { image: new Uint8Array(image), maskPng: new Uint8Array(maskPng) };
+}
+
+const open = () => JobInput.open(dir, { jobId: 'job-1', base: 'm@1.0.0', created: '2026-12-01T00:00:00Z' }, { width: 64, height: 64 });
+
+describe('job input folder', () => {
+  it('writes each pair at model size, the mask area-averaged and thresholded, and a manifest with the split', async () => {
+    const input = await open();
+    const p = await pair(1024, 768, 256); // a quarter of the width is lesion
+    const counts = await input.add([{ caseId: 'case-1', maskVersionId: 'mv-9', image: p.image, imageName: 'a.jpg', maskPng: p.maskPng }]);
+    expect(counts).toEqual({ received: 1, train: 0, validation: 1 }); // case-1 validates (shared test vector)
+    const img = await sharp(path.join(dir, 'images', 'case-1.png')).metadata();
+    expect([img.width, img.height, img.channels]).toEqual([64, 64, 3]);
+    const mask = await sharp(path.join(dir, 'masks', 'case-1.png')).greyscale().raw().toBuffer();
+    expect(new Set(mask)).toEqual(new Set([0, 255]));
+    expect(mask.filter((v) => v === 255).length).toBe(16 * 64);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ format: 'lesiondesk-finetune-job/1', jobId: 'job-1', base: 'm@1.0.0' });
+    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: splitOf('case-1') }]);
+  });
+
+  it('names files safely whatever the case id holds', async () => {
+    expect(fileStemOf('ISIC_0000001')).toBe('ISIC_0000001');
+    const evil = fileStemOf('../../etc/passwd');
+    expect(evil).toMatch(/^etc_passwd-[0-9a-f]{16}$/);
+    expect(fileStemOf('a/b')).not.toBe(fileStemOf('a_b'));
+    const input = await open();
+    const p = await pair(80, 60, 20);
+    await input.add([{ caseId: '../x', maskVersionId: 'v', image: p.image, imageName: 'x.jpg', maskPng: p.maskPng }]);
+    expect(input.list()[0]!.id).toMatch(/^x-[0-9a-f]{16}$/);
+  });
+
+  it('refuses a mask of another size, a non-image and a case sent twice, naming the case', async () => {
+    const input = await open();
+    const wrong = await pair(100, 80, 10, { w: 50, h: 40 });
+    await expect(input.add([{ caseId: 'c1', maskVersionId: 'v', image: wrong.image, imageName: 'c1.jpg', maskPng: wrong.maskPng }]))
+      .rejects.toThrow('case c1: the mask is not usable (the mask is 50x40 but the image is 100x80)');
+    const ok = await pair(100, 80, 10);
+    await expect(input.add([{ caseId: 'c2', maskVersionId: 'v', image: new TextEncoder().encode('hello'), imageName: 'notes.txt', maskPng: ok.maskPng }]))
+      .rejects.toThrow(/^case c2: notes\.txt is not a readable image/);
+    await input.add([{ caseId: 'c3', maskVersionId: 'v', image: ok.image, imageName: 'c3.jpg', maskPng: ok.maskPng }]);
+    await expect(input.add([{ caseId: 'c3', maskVersionId: 'v2', image: ok.image, imageName: 'c3.jpg', maskPng: ok.maskPng }]))
+      .rejects.toThrow('case c3 was sent twice to this job');
+    expect(input.counts().received).toBe(1);
+  });
+
+  it('reopens a folder with its cases (a chunk after a restart of the service)', async () => {
+    const first = await open();
+    const p = await pair(64, 64, 8);
+    await first.add([{ caseId: 'k', maskVersionId: 'v', image: p.image, imageName: 'k.jpg', maskPng: p.maskPng }]);
+    const again = await open();
+    expect(again.counts().received).toBe(1);
+  });
+});
