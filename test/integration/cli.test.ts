@@ -1,7 +1,7 @@
 /** The `lesiondesk` command line, run as a user runs it: a child process on real files. */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -20,16 +20,19 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
     execFile(
       process.execPath,
       [path.join(repoRoot, 'bin', 'lesiondesk.mjs'), ...args],
-      { cwd: repoRoot, env: { ...process.env, LESIONDESK_MODELS: modelDir, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: repoRoot, env: { ...process.env, LESIONDESK_MODELS: modelDir, LESIONDESK_DATA_DIR: dataDir, ...env }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
 let tmp: string;
+/** The user-data folder of every run (never the real ~/.config/lesiondesk). */
+let dataDir: string;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'lesiondesk-cli-'));
+  dataDir = path.join(tmp, 'data');
   // Compile once up front (bin/lesiondesk.mjs would do it on first use, inside a test's time).
   await new Promise<void>((resolve, reject) =>
     execFile(process.execPath, [path.join(repoRoot, 'bin', 'build-node.mjs')], { cwd: repoRoot }, (e) => (e ? reject(e) : resolve())),
@@ -132,20 +135,79 @@ describe('lesiondesk evaluate', () => {
 });
 
 describe('lesiondesk models and help', () => {
-  it('lists the shipped model with its card', async () => {
-    const run = await cli(['models', '--json']);
-    expect(run.code).toBe(0);
-    const out = JSON.parse(run.stdout) as { models: { card: { name: string; sha256: string } }[]; providers: { name: string }[] };
-    expect(out.models.length).toBeGreaterThanOrEqual(1);
-    expect(out.models[0].card.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(out.providers.at(-1)?.name).toBe('cpu');
+  /** A fine-tuned version folder as a job leaves it: the shipped weights under a new card. */
+  async function addVersion(version: string, base: string): Promise<void> {
+    const id = `scsonet-isic2017@${version}`;
+    const dir = path.join(dataDir, 'models', 'versions', id);
+    await mkdir(dir, { recursive: true });
+    await copyFile(path.join(modelDir, 'scsonet-isic2017-v1.onnx'), path.join(dir, 'model.onnx'));
+    const card = JSON.parse(await readFile(path.join(modelDir, 'scsonet-isic2017-v1.json'), 'utf8')) as Record<string, unknown>;
+    const [name, baseVersion] = base.split('@');
+    await writeFile(path.join(dir, 'model.json'), JSON.stringify({ ...card, version, file: 'model.onnx', base: { name, version: baseVersion, sha256: 'b'.repeat(64) } }));
+    const record = {
+      format: 'lesiondesk-model-version/1', id, base, lineage: ['scsonet-isic2017@1.0.0', id], created: new Date().toISOString(), jobId: 'job-x',
+      corrections: 40, validation: { n: 10, base: 0.8, candidate: 0.86 }, anchor: { n: 50, base: 0.88, candidate: 0.878 },
+      gate: { activated: true, reason: 'Activated: Validation Dice 0.860 vs 0.800 on 10 cases (+6.0 points)' },
+    };
+    await writeFile(path.join(dir, 'version.json'), JSON.stringify(record));
+  }
+
+  it('lists, activates, rolls back and deletes versions; segment runs the active one and falls back from a damaged one', async () => {
+    const first = await cli(['models', '--json']);
+    expect(first.code).toBe(0);
+    const listed = JSON.parse(first.stdout) as { active: string; versions: { id: string; kind: string; card: { sha256: string } }[]; providers: { name: string }[] };
+    expect(listed.active).toBe('scsonet-isic2017@1.0.0');
+    expect(listed.versions[0]).toMatchObject({ id: 'scsonet-isic2017@1.0.0', kind: 'shipped' });
+    expect(listed.versions[0].card.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(listed.providers.at(-1)?.name).toBe('cpu');
+
+    await addVersion('1.1.0', 'scsonet-isic2017@1.0.0');
+    const activated = await cli(['models', 'activate', 'scsonet-isic2017@1.1.0']);
+    expect(activated.stdout.trim()).toBe('Activated scsonet-isic2017@1.1.0 (was scsonet-isic2017@1.0.0).');
     const text = await cli(['models']);
-    expect(text.stdout).toMatch(/@\d+\.\d+\.\d+ {2}SCSONet/);
-  }, 180_000);
+    expect(text.stdout).toMatch(/\* scsonet-isic2017@1\.1\.0 {2}fine-tuned {2}\(active\)/);
+    expect(text.stdout).toMatch(/validation: {2}Dice 0\.860 \(base 0\.800\) on 10 cases/);
+    expect(text.stdout).toMatch(/lineage: {5}scsonet-isic2017@1\.0\.0 -> scsonet-isic2017@1\.1\.0/);
+
+    const input = path.join(tmp, 'active-in');
+    await mkdir(input, { recursive: true });
+    await writeFile(path.join(input, 'a.jpg'), await lesionJpeg(320, 240));
+    const seg = await cli(['segment', input, '--out', path.join(tmp, 'active-out')]);
+    expect(seg.code).toBe(0);
+    expect(seg.stderr).toMatch(/lesiondesk: scsonet-isic2017@1\.1\.0 on cpu/);
+
+    // A damaged active version is listed as such and skipped: segment falls back and says so.
+    const onnx = path.join(dataDir, 'models', 'versions', 'scsonet-isic2017@1.1.0', 'model.onnx');
+    const bytes = await readFile(onnx);
+    bytes[bytes.length - 5] ^= 0xff;
+    await writeFile(onnx, bytes);
+    const damaged = await cli(['segment', input, '--out', path.join(tmp, 'fallback-out')]);
+    expect(damaged.code).toBe(0);
+    expect(damaged.stderr).toMatch(/warning: scsonet-isic2017@1\.1\.0 is damaged \(model\.onnx does not match its card.*\); using scsonet-isic2017@1\.0\.0 instead/);
+    expect(damaged.stderr).toMatch(/lesiondesk: scsonet-isic2017@1\.0\.0 on cpu/);
+    const refused = await cli(['models', 'activate', 'scsonet-isic2017@1.1.0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot be activated: model\.onnx does not match its card/);
+    bytes[bytes.length - 5] ^= 0xff;
+    await writeFile(onnx, bytes);
+
+    expect((await cli(['models', 'delete', 'scsonet-isic2017@1.1.0'])).stderr).toMatch(/is the active model; activate or roll back to another version first/);
+    expect((await cli(['models', 'delete', 'scsonet-isic2017@1.0.0'])).stderr).toMatch(/is the shipped model/);
+    const back = await cli(['models', 'rollback', '--json']);
+    expect(JSON.parse(back.stdout)).toMatchObject({ active: 'scsonet-isic2017@1.0.0', message: 'Rolled back to scsonet-isic2017@1.0.0 (was scsonet-isic2017@1.1.0).' });
+    const deleted = await cli(['models', 'delete', 'scsonet-isic2017@1.1.0']);
+    expect(deleted.code).toBe(0);
+    expect((JSON.parse((await cli(['models', '--json'])).stdout) as { versions: unknown[] }).versions).toHaveLength(1);
+    const wrong = await cli(['models', 'frob']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/unknown models action "frob"/);
+  }, 240_000);
 
   it('prints help for the tool and each command', async () => {
-    const runs = await Promise.all([['--help'], ['segment', '--help'], ['evaluate', '--help'], ['models', '--help'], ['frobnicate']].map((a) => cli(a)));
-    for (const run of runs.slice(0, 4)) {
+    const runs = await Promise.all(
+      [['--help'], ['segment', '--help'], ['evaluate', '--help'], ['models', '--help'], ['frobnicate'], ['finetune', '--help']].map((a) => cli(a)),
+    );
+    for (const run of [...runs.slice(0, 4), runs[5]]) {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^Usage: lesiondesk/);
     }
@@ -153,5 +215,6 @@ describe('lesiondesk models and help', () => {
     const unknown = runs[4];
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    expect(runs[5].stdout).toMatch(/--activate auto\|never/);
   }, 180_000);
 });
