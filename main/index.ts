@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { app, dialog, session, shell } from 'electron';
 import { createAppHandlers } from './app-handlers.ts';
-import { registerIpcHandlers } from './ipc/electron-ipc.ts';
+import { registerIpcHandlers, sendEventsToWindow } from './ipc/electron-ipc.ts';
 import {
   blockNavigation,
   createMainWindow,
@@ -51,7 +51,9 @@ if (!app.requestSingleInstanceLock()) {
     );
 
     try {
-      await createMainWindow(path.join(outDir, 'preload', 'index.cjs'), devUrl);
+      const mainWindow = await createMainWindow(path.join(outDir, 'preload', 'index.cjs'), devUrl);
+      // Job progress and model changes go to this window only, and stop when it closes.
+      sendEventsToWindow(mainWindow, ready.then((h) => h.events), { extraOrigins: devOrigins, log });
     } catch (error) {
       dialog.showErrorBox('LesionDesk could not start', errorMessage(error));
       app.quit();
