@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   if (app.problem) process.stderr.write(`Warning: ${app.problem}\n`);
   const server = await startBrowserServer({
     handlers: app.handlers,
+    events: app.events,
     rendererDir: path.join(root, 'out/renderer'),
     port,
     log: (message, error) => process.stderr.write(`${message}${error instanceof Error ? `: ${error.message}` : ''}\n`),

@@ -2,17 +2,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createClient,
   createHttpInvoke,
   decodeFrame,
   encodeFrame,
+  eventsHttpPath,
   frameContentType,
+  methodNames,
   tokenHeader,
+  type ApiEvent,
+  type ApiEventListener,
   type ApiHandlers,
   type SegmentImageResult,
 } from '../../preload/api.ts';
+import { createEventHub } from '../services/events.ts';
 import { startBrowserServer, type BrowserServer } from './server.ts';
 
 const token = 'test-token-0123456789';
@@ -20,7 +25,13 @@ let server: BrowserServer;
 let rendererDir: string;
 let lastSegmentArgs: unknown;
 
+const unused = async (): Promise<never> => {
+  throw new Error('not used in this test');
+};
+
 const handlers: ApiHandlers = {
+  // Every method of the contract, so a new one needs no change here.
+  ...(Object.fromEntries(methodNames.map((m) => [m, unused])) as unknown as ApiHandlers),
   segmentImage: async (args) => {
     lastSegmentArgs = args;
     const result: SegmentImageResult = {
@@ -85,10 +96,89 @@ function apiCall(method: string, args: unknown, headers: Record<string, string |
   });
 }
 
+/** The hub, counting live subscriptions so a test can see a stream subscribe and let go. */
+const hub = createEventHub();
+const subscribed = new Set<ApiEventListener>();
+let subscribeCalls = 0;
+const events = {
+  subscribe(listener: ApiEventListener) {
+    subscribeCalls++;
+    const unsubscribe = hub.subscribe(listener);
+    subscribed.add(listener);
+    return () => {
+      subscribed.delete(listener);
+      unsubscribe();
+    };
+  },
+};
+
+interface EventStreamClient {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Resolves with everything received once the received text matches. */
+  waitFor(pattern: RegExp): Promise<string>;
+  /** Resolves when the server ends the response (or the connection goes). */
+  ended: Promise<void>;
+  /** True once the whole response arrived: the server ended it, the connection did not just drop. */
+  complete(): boolean;
+  close(): void;
+}
+
+/** GET the event stream with node:http and collect what arrives. */
+function openEvents(headers: Record<string, string> = {}, port = server.port): Promise<EventStreamClient> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: eventsHttpPath, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let text = '';
+        const waiters: { pattern: RegExp; resolve: (text: string) => void }[] = [];
+        const check = () => {
+          for (const w of [...waiters]) {
+            if (!w.pattern.test(text)) continue;
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(text);
+          }
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          check();
+        });
+        const ended = new Promise<void>((done) => {
+          res.once('end', done);
+          res.once('close', done);
+        });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          waitFor: (pattern) =>
+            new Promise((done, fail) => {
+              waiters.push({ pattern, resolve: done });
+              check();
+              setTimeout(() => fail(new Error(`no ${pattern} in ${JSON.stringify(text)}`)), 5000).unref();
+            }),
+          ended,
+          complete: () => res.complete,
+          close: () => req.destroy(),
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The `data:` payloads of a stream, parsed. */
+function dataOf(text: string): unknown[] {
+  return [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+}
+
+const modelChanged: ApiEvent = { type: 'active-model-changed', active: 'scsonet-isic2017@1.1.0', previous: 'scsonet-isic2017@1.0.0' };
+
 beforeAll(async () => {
   rendererDir = mkdtempSync(path.join(tmpdir(), 'lesiondesk-renderer-'));
   writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><html><head><title>t</title></head><body></body></html>');
-  server = await startBrowserServer({ handlers, rendererDir, token });
+  server = await startBrowserServer({ handlers, rendererDir, token, events });
 });
 
 afterAll(async () => {
@@ -204,5 +294,94 @@ describe('browser-mode server', () => {
     expect(result.maskPng).toBeInstanceOf(Uint8Array);
     expect(lastSegmentArgs).toMatchObject({ fileName: 'lesion.jpg', tta: true });
     expect(Array.from((lastSegmentArgs as { bytes: Uint8Array }).bytes)).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+  });
+});
+
+describe('browser-mode event stream', () => {
+  it('streams each hub event as one Server-Sent Events message to a client with the token', async () => {
+    const stream = await openEvents({ [tokenHeader]: token });
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(stream.headers['cache-control']).toBe('no-store');
+    expect(await stream.waitFor(/\n\n/)).toMatch(/^retry: \d+\n/);
+    await vi.waitFor(() => expect(subscribed.size).toBe(1));
+
+    hub.publish(modelChanged);
+    const second: ApiEvent = { ...modelChanged, active: null };
+    hub.publish(second);
+    const text = await stream.waitFor(/"active":null.*\n\n/);
+    expect(dataOf(text)).toEqual([modelChanged, second]);
+
+    stream.close();
+    await vi.waitFor(() => expect(subscribed.size).toBe(0));
+  });
+
+  it("takes the page's HttpOnly cookie from the page's own origin (EventSource cannot set headers)", async () => {
+    const cookie = `lesiondesk_token=${token}`;
+    const stream = await openEvents({ cookie, 'sec-fetch-site': 'same-origin' });
+    expect(stream.status).toBe(200);
+    await vi.waitFor(() => expect(subscribed.size).toBe(1));
+    hub.publish(modelChanged);
+    expect(dataOf(await stream.waitFor(/data: .*\n\n/))).toEqual([modelChanged]);
+    stream.close();
+    await vi.waitFor(() => expect(subscribed.size).toBe(0));
+  });
+
+  it('refuses streams without the token, from other origins and hosts, and never subscribes them', async () => {
+    const before = subscribeCalls;
+    const cookie = `lesiondesk_token=${token}`;
+    const refused: Record<string, string>[] = [
+      {},
+      { [tokenHeader]: 'wrong' },
+      { cookie: 'lesiondesk_token=wrong' },
+      // Another port of 127.0.0.1 is same-site: the browser sends it the cookie too.
+      { cookie, 'sec-fetch-site': 'same-site' },
+      { [tokenHeader]: token, origin: 'https://evil.example' },
+      { cookie, origin: `http://127.0.0.1:${server.port + 1}` },
+      { [tokenHeader]: token, 'sec-fetch-site': 'cross-site' },
+      { [tokenHeader]: token, host: `evil.example:${server.port}` },
+    ];
+    for (const headers of refused) {
+      const stream = await openEvents(headers);
+      expect(stream.status, JSON.stringify(headers)).toBe(403);
+      await stream.ended;
+    }
+    const post = await request(eventsHttpPath, { method: 'POST', headers: { [tokenHeader]: token } });
+    expect(post.status).toBe(405);
+    expect(subscribeCalls).toBe(before);
+    expect(subscribed.size).toBe(0);
+  });
+
+  it('sends a comment as heartbeat on an idle stream', async () => {
+    const quick = await startBrowserServer({ handlers, rendererDir, token, events, eventHeartbeatMs: 20 });
+    try {
+      const stream = await openEvents({ [tokenHeader]: token }, quick.port);
+      const text = await stream.waitFor(/: heartbeat\n\n: heartbeat\n\n/);
+      expect(dataOf(text)).toEqual([]);
+      stream.close();
+    } finally {
+      await quick.close();
+    }
+    await vi.waitFor(() => expect(subscribed.size).toBe(0));
+  });
+
+  it('close() ends open streams and lets go of the hub', async () => {
+    const other = await startBrowserServer({ handlers, rendererDir, token, events });
+    const streams = [await openEvents({ [tokenHeader]: token }, other.port), await openEvents({ [tokenHeader]: token }, other.port)];
+    await vi.waitFor(() => expect(subscribed.size).toBe(2));
+    await other.close();
+    await Promise.all(streams.map((s) => s.ended));
+    expect(streams.map((s) => s.complete())).toEqual([true, true]);
+    expect(subscribed.size).toBe(0);
+  });
+
+  it('answers 404 when the server was started without events', async () => {
+    const silent = await startBrowserServer({ handlers, rendererDir, token });
+    try {
+      const stream = await openEvents({ [tokenHeader]: token }, silent.port);
+      expect(stream.status).toBe(404);
+    } finally {
+      await silent.close();
+    }
   });
 });

@@ -5,7 +5,9 @@
  * Access control, in order: the Host header must name this server (DNS rebinding), a present
  * Origin must be this server (cross-site requests), pages need the per-launch token (from the
  * printed URL, then an HttpOnly cookie), API calls need it in a header (which a cross-origin
- * page cannot set without a CORS preflight this server never answers).
+ * page cannot set without a CORS preflight this server never answers). The event stream
+ * (GET eventsHttpPath, Server-Sent Events) takes the header or the cookie, because EventSource
+ * cannot set headers; it only reads, and changes nothing.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import {
   api,
   decodeFrame,
   encodeFrame,
+  eventsHttpPath,
   frameContentType,
   isMethodName,
   methodNames,
@@ -24,10 +27,18 @@ import {
   type Reply,
 } from '../../preload/api.ts';
 import { dispatch, failure } from '../ipc/dispatch.ts';
+import type { EventHub } from '../services/events.ts';
 import { mimeTypeOf, resolveRendererFile, securityHeaders } from '../window/security.ts';
 
 export const bindHost = '127.0.0.1';
 const tokenCookie = 'lesiondesk_token';
+/** How long EventSource waits before it reconnects (the `retry:` field). */
+const eventRetryMs = 2000;
+/**
+ * An event stream whose client stopped reading is ended past this much unsent data; its
+ * EventSource reconnects and the page re-reads the state, instead of main buffering forever.
+ */
+const eventBacklogBytes = 1024 * 1024;
 
 export interface BrowserServerOptions {
   handlers: ApiHandlers;
@@ -37,6 +48,10 @@ export interface BrowserServerOptions {
   port?: number;
   /** Fixed token, for tests; a random one per launch otherwise. */
   token?: string;
+  /** Main's events, streamed on eventsHttpPath; without it that path answers 404. */
+  events?: Pick<EventHub, 'subscribe'>;
+  /** Comment line sent on an idle event stream, so proxies and the client see it alive. */
+  eventHeartbeatMs?: number;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -51,8 +66,9 @@ export interface BrowserServer {
 /** Start the browser-mode server; resolves once it listens. */
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const streams = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
-    handleRequest(req, res, options, token, port()).catch((error: unknown) => {
+    handleRequest(req, res, options, token, port(), streams).catch((error: unknown) => {
       options.log?.('browser server: request failed', error);
       if (!res.headersSent) sendText(res, 500, 'Internal error.');
       else res.destroy();
@@ -69,11 +85,17 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     url: `http://${bindHost}:${port()}/?token=${token}`,
     port: port(),
     token,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // End event streams cleanly (the client sees the end of the body, not a reset) before
+      // dropping every connection that is left; a client that stopped reading gets a second.
+      const ended = [...streams].map((res) => new Promise<void>((resolve) => res.end(resolve)));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(ended), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 
@@ -117,6 +139,7 @@ async function handleRequest(
   options: BrowserServerOptions,
   token: string,
   port: number,
+  streams: Set<http.ServerResponse>,
 ): Promise<void> {
   const selfOrigins = [`http://${bindHost}:${port}`, `http://localhost:${port}`];
   const host = req.headers.host ?? '';
@@ -132,6 +155,7 @@ async function handleRequest(
   }
   const url = new URL(req.url ?? '/', `http://${host}`);
 
+  if (url.pathname === eventsHttpPath) return handleEvents(req, res, options, token, streams);
   if (url.pathname.startsWith('/api/')) {
     if (req.method !== 'POST') return sendText(res, 405, 'API calls are POST requests.');
     if (!sameToken(req.headers[tokenHeader] as string | undefined, token)) {
@@ -234,4 +258,50 @@ async function handleApiCall(
     return sendReply(res, failure(error, method));
   }
   sendReply(res, await dispatch(options.handlers, method, args, { log: options.log }));
+}
+
+/**
+ * GET eventsHttpPath: Server-Sent Events, one `data: <ApiEvent JSON>` message per event, a
+ * comment as heartbeat. Runs after the Host, Origin and sec-fetch-site checks of every request.
+ */
+function handleEvents(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  options: BrowserServerOptions,
+  token: string,
+  streams: Set<http.ServerResponse>,
+): void {
+  if (req.method !== 'GET') return sendText(res, 405, 'The event stream is a GET request.');
+  const byHeader = sameToken(req.headers[tokenHeader] as string | undefined, token);
+  // The cookie alone is taken only from this server's own pages: a page on another port of
+  // 127.0.0.1 is same-site, so the browser would send it the cookie too.
+  const site = req.headers['sec-fetch-site'];
+  const byCookie =
+    (site === undefined || site === 'same-origin') && sameToken(cookieValue(req.headers.cookie, tokenCookie), token);
+  if (!byHeader && !byCookie) return sendText(res, 403, 'Forbidden: missing or wrong token.');
+  if (!options.events) return sendText(res, 404, 'This server sends no events.');
+
+  res.writeHead(200, {
+    ...securityHeaders,
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+  res.write(`retry: ${eventRetryMs}\n: connected\n\n`);
+  streams.add(res);
+  const send = (chunk: string) => {
+    if (res.writableEnded || res.destroyed) return;
+    if (res.writableLength > eventBacklogBytes) {
+      options.log?.('browser server: an event stream fell behind; ending it');
+      return void res.end();
+    }
+    res.write(chunk);
+  };
+  // JSON.stringify escapes every newline, so one event is always one `data:` line.
+  const unsubscribe = options.events.subscribe((event) => send(`data: ${JSON.stringify(event)}\n\n`));
+  const heartbeat = setInterval(() => send(': heartbeat\n\n'), options.eventHeartbeatMs ?? 15_000);
+  res.once('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+    streams.delete(res);
+  });
 }
