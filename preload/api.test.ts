@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ApiError,
   api,
   channelOf,
   createClient,
+  createHttpEventSubscribe,
   decodeFrame,
   encodeFrame,
   isExternalWebUrl,
@@ -11,6 +12,8 @@ import {
   methodNames,
   parseArgs,
   unwrapReply,
+  type ApiEvent,
+  type EventStream,
 } from './api.ts';
 
 const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
@@ -34,7 +37,23 @@ function errorOf(fn: () => unknown): ApiError {
 
 describe('contract methods', () => {
   it('lists every method once, each with its own channel', () => {
-    expect(methodNames).toEqual(['segmentImage', 'getModelInfo', 'listModels', 'getAppInfo', 'openExternal']);
+    expect(methodNames).toEqual([
+      'segmentImage',
+      'getModelInfo',
+      'listModels',
+      'getAppInfo',
+      'openExternal',
+      'listModelVersions',
+      'activateModelVersion',
+      'rollbackModel',
+      'deleteModelVersion',
+      'trainingPreflight',
+      'createTrainingJob',
+      'addTrainingPairs',
+      'startTrainingJob',
+      'cancelTrainingJob',
+      'getTrainingStatus',
+    ]);
     expect(new Set(methodNames.map(channelOf)).size).toBe(methodNames.length);
   });
 
@@ -182,7 +201,7 @@ describe('client', () => {
         ? { ok: true, value: { version: '1', platform: 'linux-x64', transport: 'http' } }
         : { ok: false, error: { code: 'invalid-args', message: 'Invalid arguments for listModels: nope.' } };
     });
-    expect(Object.keys(client).sort()).toEqual([...methodNames].sort());
+    expect(Object.keys(client).sort()).toEqual([...methodNames, 'onEvent'].sort());
     expect(Object.isFrozen(client)).toBe(true);
     await expect(client.getAppInfo()).resolves.toMatchObject({ transport: 'http' });
     await expect(client.listModels()).rejects.toThrow('Invalid arguments for listModels: nope.');
@@ -191,5 +210,123 @@ describe('client', () => {
       ['listModels', undefined],
     ]);
     expect(() => unwrapReply('garbage')).toThrow(/unknown format/);
+  });
+});
+
+const changed: ApiEvent = { type: 'active-model-changed', active: 'scsonet-isic2017@1.1.0', previous: null };
+
+describe('client events', () => {
+  it('onEvent is the transport subscribe, and a transport without events says so', () => {
+    const unsubscribe = () => {};
+    const subscribe = vi.fn(() => unsubscribe);
+    const client = createClient(async () => ({ ok: true, value: undefined }), subscribe);
+    const listener = () => {};
+    expect(client.onEvent(listener)).toBe(unsubscribe);
+    expect(subscribe).toHaveBeenCalledWith(listener);
+    const silent = createClient(async () => ({ ok: true, value: undefined }));
+    expect(() => silent.onEvent(listener)).toThrow(/carries no events/);
+  });
+});
+
+describe('HTTP event client', () => {
+  /** EventSource stand-ins, one per stream the client opens. */
+  function streams() {
+    const opened: { url: string; closed: boolean; emit(data: unknown): void }[] = [];
+    const open = (url: string): EventStream => {
+      const listeners: ((message: { data: unknown }) => void)[] = [];
+      const stream = {
+        url,
+        closed: false,
+        emit: (data: unknown) => listeners.forEach((l) => l({ data })),
+      };
+      opened.push(stream);
+      return {
+        addEventListener: (_type, listener) => void listeners.push(listener),
+        close: () => void (stream.closed = true),
+      };
+    };
+    return { opened, open };
+  }
+
+  it('shares one stream among listeners: opened by the first, closed after the last', () => {
+    const { opened, open } = streams();
+    const subscribe = createHttpEventSubscribe('http://127.0.0.1:5000', open);
+    expect(opened).toHaveLength(0);
+    const a = vi.fn();
+    const b = vi.fn();
+    const stopA = subscribe(a);
+    const stopB = subscribe(b);
+    expect(opened.map((s) => s.url)).toEqual(['http://127.0.0.1:5000/api/events']);
+
+    opened[0]!.emit(JSON.stringify(changed));
+    expect(a.mock.calls).toEqual([[changed]]);
+    expect(b.mock.calls).toEqual([[changed]]);
+
+    stopA();
+    stopA();
+    expect(opened[0]!.closed).toBe(false);
+    opened[0]!.emit(JSON.stringify(changed));
+    expect(a).toHaveBeenCalledTimes(1);
+    expect(b).toHaveBeenCalledTimes(2);
+    stopB();
+    expect(opened[0]!.closed).toBe(true);
+
+    // A later subscriber opens a fresh stream.
+    const stopC = subscribe(a);
+    expect(opened).toHaveLength(2);
+    expect(opened[1]!.closed).toBe(false);
+    stopC();
+    expect(opened[1]!.closed).toBe(true);
+  });
+
+  it('drops messages that are not JSON or break the contract', () => {
+    const { opened, open } = streams();
+    const listener = vi.fn();
+    createHttpEventSubscribe('', open)(listener);
+    for (const bad of ['not json', '', 'null', '{"type":"job-ended"}', JSON.stringify({ ...changed, extra: 1 }), undefined]) {
+      opened[0]!.emit(bad);
+    }
+    expect(listener).not.toHaveBeenCalled();
+    opened[0]!.emit(JSON.stringify(changed));
+    expect(listener).toHaveBeenCalledWith(changed);
+  });
+
+  it('keeps each subscription separate, even of the same listener', () => {
+    const { opened, open } = streams();
+    const subscribe = createHttpEventSubscribe('', open);
+    const listener = vi.fn();
+    const first = subscribe(listener);
+    subscribe(listener);
+    opened[0]!.emit(JSON.stringify(changed));
+    expect(listener).toHaveBeenCalledTimes(2);
+    first();
+    opened[0]!.emit(JSON.stringify(changed));
+    expect(listener).toHaveBeenCalledTimes(3);
+    expect(opened[0]!.closed).toBe(false);
+  });
+});
+
+describe('event delivery', () => {
+  it('a listener that throws does not keep the event from the others; its error is rethrown apart', () => {
+    const rethrown: (() => void)[] = [];
+    vi.stubGlobal('queueMicrotask', (task: () => void) => rethrown.push(task));
+    try {
+      const listeners: ((message: { data: unknown }) => void)[] = [];
+      const subscribe = createHttpEventSubscribe('', () => ({
+        addEventListener: (_type, listener) => void listeners.push(listener),
+        close: () => {},
+      }));
+      const after = vi.fn();
+      subscribe(() => {
+        throw new Error('listener bug');
+      });
+      subscribe(after);
+      listeners[0]!({ data: JSON.stringify(changed) });
+      expect(after).toHaveBeenCalledWith(changed);
+      expect(rethrown).toHaveLength(1);
+      expect(rethrown[0]!).toThrow('listener bug');
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

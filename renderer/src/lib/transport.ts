@@ -2,7 +2,13 @@
  * Picks how the renderer reaches main: the preload bridge in Electron, or HTTP in browser mode.
  * Both are built from preload/api.ts, so the rest of the renderer cannot tell them apart.
  */
-import { bridgeKey, createClient, createHttpInvoke, type LesionDeskApi } from '../../../preload/api.ts';
+import {
+  bridgeKey,
+  createClient,
+  createHttpEventSubscribe,
+  createHttpInvoke,
+  type LesionDeskApi,
+} from '../../../preload/api.ts';
 
 /** The API for this page, or an Error saying why none is available. */
 export function connectApi(win: Window = window): LesionDeskApi {
@@ -12,5 +18,6 @@ export function connectApi(win: Window = window): LesionDeskApi {
   if (!token) {
     throw new Error('This page was not opened by LesionDesk: start it with `npm start` or `npm run serve`.');
   }
-  return createClient(createHttpInvoke(token));
+  // Calls carry the token in a header; the event stream is authorised by the page's cookie.
+  return createClient(createHttpInvoke(token), createHttpEventSubscribe());
 }
