@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,18 @@ Image.MAX_IMAGE_PIXELS = 200_000_000
 
 class DatasetError(Exception):
     """A dataset folder that cannot be used, with a message meant for the user."""
+
+
+class PairError(DatasetError):
+    """One image/mask pair that cannot be decoded; the message starts with the file or the id.
+
+    Datasets skip such a pair with a warning; a fine-tuning job refuses it, because every pair
+    in a job is a correction somebody approved.
+    """
+
+    def __init__(self, pair: "Pair", message: str) -> None:
+        super().__init__(message)
+        self.pair = pair
 
 
 @dataclass(frozen=True)
@@ -41,13 +54,15 @@ class DatasetIndex:
     warnings: List[str] = field(default_factory=list)
 
 
-def _files(folder: Path) -> List[Path]:
+def list_image_files(folder: Path) -> List[Path]:
+    """Image files directly in a folder (any supported suffix, hidden files skipped), sorted."""
     return sorted(
         p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
     )
 
 
-def _mask_key(stem: str) -> str:
+def mask_key(stem: str) -> str:
+    """The image stem a mask file belongs to (``x_segmentation`` and ``x`` both belong to ``x``)."""
     return stem[: -len(MASK_SUFFIX)] if stem.endswith(MASK_SUFFIX) else stem
 
 
@@ -76,15 +91,15 @@ def index_dataset(root: Path) -> DatasetIndex:
     layout, image_dir, mask_dir = detect_layout(Path(root))
     masks: Dict[str, Path] = {}
     warnings: List[str] = []
-    for m in _files(mask_dir):
-        key = _mask_key(m.stem)
+    for m in list_image_files(mask_dir):
+        key = mask_key(m.stem)
         if key in masks:
             warnings.append(f"two masks for {key}: {masks[key].name} and {m.name}; using the first")
             continue
         masks[key] = m
     pairs: List[Pair] = []
     seen = set()
-    for img in _files(image_dir):
+    for img in list_image_files(image_dir):
         if img.stem.endswith(IGNORED_STEM_SUFFIXES):
             continue
         if img.stem in seen:
@@ -145,6 +160,32 @@ class LoadedDataset:
     layout: str
 
 
+def decode_pair(pair: Pair, size: int = 256) -> Tuple[np.ndarray, np.ndarray]:
+    """Decodes one pair at size x size: uint8 HxWx3 image, bool HxW mask; PairError if unusable."""
+    try:
+        im = read_image(pair.image)
+    except Exception as exc:  # PIL raises many types for broken files
+        raise PairError(pair, f"{pair.image.name}: unreadable image ({exc.__class__.__name__}: {exc})") from exc
+    try:
+        mask = read_mask(pair.mask)
+    except Exception as exc:
+        raise PairError(pair, f"{pair.mask.name}: unreadable mask ({exc.__class__.__name__}: {exc})") from exc
+    if (mask.shape[1], mask.shape[0]) != im.size:
+        raise PairError(
+            pair, f"{pair.id}: image is {im.size[0]}x{im.size[1]} but mask is {mask.shape[1]}x{mask.shape[0]}"
+        )
+    return resize_image(im, size), resize_mask(mask, size)
+
+
+def stack_pairs(
+    ids: List[str], images: List[np.ndarray], masks: List[np.ndarray], size: int
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Stacks decoded pairs into N x S x S x 3 uint8 and N x S x S bool arrays (N may be 0)."""
+    if not ids:
+        return np.zeros((0, size, size, 3), np.uint8), np.zeros((0, size, size), bool)
+    return np.stack(images), np.stack(masks)
+
+
 def load_pairs(pairs: Sequence[Pair], size: int = 256) -> Tuple[List[str], np.ndarray, np.ndarray, List[str]]:
     """Decodes pairs; unreadable or mis-sized ones are skipped with a warning."""
     ids: List[str] = []
@@ -153,26 +194,23 @@ def load_pairs(pairs: Sequence[Pair], size: int = 256) -> Tuple[List[str], np.nd
     warnings: List[str] = []
     for pair in pairs:
         try:
-            im = read_image(pair.image)
-        except Exception as exc:  # PIL raises many types for broken files
-            warnings.append(f"{pair.image.name}: unreadable image ({exc.__class__.__name__}: {exc})")
-            continue
-        try:
-            mask = read_mask(pair.mask)
-        except Exception as exc:
-            warnings.append(f"{pair.mask.name}: unreadable mask ({exc.__class__.__name__}: {exc})")
-            continue
-        if (mask.shape[1], mask.shape[0]) != im.size:
-            warnings.append(
-                f"{pair.id}: image is {im.size[0]}x{im.size[1]} but mask is {mask.shape[1]}x{mask.shape[0]}"
-            )
+            image, mask = decode_pair(pair, size)
+        except PairError as exc:
+            warnings.append(str(exc))
             continue
         ids.append(pair.id)
-        images.append(resize_image(im, size))
-        masks.append(resize_mask(mask, size))
-    if not ids:
-        return ids, np.zeros((0, size, size, 3), np.uint8), np.zeros((0, size, size), bool), warnings
-    return ids, np.stack(images), np.stack(masks), warnings
+        images.append(image)
+        masks.append(mask)
+    return (ids, *stack_pairs(ids, images, masks, size), warnings)
+
+
+def print_warnings(warnings: Sequence[str], where: object, limit: int = 20) -> None:
+    """Prints skipped-file warnings on stderr, at most ``limit`` of them (stdout carries progress)."""
+    if not warnings:
+        return
+    shown = list(warnings[:limit])
+    more = f"\n  ... and {len(warnings) - limit} more" if len(warnings) > limit else ""
+    print(f"warning: skipped {len(warnings)} file(s) in {where}:\n  " + "\n  ".join(shown) + more, file=sys.stderr)
 
 
 def load_dataset(root: Path, size: int = 256, warn: bool = True) -> LoadedDataset:
@@ -180,10 +218,8 @@ def load_dataset(root: Path, size: int = 256, warn: bool = True) -> LoadedDatase
     index = index_dataset(root)
     ids, images, masks, load_warnings = load_pairs(index.pairs, size)
     warnings = index.warnings + load_warnings
-    if warn and warnings:
-        shown = warnings[:20]
-        more = f"\n  ... and {len(warnings) - 20} more" if len(warnings) > 20 else ""
-        print(f"warning: skipped {len(warnings)} file(s) in {root}:\n  " + "\n  ".join(shown) + more, file=sys.stderr)
+    if warn:
+        print_warnings(warnings, root)
     if not ids:
         raise DatasetError(f"no usable image/mask pair in {root} ({index.layout} layout)")
     return LoadedDataset(ids, images, masks, warnings, index.layout)
@@ -200,6 +236,21 @@ def split_ids(ids: Sequence[str], val_fraction: float, seed: int) -> Tuple[List[
     val = sorted(ordered[i] for i in perm[:n_val])
     train = sorted(ordered[i] for i in perm[n_val:])
     return train, val
+
+
+VALIDATION_ONE_IN = 4
+
+
+def split_of(case_id: str) -> str:
+    """'validation' for about one case in four, decided by the case id alone; else 'train'.
+
+    A case is validation iff the first 8 hex digits of sha256(id) are 0 modulo 4. Because only
+    the id decides, a case stays on the same side in every job, so no later candidate is
+    trained on a case an earlier gate judged with. The app's TypeScript store applies the same
+    rule (both sides test the same id list).
+    """
+    digest = hashlib.sha256(case_id.encode("utf-8")).hexdigest()
+    return "validation" if int(digest[:8], 16) % VALIDATION_ONE_IN == 0 else "train"
 
 
 def select(ds: LoadedDataset, ids: Iterable[str]) -> Tuple[np.ndarray, np.ndarray]:

@@ -83,15 +83,28 @@ def predict_prob(model: torch.nn.Module, images: torch.Tensor, tta: bool = False
     return torch.cat(out) if out else torch.zeros(0, 1, *images.shape[-2:])
 
 
+def evaluate_cases(
+    model: torch.nn.Module, images: np.ndarray, masks: np.ndarray, threshold: float = 0.5, tta: bool = False,
+    batch_size: int = 16,
+) -> Tuple[Dict[str, float], List[float]]:
+    """Pooled metrics and the Dice of every image, in order, on uint8 images and bool masks.
+
+    Images become float one batch at a time: a float copy of a whole set is 4x its uint8 size,
+    which is most of a fine-tuning job's memory at 256 px.
+    """
+    meter = SegmentationMeter()
+    for i in range(0, images.shape[0], batch_size):
+        x, _ = to_tensors(images[i : i + batch_size], masks[i : i + batch_size])
+        prob = predict_prob(model, x, tta=tta, batch_size=batch_size)
+        meter.update(prob[:, 0].numpy() >= threshold, masks[i : i + batch_size])
+    return meter.compute(), list(meter.per_image_dsc)
+
+
 def evaluate_arrays(
     model: torch.nn.Module, images: np.ndarray, masks: np.ndarray, threshold: float = 0.5, tta: bool = False
 ) -> Dict[str, float]:
     """Pooled and per-image metrics of a model on uint8 images and bool masks."""
-    x, _ = to_tensors(images, masks)
-    meter = SegmentationMeter()
-    prob = predict_prob(model, x, tta=tta)
-    meter.update(prob[:, 0].numpy() >= threshold, masks)
-    return meter.compute()
+    return evaluate_cases(model, images, masks, threshold=threshold, tta=tta)[0]
 
 
 def save_checkpoint(path: Path, **payload) -> None:
