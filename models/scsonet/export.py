@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -10,7 +11,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from .flops import count_macs
 from .network import SCSONet, count_parameters
 
 CARD_FORMAT = "lesiondesk-model-card/1"
+# Generated from the app's zod schema (npm run schema): the card's one definition, read here so
+# Python never writes a card the app would refuse.
+CARD_SCHEMA_PATH = Path(__file__).resolve().parents[1] / "model-card.schema.json"
 OPSET = 17
 PREPROCESSING = {
     "resize": {"width": 256, "height": 256, "fit": "fill", "kernel": "linear", "antialias": True},
@@ -42,6 +46,72 @@ NOTES = [
     "macs_g counts every multiply-add, including ODConv's two per-sample 3x3 kernels (23.6 M at 256x256); "
     "the authors' 0.059 G comes from a profiler that does not see those functional convolutions.",
 ]
+
+
+class CardError(ValueError):
+    """A model card that does not match model-card.schema.json; the message lists every bad field."""
+
+
+@functools.lru_cache(maxsize=1)
+def card_validator() -> Any:
+    """The JSON Schema validator of model-card.schema.json (loaded once).
+
+    Fine-tuning calls this before training, so a missing package or schema stops the job at
+    once instead of after an hour of training.
+    """
+    try:
+        import jsonschema
+    except ImportError as exc:
+        raise CardError(
+            "checking model cards needs the Python package jsonschema (Debian/Ubuntu: apt install python3-jsonschema)"
+        ) from exc
+    if not CARD_SCHEMA_PATH.is_file():
+        raise CardError(f"the model card schema {CARD_SCHEMA_PATH} is missing; run npm run schema to write it")
+    schema = json.loads(CARD_SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _field_name(path) -> str:
+    """A JSON path as people write it: metrics.validation.n, input.shape[0]; '(card)' for the root."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(card)"
+
+
+def _card_problems(card: Dict) -> List[str]:
+    """'field: problem' for every schema violation, in field order.
+
+    An anyOf (base: object or null) fails as a whole with an unhelpful "not valid under any of
+    the given schemas"; its branches' own errors say what is wrong, minus the branches whose
+    type does not even apply (base is not null).
+    """
+    problems = []
+    for error in sorted(card_validator().iter_errors(card), key=lambda e: [str(p) for p in e.absolute_path]):
+        inner = [e for e in error.context or [] if not (e.validator == "type" and not e.relative_path)]
+        for e in inner or [error]:
+            problems.append(f"{_field_name(e.absolute_path)}: {e.message}")
+    return problems
+
+
+def validate_card(card: Dict) -> None:
+    """Raises CardError naming every field of the card that model-card.schema.json rejects."""
+    problems = _card_problems(card)
+    if problems:
+        raise CardError(
+            f"the model card of {card.get('name', '?')} {card.get('version', '?')} does not match "
+            f"{CARD_SCHEMA_PATH.name}: " + "; ".join(problems)
+        )
+
+
+def base_reference(base: Optional[Dict]) -> Optional[Dict]:
+    """A checkpoint's base reference in the card's form: checkpoints fine-tuned before the card
+    schema called it ``sha256`` stored the base checkpoint's hash as ``checkpoint_sha256``."""
+    if not base or "checkpoint_sha256" not in base:
+        return base
+    renamed = {k: v for k, v in base.items() if k != "checkpoint_sha256"}
+    renamed.setdefault("sha256", base["checkpoint_sha256"])
+    return renamed
 
 
 class ProbabilityModel(nn.Module):
@@ -154,7 +224,8 @@ def export_model(
     """Writes <out_base>.onnx, <out_base>.json and optionally <out_base>.parity/; returns the card.
 
     Everything is written to a temporary folder first and moved into place at the end, so
-    a failed export never leaves a card that describes a different ONNX file.
+    a failed export never leaves a card that describes a different ONNX file. The card is
+    checked against model-card.schema.json before it is written (CardError otherwise).
     """
     out_base = Path(out_base)
     out_base.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +236,7 @@ def export_model(
         export_onnx(model, onnx_path)
         card = build_card(model, onnx_path, name, version, training, metrics, base)
         card["file"] = out_base.name + ".onnx"
+        validate_card(card)
         tmp_base.with_name(out_base.name + ".json").write_text(json.dumps(card, indent=2) + "\n")
         names = [".onnx", ".json"]
         if parity_inputs is not None:

@@ -1,11 +1,6 @@
-"""The real trainer, fine-tuner, exporter and CLI on small synthetic data."""
+"""The real trainer, exporter and CLI on small synthetic data (fine-tuning: test_finetune.py)."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,36 +9,12 @@ import torch
 from scsonet.data import to_input
 from scsonet.export import export_model, sha256_file
 from scsonet.network import SCSONet
-from scsonet.synth import synth_pair, write_synthetic_dataset
-from scsonet.train import TrainConfig, load_checkpoint, train, train_epoch, to_tensors
-
-MODELS_DIR = Path(__file__).resolve().parents[1]
+from scsonet.synth import synth_pair
+from scsonet.train import load_checkpoint, train_epoch, to_tensors
 
 
-def _cli(*args, **kwargs):
-    env = {**os.environ, "PYTHONPATH": str(MODELS_DIR)}
-    return subprocess.run([sys.executable, "-m", "scsonet", *args], env=env, capture_output=True, text=True, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    write_synthetic_dataset(root / "default", 48, seed=1, sizes=((96, 96), (128, 96)))
-    write_synthetic_dataset(root / "shifted", 40, seed=2, sizes=((96, 96),), domain="shifted")
-    return root
-
-
-@pytest.fixture(scope="module")
-def base_checkpoint(synthetic, tmp_path_factory):
-    out = tmp_path_factory.mktemp("base")
-    cfg = TrainConfig(data=str(synthetic / "default"), out=str(out), epochs=6, t_max=6, size=64, val_fraction=0.25,
-                      seed=0, threads=2)
-    train(cfg)
-    return out / "best.pt"
-
-
-def test_info_prints_the_parameter_count():
-    res = _cli("info", "--json")
+def test_info_prints_the_parameter_count(cli):
+    res = cli("info", "--json")
     assert res.returncode == 0, res.stderr
     info = json.loads(res.stdout)
     assert info["params"] == 159_439 and info["input"] == [3, 256, 256]
@@ -63,15 +34,15 @@ def test_a_few_training_steps_reduce_the_loss():
     assert last < first * 0.8
 
 
-def test_training_writes_resumable_checkpoints_and_progress(synthetic, tmp_path):
-    res = _cli("train", "--data", str(synthetic / "default"), "--out", str(tmp_path), "--epochs", "1",
+def test_training_writes_resumable_checkpoints_and_progress(synthetic, tmp_path, cli):
+    res = cli("train", "--data", str(synthetic / "default"), "--out", str(tmp_path), "--epochs", "1",
                "--val-fraction", "0.25", "--threads", "2", "--size", "64", timeout=240)
     assert res.returncode == 0, res.stderr
     events = [json.loads(line) for line in res.stdout.splitlines()]
     epoch = next(e for e in events if e["event"] == "epoch")
     assert {"epoch", "epochs", "loss", "val_dsc", "eta_s"} <= set(epoch)
     assert "best validation DSC" in res.stderr
-    res = _cli("train", "--data", str(synthetic / "default"), "--out", str(tmp_path), "--epochs", "2",
+    res = cli("train", "--data", str(synthetic / "default"), "--out", str(tmp_path), "--epochs", "2",
                "--val-fraction", "0.25", "--threads", "2", "--size", "64", "--resume", str(tmp_path / "last.pt"), timeout=240)
     assert res.returncode == 0, res.stderr
     epochs = [json.loads(line)["epoch"] for line in res.stdout.splitlines() if '"epoch"' in line and '"event": "epoch"' in line]
@@ -79,8 +50,8 @@ def test_training_writes_resumable_checkpoints_and_progress(synthetic, tmp_path)
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 2
 
 
-def test_missing_dataset_is_one_clear_line(tmp_path):
-    res = _cli("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+def test_missing_dataset_is_one_clear_line(tmp_path, cli):
+    res = cli("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert res.returncode == 2
     assert res.stderr.strip() == f"error: dataset folder {tmp_path / 'nope'} does not exist or is not a folder"
 
@@ -105,7 +76,7 @@ def test_export_writes_onnx_card_and_parity_fixture(tmp_path):
 
 
 def test_export_graph_takes_one_image_and_has_no_shape_arithmetic(tmp_path):
-    export_model(SCSONet().eval(), tmp_path / "m", "t", "0", {}, {})
+    export_model(SCSONet().eval(), tmp_path / "m", "t", "0.0.0", {}, {})
     onnx = pytest.importorskip("onnx", reason="python3-onnx is not installed; the TypeScript parity test covers the graph")
     graph = onnx.load(str(tmp_path / "m.onnx")).graph
     assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim] == [1, 3, 256, 256]
@@ -113,61 +84,6 @@ def test_export_graph_takes_one_image_and_has_no_shape_arithmetic(tmp_path):
     # Every reshape target is a constant, so nothing reads shapes at run time.
     assert not {"Shape", "Gather", "ConstantOfShape", "Expand"} & set(ops)
     assert len([op for op in ops if op != "Constant"]) < 600
-
-
-def test_finetune_on_a_domain_shift_raises_validation_dice(synthetic, base_checkpoint, tmp_path):
-    out = tmp_path / "result"
-    res = _cli("finetune", "--base", str(base_checkpoint), "--data", str(synthetic / "shifted"), "--out", str(out),
-               "--epochs", "8", "--lr", "1e-3", "--size", "64", "--threads", "2", timeout=300)
-    assert res.returncode == 0, res.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["new"]["dsc"] > metrics["base"]["dsc"] + 0.02, metrics
-    card = json.loads((out / "model.json").read_text())
-    assert card["base"]["name"] == card["name"] and card["sha256"] == sha256_file(out / "model.onnx")
-    assert (out / "model.pt").is_file()
-    assert not list(tmp_path.glob(".result.partial-*"))
-
-
-def test_finetune_val_list_is_honoured(synthetic, base_checkpoint, tmp_path):
-    job = tmp_path / "job"
-    write_synthetic_dataset(job, 10, seed=5, sizes=((64, 64),))
-    stems = sorted(p.stem for p in (job / "images").iterdir())
-    (job / "val.txt").write_text("\n".join(stems[:3]) + "\nnot-a-case\n")
-    res = _cli("finetune", "--base", str(base_checkpoint), "--data", str(job), "--out", str(tmp_path / "r"),
-               "--epochs", "1", "--size", "64", timeout=240)
-    assert res.returncode == 0, res.stderr
-    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["val_ids"] == stems[:3]
-    assert "val.txt names 1 case(s)" in res.stderr
-
-
-def test_sigterm_stops_finetune_and_leaves_no_output(synthetic, base_checkpoint, tmp_path):
-    out = tmp_path / "result"
-    env = {**os.environ, "PYTHONPATH": str(MODELS_DIR)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scsonet", "finetune", "--base", str(base_checkpoint), "--data", str(synthetic / "default"),
-         "--out", str(out), "--epochs", "200", "--patience", "200", "--size", "64", "--threads", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in proc.stdout:
-        if '"event": "epoch"' in line:
-            break
-    partials = list(tmp_path.glob(".result.partial-*"))
-    assert partials, "the job should work in a temporary sibling folder"
-    proc.send_signal(signal.SIGTERM)
-    # The job stops between batches; the timeout only keeps a hung job from hanging the suite
-    # (how fast it stops is not asserted: a loaded machine makes any bound flaky).
-    rc = proc.wait(timeout=120)
-    assert rc == 143
-    assert not out.exists() and not list(tmp_path.glob(".result.partial-*"))
-
-
-def test_finetune_refuses_an_existing_output_and_a_wrong_checkpoint(tmp_path, synthetic):
-    (tmp_path / "exists").mkdir()
-    bad = tmp_path / "bad.pt"
-    torch.save({"weights": 1}, bad)
-    res = _cli("finetune", "--base", str(bad), "--data", str(synthetic / "default"), "--out", str(tmp_path / "r"))
-    assert res.returncode == 2 and "not an SCSONet checkpoint" in res.stderr
-    res = _cli("finetune", "--base", str(bad), "--data", str(synthetic / "default"), "--out", str(tmp_path / "exists"))
-    assert res.returncode == 2 and "already exists" in res.stderr
 
 
 def test_synth_is_deterministic_and_sized():
