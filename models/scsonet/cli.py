@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def is_user_error(exc: BaseException) -> bool:
+    """Errors whose message is meant for the user (bad paths, broken data, wrong checkpoint), not bugs."""
+    if isinstance(exc, (ValueError, FileNotFoundError, OSError)):
+        return True
+    # DatasetError, CardError and friends derive from Exception in this package.
+    return isinstance(exc, Exception) and exc.__class__.__module__.startswith("scsonet")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; user errors print one line on stderr and exit 2."""
     args = build_parser().parse_args(argv)
@@ -86,11 +94,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # DatasetError and friends derive from Exception
-        if exc.__class__.__module__.startswith("scsonet"):
+    except Exception as exc:
+        if is_user_error(exc):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

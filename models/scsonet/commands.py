@@ -1,12 +1,13 @@
-"""Sub-commands beyond train and info: evaluate, export, finetune, synth, bench."""
+"""Sub-commands beyond train and info: evaluate, export, finetune, replay-sample, synth, bench."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-from .cli import register
+from .cli import is_user_error, register
 
 
 def _add_evaluate(sub) -> None:
@@ -57,7 +58,7 @@ def _run_export(a) -> int:
     import numpy as np
 
     from .data import load_dataset, select, split_ids, to_input
-    from .export import export_model
+    from .export import base_reference, export_model
     from .network import SCSONet
     from .synth import synth_pair
     from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint, save_checkpoint
@@ -99,7 +100,7 @@ def _run_export(a) -> int:
             parity = to_input(images[: a.parity])
     elif a.parity:
         parity = to_input(np.stack([np.asarray(synth_pair(int(rng.integers(1 << 30)))[0]) for _ in range(a.parity)]))
-    base = ckpt.get("base")
+    base = base_reference(ckpt.get("base"))
     card = export_model(model, out, name, version, training, metrics, base=base, parity_inputs=parity)
     if a.checkpoint:
         if not a.model:
@@ -113,34 +114,89 @@ def _run_export(a) -> int:
 
 
 def _add_finetune(sub) -> None:
-    p = sub.add_parser("finetune", help="fine-tune a checkpoint on a job folder (images/, masks/, val.txt)")
+    p = sub.add_parser(
+        "finetune", help="fine-tune a checkpoint on a job folder (images/, masks/, optionally manifest.json)",
+        description="Trains a candidate from --base on the job's training cases mixed with replay pairs, scores base "
+        "and candidate on the job's validation cases and the anchor set, and writes model.pt, model.onnx, model.json "
+        "and metrics.json to --out (created only on success). Progress: JSON lines on stdout.")
     p.add_argument("--base", required=True, help="checkpoint to start from (.pt)")
-    p.add_argument("--data", required=True, help="job folder with images/ and masks/ (and optionally val.txt)")
+    p.add_argument("--data", required=True, help="job folder: images/, masks/ and optionally manifest.json")
     p.add_argument("--out", required=True, help="result folder (created only on success)")
+    p.add_argument("--version", help="version of the candidate (default: base minor + 1)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--patience", type=int, default=3)
-    p.add_argument("--replay", help="original training dataset to mix in so the model does not forget")
-    p.add_argument("--replay-ratio", type=float, default=1.0, help="replay pairs per job pair each epoch")
-    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--size", type=int, default=256, help="training size (multiple of 32)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--version", help="version of the new model (default: base minor + 1)")
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--replay", action="append", metavar="DIR",
+                   help="replay source, repeatable: a dataset folder, or an earlier job folder (its training cases "
+                        "only); default: models/replay/train. When a case is in several, the last source wins")
+    p.add_argument("--no-replay", action="store_true", help="train on the job's pairs alone (experiments only)")
+    p.add_argument("--replay-ratio", type=float, default=1.0, help="replay pairs per training pair per epoch")
+    p.add_argument("--replay-max", type=int, default=600,
+                   help="at most this many replay pairs are decoded (one seeded sample of all sources per job)")
+    p.add_argument("--anchor", metavar="DIR", help="fixed set scored for base and candidate (default: models/replay/anchor)")
+    p.add_argument("--no-anchor", action="store_true", help="skip the anchor set")
+    # Deprecated, accepted and ignored (with a warning) so older callers keep working; hidden from --help.
+    p.add_argument("--patience", type=int, help=argparse.SUPPRESS)
+
+
+def _finetune_config(a):
+    """FinetuneConfig from the parsed options; ValueError for contradictory ones."""
+    from .finetune import FinetuneConfig
+    from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY
+
+    if a.no_replay and a.replay:
+        raise ValueError("--replay and --no-replay contradict each other; give one")
+    if a.no_anchor and a.anchor:
+        raise ValueError("--anchor and --no-anchor contradict each other; give one")
+    if a.patience is not None:
+        print("warning: --patience is ignored: the candidate is the last epoch's weights (choosing an epoch on the "
+              "validation cases would inflate the score the gate compares); the option will be removed",
+              file=sys.stderr)
+    replay = [] if a.no_replay else (a.replay or [str(DEFAULT_REPLAY)])
+    anchor = None if a.no_anchor else (a.anchor or str(DEFAULT_ANCHOR))
+    return FinetuneConfig(base=a.base, data=a.data, out=a.out, version=a.version, epochs=a.epochs, lr=a.lr,
+                          batch_size=a.batch_size, size=a.size, threads=a.threads, seed=a.seed, replay=replay,
+                          replay_ratio=a.replay_ratio, replay_max=a.replay_max, anchor=anchor)
 
 
 def _run_finetune(a) -> int:
-    from .finetune import FinetuneConfig, JobCancelled, finetune
+    """Runs the job; a user error is also an ``error`` event on stdout, so the app that parses
+    the JSON lines gets the same sentence as the ``error:`` line on stderr."""
+    from .finetune import JobCancelled, finetune
+    from .train import emit
 
-    if a.size % 32:
-        raise ValueError(f"--size {a.size} is not a multiple of 32")
-    cfg = FinetuneConfig(base=a.base, data=a.data, out=a.out, epochs=a.epochs, lr=a.lr, patience=a.patience,
-                         replay=a.replay, replay_ratio=a.replay_ratio, size=a.size, seed=a.seed, version=a.version,
-                         threads=a.threads)
+    emit("phase", phase="loading")
     try:
-        finetune(cfg)
+        finetune(_finetune_config(a))
     except JobCancelled:
         print("fine-tuning cancelled; no output written", file=sys.stderr)
         return 143
+    except Exception as exc:
+        if is_user_error(exc):
+            emit("error", message=str(exc))
+        raise
+    return 0
+
+
+def _add_replay_sample(sub) -> None:
+    p = sub.add_parser("replay-sample", help="choose and copy the committed replay and anchor sample (models/replay)")
+    p.add_argument("--data", required=True, help="the shipped model's training data (all 2,000 ISIC 2017 pairs)")
+    p.add_argument("--out", required=True, help="e.g. models/replay; train/ and anchor/ in it are replaced")
+    p.add_argument("--train", type=int, default=250, help="pairs from the model's training split")
+    p.add_argument("--anchor", type=int, default=50, help="pairs from the model's validation split")
+    p.add_argument("--seed", type=int, default=2017, help="seed of the choice")
+    p.add_argument("--val-fraction", type=float, default=0.15, help="the model's split (its card: training.split)")
+    p.add_argument("--split-seed", type=int, default=42, help="the model's split seed (its card: training.split)")
+
+
+def _run_replay_sample(a) -> int:
+    from .replay import write_replay_sample
+
+    result = write_replay_sample(Path(a.data), Path(a.out), a.train, a.anchor, a.seed, a.val_fraction, a.split_seed)
+    print(json.dumps(result))
     return 0
 
 
@@ -184,5 +240,6 @@ def _run_bench(a) -> int:
 register("evaluate", _add_evaluate, _run_evaluate)
 register("export", _add_export, _run_export)
 register("finetune", _add_finetune, _run_finetune)
+register("replay-sample", _add_replay_sample, _run_replay_sample)
 register("synth", _add_synth, _run_synth)
 register("bench", _add_bench, _run_bench)

@@ -1,9 +1,19 @@
 """Incremental fine-tuning job: a folder in, a folder out, cancellable with SIGTERM.
 
-The app writes a job folder (images/, masks/, optionally val.txt with one stem per line)
-and runs ``python -m scsonet finetune --base model.pt --data JOB --out RESULT``. The result
-folder appears only when the job succeeds (it is renamed from a temporary sibling), so the
-app never sees half a model.
+The app writes a job folder (see ``job.py``) and runs ``python -m scsonet finetune --base
+model.pt --data JOB --out RESULT``. The job trains on the job's training cases mixed with
+replay pairs from the data the base model learnt from (so it does not forget them), scores
+the base and the candidate on the job's validation cases and on a fixed anchor set, and
+writes ``model.pt``, ``model.onnx``, ``model.json`` (card) and ``metrics.json``.
+
+The candidate is the last epoch's weights. Choosing the best epoch (or stopping early) on the
+validation cases would select on the very cases the app's gate then compares base and
+candidate on, and so inflate the candidate's score; the gate itself is the app's decision,
+not this module's.
+
+Progress goes to stdout as JSON lines (``train.emit``); human-readable lines go to stderr.
+The result folder appears only when the job succeeds: it is written as a hidden temporary
+sibling and renamed at the end, so the app never sees half a model.
 """
 
 from __future__ import annotations
@@ -11,39 +21,42 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
+import resource
 import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
 
 from .augment import augment_batch, minmax_scale
-from .data import DatasetError, load_dataset, select, split_ids
-from .export import export_model, sha256_file
+from .export import card_validator, export_model, sha256_file
+from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
-from .train import (
-    batches,
-    emit,
-    evaluate_arrays,
-    load_checkpoint,
-    model_from_checkpoint,
-    save_checkpoint,
-    to_tensors,
-)
+from .train import emit, evaluate_arrays, evaluate_cases, load_checkpoint, model_from_checkpoint, save_checkpoint, to_tensors
+
+METRICS_FORMAT = "lesiondesk-finetune-metrics/1"
+WEIGHT_DECAY = 1e-2
+ETA_MIN_FRACTION = 1 / 20  # the cosine ends at lr / 20, not zero: the last epochs still adapt a little
+VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([-+].*)?$")  # as model-card.schema.json
 
 
-class JobCancelled(Exception):
-    """Raised from the SIGTERM handler so every ``finally`` cleans up on the way out."""
+class JobCancelled(BaseException):
+    """Raised from the SIGTERM handler so every ``finally`` cleans up on the way out.
+
+    A BaseException, like KeyboardInterrupt: the ``except Exception`` around image decoding
+    must not catch a cancellation and report it as a broken file.
+    """
 
 
 @dataclass
 class FinetuneConfig:
-    """Fine-tuning settings: a gentler version of the training recipe."""
+    """Fine-tuning settings: a gentler version of the training recipe, and where the data comes from."""
 
     base: str
     data: str
@@ -51,17 +64,35 @@ class FinetuneConfig:
     epochs: int = 10
     lr: float = 2e-4
     batch_size: int = 8
-    patience: int = 3
-    val_fraction: float = 0.2
-    replay: Optional[str] = None
-    replay_ratio: float = 1.0
-    seed: int = 0
     size: int = 256
-    version: Optional[str] = None
-    threads: int = 0
+    threads: int = 0  # 0: torch's default (all cores)
+    seed: int = 0
+    version: Optional[str] = None  # default: the base's minor version + 1
+    # Replay sources: dataset folders or earlier job folders; empty: no replay (experiments only).
+    replay: Sequence[str] = field(default_factory=lambda: [str(DEFAULT_REPLAY)])
+    replay_ratio: float = 1.0  # replay pairs per training pair per epoch
+    replay_max: int = 600  # at most this many replay pairs are decoded (one seeded sample per job)
+    anchor: Optional[str] = str(DEFAULT_ANCHOR)  # None: no anchor scoring
 
 
-def _bump_minor(version: str) -> str:
+def check_config(cfg: FinetuneConfig) -> None:
+    """ValueError for settings that would fail later (after loading data, or after training)."""
+    if cfg.size % 32 or cfg.size < 32:
+        raise ValueError(f"--size {cfg.size} is not a positive multiple of 32")
+    if cfg.epochs < 1:
+        raise ValueError(f"--epochs {cfg.epochs}: at least 1 epoch is needed")
+    if cfg.batch_size < 2:
+        raise ValueError(f"--batch-size {cfg.batch_size}: at least 2 (BatchNorm cannot train on one image)")
+    if not cfg.lr > 0:
+        raise ValueError(f"--lr {cfg.lr} must be positive")
+    if cfg.replay_ratio < 0 or cfg.replay_max < 0:
+        raise ValueError("--replay-ratio and --replay-max cannot be negative")
+    if cfg.version is not None and not VERSION_PATTERN.match(cfg.version):
+        raise ValueError(f"--version {cfg.version} is not a version like 1.2.0")
+
+
+def bump_minor(version: str) -> str:
+    """1.0.0 -> 1.1.0: the default version of a candidate."""
     parts = (version.split(".") + ["0", "0", "0"])[:3]
     try:
         major, minor = int(parts[0]), int(parts[1])
@@ -70,140 +101,227 @@ def _bump_minor(version: str) -> str:
     return f"{major}.{minor + 1}.0"
 
 
-def _read_val_list(job: Path, ids: List[str]) -> Optional[List[str]]:
-    path = job / "val.txt"
-    if not path.is_file():
-        return None
-    wanted = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    known = set(ids)
-    missing = [w for w in wanted if w not in known]
-    if missing:
-        print(f"warning: val.txt names {len(missing)} case(s) without a usable pair: {', '.join(missing[:5])}", file=sys.stderr)
-    return sorted(w for w in wanted if w in known)
-
-
 def finetune(cfg: FinetuneConfig) -> Dict:
-    """Runs the job; returns metrics.json's content. Raises JobCancelled on SIGTERM."""
+    """Runs the job; returns metrics.json's content. Raises JobCancelled on SIGTERM.
+
+    ``done`` is emitted only after the result folder has its final name, so whoever reads the
+    event finds the folder.
+    """
+    started = time.time()
+    check_config(cfg)
     out = Path(cfg.out)
     if out.exists():
         raise ValueError(f"output folder {out} already exists; choose a new one")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    committed = False
 
     def on_sigterm(signum, frame):
-        raise JobCancelled()
+        # Once the result is being renamed into place the job has succeeded; finish it.
+        if not committed:
+            raise JobCancelled()
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        result = _run(cfg, tmp)
+        metrics = _run(cfg, tmp, started)
+        committed = True
         os.replace(tmp, out)
-        return result
     except JobCancelled:
         emit("cancelled")
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(tmp, ignore_errors=True)
+    anchor = metrics["anchor"]
+    emit(
+        "done",
+        version=metrics["version"],
+        base_val_dsc=metrics["validation"]["base"]["dsc"],
+        candidate_val_dsc=metrics["validation"]["candidate"]["dsc"],
+        base_anchor_dsc=anchor["base"]["dsc"] if anchor else None,
+        candidate_anchor_dsc=anchor["candidate"]["dsc"] if anchor else None,
+    )
+    return metrics
 
 
-def _run(cfg: FinetuneConfig, tmp: Path) -> Dict:
-    started = time.time()
-    ckpt = load_checkpoint(Path(cfg.base))
-    base_model = model_from_checkpoint(ckpt)
-    base_name = ckpt.get("name", "scsonet")
-    base_version = ckpt.get("version", "1.0.0")
-    version = cfg.version or _bump_minor(base_version)
+def _rounded(metrics: Dict) -> Dict:
+    return {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()}
 
-    job = Path(cfg.data)
-    ds = load_dataset(job, cfg.size)
-    val_ids = _read_val_list(job, ds.ids)
-    if val_ids is None:
-        train_ids, val_ids = split_ids(ds.ids, cfg.val_fraction, cfg.seed)
-    else:
-        train_ids = [i for i in ds.ids if i not in set(val_ids)]
-    if not train_ids:
-        raise DatasetError(f"{job} has no training pairs left after the validation split")
-    if not val_ids:
-        raise DatasetError(f"{job} has no validation pairs; add more cases or a val.txt")
-    tr_img, tr_mask = select(ds, train_ids)
-    va_img, va_mask = select(ds, val_ids)
-    replay_img = replay_mask = None
-    if cfg.replay:
-        replay = load_dataset(Path(cfg.replay), cfg.size)
-        replay_img, replay_mask = replay.images, replay.masks
 
-    emit("start", epochs=cfg.epochs, n_train=len(train_ids), n_val=len(val_ids), replay=0 if replay_img is None else len(replay_img))
-    base_metrics = evaluate_arrays(base_model, va_img, va_mask)
-    emit("baseline", val_dsc=round(base_metrics["dsc"], 5), val_mean_dsc=round(base_metrics["mean_dsc"], 5))
+def _score(model: torch.nn.Module, job: JobData, anchor: Optional[AnchorSet]) -> Dict:
+    """Validation metrics, the Dice of each validation case, and anchor metrics (or None)."""
+    validation, per_case = evaluate_cases(model, job.val_images, job.val_masks)
+    anchor_metrics = _rounded(evaluate_arrays(model, anchor.images, anchor.masks)) if anchor else None
+    return {"validation": _rounded(validation), "cases": [round(d, 5) for d in per_case], "anchor": anchor_metrics}
 
-    model = copy.deepcopy(base_model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-2)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, cfg.epochs), eta_min=cfg.lr / 20)
+
+def mixed_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[np.ndarray]:
+    """Shuffled index batches that use every sample once, never a batch of one.
+
+    BatchNorm (in ODConv's attention) cannot train on a single sample: a last batch of one
+    joins the batch before it, and a job of one sample pairs it with itself.
+    """
+    perm = torch.randperm(n, generator=generator).numpy()
+    if n == 1:
+        yield np.repeat(perm, 2)
+        return
+    chunks = [perm[i : i + batch_size] for i in range(0, n, batch_size)]
+    if len(chunks) > 1 and len(chunks[-1]) == 1:
+        lone = chunks.pop()
+        chunks[-1] = np.concatenate([chunks[-1], lone])
+    yield from chunks
+
+
+def _gather(job: JobData, replay: ReplayPool, replay_pick: np.ndarray, idx: np.ndarray):
+    """Float tensors of one batch: indices below n_train are job pairs, the rest this epoch's replay picks."""
+    n_train = len(job.train_ids)
+    own, other = idx[idx < n_train], replay_pick[idx[idx >= n_train] - n_train]
+    images = np.concatenate([job.train_images[own], replay.images[other]])
+    masks = np.concatenate([job.train_masks[own], replay.masks[other]])
+    return to_tensors(images, masks)
+
+
+def _train(
+    cfg: FinetuneConfig, model: torch.nn.Module, job: JobData, replay: ReplayPool, replay_per_epoch: int,
+    started: float,
+) -> List[Dict]:
+    """Trains ``model`` in place for every epoch; returns the history and emits an epoch event each."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=WEIGHT_DECAY)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=cfg.lr * ETA_MIN_FRACTION)
     generator = torch.Generator().manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    best_state, best_dsc, best_epoch, stale = copy.deepcopy(model.state_dict()), base_metrics["dsc"], 0, 0
-    best_metrics = base_metrics
-    batch = min(cfg.batch_size, max(2, len(train_ids)))
+    # seed + 1: the replay pool itself was drawn with ``seed``; each epoch then picks from it afresh.
+    rng = np.random.default_rng(cfg.seed + 1)
+    n_train = len(job.train_ids)
+    history: List[Dict] = []
+    training_started = time.time()
     for epoch in range(1, cfg.epochs + 1):
-        images, masks = tr_img, tr_mask
-        if replay_img is not None:
-            k = min(len(replay_img), max(1, int(round(len(train_ids) * cfg.replay_ratio))))
-            pick = rng.choice(len(replay_img), size=k, replace=False)
-            images = np.concatenate([tr_img, replay_img[pick]])
-            masks = np.concatenate([tr_mask, replay_mask[pick]])
-        x, y = to_tensors(images, masks)
+        replay_pick = rng.choice(len(replay), size=replay_per_epoch, replace=False) if replay_per_epoch else np.zeros(0, int)
         model.train()
-        losses = []
-        for idx in batches(x.shape[0], batch, generator, drop_last=True):
-            xb, yb = augment_batch(x[idx], y[idx], generator, strong=True)
-            loss = bce_dice_loss(model(minmax_scale(xb)), yb)
+        losses: List[float] = []
+        for idx in mixed_batches(n_train + replay_per_epoch, cfg.batch_size, generator):
+            x, y = _gather(job, replay, replay_pick, idx)
+            x, y = augment_batch(x, y, generator, strong=True)
+            loss = bce_dice_loss(model(minmax_scale(x)), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             losses.append(float(loss))
         scheduler.step()
-        metrics = evaluate_arrays(model, va_img, va_mask)
-        if metrics["dsc"] > best_dsc:
-            best_state, best_dsc, best_epoch, stale, best_metrics = copy.deepcopy(model.state_dict()), metrics["dsc"], epoch, 0, metrics
-        else:
-            stale += 1
-        per_epoch = (time.time() - started) / epoch
-        emit("epoch", epoch=epoch, epochs=cfg.epochs, loss=round(float(np.mean(losses)) if losses else float("nan"), 5),
-             val_dsc=round(metrics["dsc"], 5), best_val_dsc=round(best_dsc, 5), eta_s=round(per_epoch * (cfg.epochs - epoch)))
-        if stale >= cfg.patience:
-            emit("early_stop", epoch=epoch, best_epoch=best_epoch)
-            break
+        val_dsc = round(evaluate_arrays(model, job.val_images, job.val_masks)["dsc"], 5)
+        loss = round(float(np.mean(losses)), 5)
+        history.append({"epoch": epoch, "loss": loss, "val_dsc": val_dsc})
+        per_epoch = (time.time() - training_started) / epoch
+        emit("epoch", epoch=epoch, epochs=cfg.epochs, loss=loss, val_dsc=val_dsc,
+             seconds=round(time.time() - started, 1), eta_s=round(per_epoch * (cfg.epochs - epoch)))
+    return history
 
-    model.load_state_dict(best_state)
-    base_ref = {"name": base_name, "version": base_version, "checkpoint_sha256": sha256_file(Path(cfg.base))}
-    save_checkpoint(tmp / "model.pt", model=model.state_dict(), name=base_name, version=version, base=base_ref,
-                    epoch=best_epoch, metrics=best_metrics)
+
+def _source_label(path: str) -> str:
+    """How the card names a data source: no local paths (the card travels with the model)."""
+    resolved = Path(path).resolve()
+    for default in (DEFAULT_REPLAY, DEFAULT_ANCHOR):
+        if resolved == default.resolve():
+            return f"models/replay/{default.name}"
+    return resolved.name
+
+
+def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
+    card_validator()  # a missing jsonschema or schema file fails now, not after training
+    base_path = Path(cfg.base)
+    ckpt = load_checkpoint(base_path)
+    base_model = model_from_checkpoint(ckpt)
+    base = {"name": ckpt.get("name", "scsonet"), "version": ckpt.get("version", "1.0.0"), "sha256": sha256_file(base_path)}
+    version = cfg.version or bump_minor(base["version"])
+
+    job = load_job(Path(cfg.data), cfg.size)
+    if job.manifest and job.manifest.base and job.manifest.base != f"{base['name']}@{base['version']}":
+        print(f"warning: the job was prepared for {job.manifest.base} but --base is {base['name']}@{base['version']}",
+              file=sys.stderr)
+    anchor = load_anchor(Path(cfg.anchor), cfg.size) if cfg.anchor else None
+    exclude = job.case_keys | set(anchor.ids if anchor else [])
+    replay = load_replay([Path(s) for s in cfg.replay], exclude, cfg.replay_max, cfg.seed, cfg.size)
+    n_train, n_val = len(job.train_ids), len(job.val_ids)
+    replay_per_epoch = min(len(replay), round(n_train * cfg.replay_ratio))
+    emit("start", epochs=cfg.epochs, n_train=n_train, n_val=n_val, n_replay=replay_per_epoch,
+         n_anchor=len(anchor.ids) if anchor else 0)
+
+    emit("phase", phase="baseline")
+    torch.manual_seed(cfg.seed)
+    base_scores = _score(base_model, job, anchor)
+
+    emit("phase", phase="training")
+    model = copy.deepcopy(base_model)
+    history = _train(cfg, model, job, replay, replay_per_epoch, started)
+
+    emit("phase", phase="scoring")
+    candidate_scores = _score(model, job, anchor)
+
+    emit("phase", phase="exporting")
+    replay_card = None
+    if cfg.replay:
+        replay_card = {"sources": [_source_label(s) for s in cfg.replay], "pool": len(replay), "per_epoch": replay_per_epoch}
+    data_sentence = (
+        f"{base['name']} {base['version']} fine-tuned on job {job.job_id}: "
+        f"{n_train} approved corrections for training and {n_val} held out for validation"
+        + (f", each epoch mixed with {replay_per_epoch} of {len(replay)} replay pairs from "
+           f"{', '.join(replay_card['sources'])}" if replay_card and replay_per_epoch else ", without replay")
+        + "."
+    )
     training = {
-        "data": f"fine-tuning job {job.name}: {len(train_ids)} training and {len(val_ids)} validation pairs",
-        "replay": cfg.replay,
-        "epochs_run": epoch,
-        "best_epoch": best_epoch,
-        "recipe": f"AdamW lr {cfg.lr}, cosine over {cfg.epochs} epochs, BceDice, flips/rotation/zoom/colour, early stopping (patience {cfg.patience})",
-        "license": ckpt.get("license", "see base model"),
+        "data": data_sentence,
+        "job": job.job_id,
+        "corrections": n_train + n_val,
+        "split": {"train": n_train, "validation": n_val,
+                  "rule": "manifest.json" if job.manifest else "sha256 of the case id (1 in 4 is validation)"},
+        "replay": replay_card,
+        "anchor": {"source": _source_label(cfg.anchor), "n": len(anchor.ids)} if anchor else None,
+        "epochs": cfg.epochs,
+        "recipe": (f"BceDice, AdamW lr {cfg.lr}, weight decay {WEIGHT_DECAY}, cosine over {cfg.epochs} epochs "
+                   f"(min {cfg.lr * ETA_MIN_FRACTION:g}), batch {cfg.batch_size}, flips, rotation, zoom 0.8-1.25, "
+                   f"colour jitter, {cfg.size} px; the last epoch's weights (no selection on the validation cases)"),
+        "license": ckpt.get("license") or "see the base model",
     }
-    validation = {k: round(v, 5) if isinstance(v, float) else v for k, v in best_metrics.items()}
-    export_model(model, tmp / "model", base_name, version, training, {"validation": validation, "split": "job validation"}, base=base_ref)
-    result = {
-        "base": base_metrics,
-        "new": best_metrics,
-        "improved": best_dsc > base_metrics["dsc"],
-        "best_epoch": best_epoch,
-        "epochs_run": epoch,
-        "val_ids": val_ids,
-        "name": base_name,
+    card_metrics = {
+        "validation": candidate_scores["validation"],
+        "anchor": candidate_scores["anchor"],
+        "split": f"{n_val} validation cases of job {job.job_id}",
+        "threshold": 0.5,
+    }
+    card = export_model(model, tmp / "model", base["name"], version, training, card_metrics, base=base)
+    save_checkpoint(tmp / "model.pt", model=model.state_dict(), name=base["name"], version=version, base=base,
+                    license=training["license"], epoch=cfg.epochs, metrics=card_metrics, onnx_sha256=card["sha256"],
+                    finetune={"job": job.job_id, "train_ids": job.train_ids, "val_ids": job.val_ids,
+                              "replay_sources": list(replay.sources), "seed": cfg.seed, "lr": cfg.lr,
+                              "epochs": cfg.epochs, "size": cfg.size})
+
+    metrics = {
+        "format": METRICS_FORMAT,
+        "name": base["name"],
         "version": version,
+        "base": base,
+        "job": job.job_id,
         "seconds": round(time.time() - started, 1),
+        "epochs": cfg.epochs,
+        "size": cfg.size,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "train": {"n": n_train, "replay_per_epoch": replay_per_epoch, "replay_pool": len(replay),
+                  "replay_sources": list(replay.sources)},
+        "validation": {"n": n_val, "ids": job.val_ids, "base": base_scores["validation"],
+                       "candidate": candidate_scores["validation"]},
+        "anchor": {"n": len(anchor.ids), "source": anchor.source, "base": base_scores["anchor"],
+                   "candidate": candidate_scores["anchor"]} if anchor else None,
+        "cases": [{"id": i, "split": "validation", "base_dsc": b, "candidate_dsc": c}
+                  for i, b, c in zip(job.val_ids, base_scores["cases"], candidate_scores["cases"])],
+        "history": history,
     }
-    (tmp / "metrics.json").write_text(json.dumps(result, indent=2))
-    emit("done", improved=result["improved"], base_dsc=round(base_metrics["dsc"], 5), new_dsc=round(best_dsc, 5), version=version)
-    print(f"fine-tuned {base_name} {base_version} -> {version}: validation DSC {base_metrics['dsc']:.4f} -> {best_dsc:.4f}", file=sys.stderr)
-    return result
+    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    summary = (f"fine-tuned {base['name']} {base['version']} -> {version} in {metrics['seconds']:.0f} s: validation DSC "
+               f"{base_scores['validation']['dsc']:.4f} -> {candidate_scores['validation']['dsc']:.4f}")
+    if anchor:
+        summary += f", anchor DSC {base_scores['anchor']['dsc']:.4f} -> {candidate_scores['anchor']['dsc']:.4f}"
+    print(summary + " (the app's gate decides whether to adopt it)", file=sys.stderr)
+    return metrics
