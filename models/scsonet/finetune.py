@@ -229,6 +229,32 @@ def _source_label(path: str) -> str:
     return resolved.name
 
 
+def _card_training(
+    cfg: FinetuneConfig, base: Dict, job: JobData, replay: ReplayPool, replay_per_epoch: int,
+    anchor: Optional[AnchorSet], data_license: Optional[str],
+) -> Dict:
+    """The card's ``training``: a sentence for people, then the numbers behind it."""
+    n_train, n_val = len(job.train_ids), len(job.val_ids)
+    sources = [_source_label(s) for s in cfg.replay]
+    mixed = (f", each epoch mixed with {replay_per_epoch} of {len(replay)} replay pairs from {', '.join(sources)}"
+             if replay_per_epoch else ", without replay")
+    return {
+        "data": (f"{base['name']} {base['version']} fine-tuned on job {job.job_id}: {n_train} approved corrections "
+                 f"for training and {n_val} held out for validation{mixed}."),
+        "job": job.job_id,
+        "corrections": n_train + n_val,
+        "split": {"train": n_train, "validation": n_val,
+                  "rule": "manifest.json" if job.manifest else "sha256 of the case id (1 in 4 is validation)"},
+        "replay": {"sources": sources, "pool": len(replay), "per_epoch": replay_per_epoch} if cfg.replay else None,
+        "anchor": {"source": _source_label(anchor.source), "n": len(anchor.ids)} if anchor else None,
+        "epochs": cfg.epochs,
+        "recipe": (f"BceDice, AdamW lr {cfg.lr}, weight decay {WEIGHT_DECAY}, cosine over {cfg.epochs} epochs "
+                   f"(min {cfg.lr * ETA_MIN_FRACTION:g}), batch {cfg.batch_size}, flips, rotation, zoom 0.8-1.25, "
+                   f"colour jitter, {cfg.size} px; the last epoch's weights (no selection on the validation cases)"),
+        "license": data_license or "see the base model",
+    }
+
+
 def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     card_validator()  # a missing jsonschema or schema file fails now, not after training
     base_path = Path(cfg.base)
@@ -250,10 +276,10 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
          n_anchor=len(anchor.ids) if anchor else 0)
 
     emit("phase", phase="baseline")
-    torch.manual_seed(cfg.seed)
     base_scores = _score(base_model, job, anchor)
 
     emit("phase", phase="training")
+    torch.manual_seed(cfg.seed)
     model = copy.deepcopy(base_model)
     history = _train(cfg, model, job, replay, replay_per_epoch, started)
 
@@ -261,30 +287,7 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     candidate_scores = _score(model, job, anchor)
 
     emit("phase", phase="exporting")
-    replay_card = None
-    if cfg.replay:
-        replay_card = {"sources": [_source_label(s) for s in cfg.replay], "pool": len(replay), "per_epoch": replay_per_epoch}
-    data_sentence = (
-        f"{base['name']} {base['version']} fine-tuned on job {job.job_id}: "
-        f"{n_train} approved corrections for training and {n_val} held out for validation"
-        + (f", each epoch mixed with {replay_per_epoch} of {len(replay)} replay pairs from "
-           f"{', '.join(replay_card['sources'])}" if replay_card and replay_per_epoch else ", without replay")
-        + "."
-    )
-    training = {
-        "data": data_sentence,
-        "job": job.job_id,
-        "corrections": n_train + n_val,
-        "split": {"train": n_train, "validation": n_val,
-                  "rule": "manifest.json" if job.manifest else "sha256 of the case id (1 in 4 is validation)"},
-        "replay": replay_card,
-        "anchor": {"source": _source_label(cfg.anchor), "n": len(anchor.ids)} if anchor else None,
-        "epochs": cfg.epochs,
-        "recipe": (f"BceDice, AdamW lr {cfg.lr}, weight decay {WEIGHT_DECAY}, cosine over {cfg.epochs} epochs "
-                   f"(min {cfg.lr * ETA_MIN_FRACTION:g}), batch {cfg.batch_size}, flips, rotation, zoom 0.8-1.25, "
-                   f"colour jitter, {cfg.size} px; the last epoch's weights (no selection on the validation cases)"),
-        "license": ckpt.get("license") or "see the base model",
-    }
+    training = _card_training(cfg, base, job, replay, replay_per_epoch, anchor, ckpt.get("license"))
     card_metrics = {
         "validation": candidate_scores["validation"],
         "anchor": candidate_scores["anchor"],
