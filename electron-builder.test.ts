@@ -36,8 +36,12 @@ describe('electron-builder.yml', () => {
     expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['arm64'] }]);
   });
 
-  it('ships the models as resources and unpacks the native modules', () => {
-    expect(config.extraResources).toContainEqual({ from: 'models', to: 'models', filter: ['*.onnx', '*.json'] });
+  it('ships the models, the trainer and its replay sample as resources and unpacks the native modules', () => {
+    expect(config.extraResources).toContainEqual({
+      from: 'models',
+      to: 'models',
+      filter: ['*.onnx', '*.json', '*.pt', 'scsonet/*.py', 'replay/**/*'],
+    });
     expect(config.asarUnpack).toEqual(expect.arrayContaining(['**/node_modules/onnxruntime-node/**', '**/node_modules/sharp/**']));
   });
 });

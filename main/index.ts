@@ -21,6 +21,9 @@ const devOrigins = devUrl ? [new URL(devUrl).origin] : [];
 const log = (message: string, error?: unknown) =>
   console.error(`[lesiondesk] ${message}${error instanceof Error ? `: ${error.message}` : ''}`);
 
+// LESIONDESK_DATA_DIR moves the whole user-data folder (model versions, jobs, browser storage).
+if (process.env['LESIONDESK_DATA_DIR']) app.setPath('userData', path.resolve(process.env['LESIONDESK_DATA_DIR']));
+
 app.enableSandbox();
 registerAppScheme();
 blockNavigation();
@@ -32,18 +35,24 @@ if (!app.requestSingleInstanceLock()) {
     hardenSession(session.defaultSession, devOrigins);
     handleAppProtocol(path.join(outDir, 'renderer'));
 
-    const modelDirs = [
-      path.join(app.getPath('userData'), 'models'),
-      app.isPackaged ? path.join(process.resourcesPath, 'models') : path.join(app.getAppPath(), 'models'),
-    ];
+    // Shipped models and the trainer (read-only); versions and jobs live in the user-data folder.
+    const shippedModels = app.isPackaged ? path.join(process.resourcesPath, 'models') : path.join(app.getAppPath(), 'models');
     // The model loads and warms up while the window opens; IPC calls wait for it.
     const ready = createAppHandlers(
-      { modelDirs },
+      { modelDirs: [shippedModels], dataDir: app.getPath('userData'), trainerDir: shippedModels, log },
       { version: app.getVersion(), transport: 'ipc', openExternal: (url) => shell.openExternal(url) },
     );
     void ready.then((handlers) => {
       if (handlers.problem) log(handlers.problem);
-      app.on('before-quit', () => void handlers.close());
+      // Quitting waits for a running fine-tuning job to be cancelled cleanly (its trainer
+      // stopped, the store left as it was) before the process exits.
+      let closed = false;
+      app.on('before-quit', (event) => {
+        if (closed) return;
+        event.preventDefault();
+        closed = true;
+        void handlers.close().finally(() => app.quit());
+      });
     });
     registerIpcHandlers(
       ready.then((h) => h.handlers),

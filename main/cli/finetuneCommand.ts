@@ -3,6 +3,7 @@
  * from the command line. Progress goes to stderr; `--json` prints a summary on stdout.
  */
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TrainingJob } from '../../preload/api.js';
 import { createEventHub } from '../services/events.js';
@@ -43,6 +44,9 @@ export async function runFinetune(argv: string[], io: CliIo): Promise<number> {
       base: { type: 'string' },
       epochs: { type: 'string' },
       activate: { type: 'string', default: 'auto' },
+      replay: { type: 'string', multiple: true },
+      anchor: { type: 'string' },
+      margin: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -63,12 +67,27 @@ export async function runFinetune(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--activate must be auto or never, got "${values.activate}"`, finetuneHelp);
   }
   const activate = values.activate;
+  const margin = values.margin === undefined ? 0 : Number(values.margin);
+  if (!(margin >= 0 && margin < 1)) throw new UsageError(`--margin must be a Dice difference from 0 to 1, got "${values.margin}"`, finetuneHelp);
+  for (const dir of [...(values.replay ?? []), ...(values.anchor ? [values.anchor] : [])]) {
+    if (!(await isDir(dir))) throw new UsageError(`${dir} is not a folder`, finetuneHelp);
+  }
 
   const events = createEventHub();
   const store = new ModelStore({ dataDir: dataDir(), shippedDirs: defaultModelDirs() });
   // Extra trainer arguments for tests and experiments (e.g. "--size 64 --threads 2").
   const trainerArgs = (process.env.LESIONDESK_TRAINER_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const jobs = await TrainingJobs.open({ dataDir: dataDir(), store, events, trainerDir: trainerDir(), trainerArgs });
+  const defaultReplay = path.join(trainerDir(), 'replay', 'train');
+  const jobs = await TrainingJobs.open({
+    dataDir: dataDir(),
+    store,
+    events,
+    trainerDir: trainerDir(),
+    trainerArgs,
+    replaySources: [defaultReplay, ...(values.replay ?? []).map((d) => path.resolve(d))],
+    ...(values.anchor ? { anchorSet: path.resolve(values.anchor) } : {}),
+    gate: { margin },
+  });
 
   let lastLine = '';
   events.subscribe((event) => {

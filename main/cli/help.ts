@@ -71,6 +71,10 @@ Options:
   --base NAME@VERSION      version to fine-tune (default: the active one)
   --epochs N               training epochs (default 10)
   --activate auto|never    auto: activate when the gate passes (default); never: keep as a candidate
+  --margin D               the candidate must beat the base's validation Dice by D (default 0)
+  --replay DIR             also replay this dataset folder (repeatable; ISIC or images/ + masks/);
+                           the committed ISIC 2017 sample (models/replay) is always replayed
+  --anchor DIR             score forgetting on this fixed set instead of the committed ISIC anchors
   --json                   print a summary on stdout: version, activated, reason, base and
                            candidate Dice
   -h, --help               show this help`;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { createAppHandlers } from '../app-handlers.ts';
 import { startBrowserServer } from './server.ts';
 import { errorMessage } from '../services/index.ts';
+import { dataDir } from '../cli/paths.ts';
 
 // Built to out/main/serve.js; the repository root is two levels up.
 const root = path.resolve(import.meta.dirname, '../..');
@@ -35,7 +36,13 @@ async function main(): Promise<void> {
 
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   const app = await createAppHandlers(
-    { modelDirs: [path.join(root, 'models')], ...(values.model ? { model: values.model } : {}) },
+    {
+      modelDirs: [path.join(root, 'models')],
+      // The same user-data folder as the app and the CLI (LESIONDESK_DATA_DIR moves it).
+      dataDir: dataDir(),
+      ...(values.model ? { model: values.model } : {}),
+      log: (message: string) => process.stderr.write(`${message}\n`),
+    },
     { version, transport: 'http' },
   );
   if (app.problem) process.stderr.write(`Warning: ${app.problem}\n`);

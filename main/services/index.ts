@@ -38,7 +38,9 @@ export interface ServiceOptions {
   /** Folder holding the `scsonet` Python package; default: the first modelDirs entry that has one. */
   trainerDir?: string;
   /** Runner settings (Python setting, epochs, gate, extra trainer arguments for tests). */
-  training?: Partial<Pick<TrainingJobsOptions, 'pythonSetting' | 'epochs' | 'gate' | 'trainerArgs' | 'cancelGraceMs' | 'preflight' | 'env'>>;
+  training?: Partial<
+    Pick<TrainingJobsOptions, 'pythonSetting' | 'epochs' | 'gate' | 'trainerArgs' | 'replaySources' | 'anchorSet' | 'cancelGraceMs' | 'preflight' | 'env'>
+  >;
   /** onnxruntime threads per run (default 1; see ModelSessionOptions.threads). */
   threads?: number;
   /** A model selector (path, name or name@version) that overrides the active version. */

@@ -15,7 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -50,6 +50,13 @@ export interface TrainingJobsOptions {
   gate?: Omit<GateOptions, 'activate'>;
   /** Extra arguments for `scsonet finetune` (tests: a smaller training size). */
   trainerArgs?: string[];
+  /**
+   * Original pairs replayed in every job (default: the sample committed in
+   * `<trainerDir>/replay/train`). Inputs of earlier jobs of the same lineage are added to these.
+   */
+  replaySources?: string[];
+  /** The fixed anchor set scored for forgetting (default `<trainerDir>/replay/anchor`; null: none). */
+  anchorSet?: string | null;
   /** SIGTERM first, then kill after this long (default 10 s). */
   cancelGraceMs?: number;
   /** Preflight overrides (tests: free disk). */
@@ -393,7 +400,8 @@ export class TrainingJobs {
     }
     const base = await this.resolveBase(file.job.base);
     const version = await this.options.store.nextVersion(base.entry!.card.name);
-    const replay = await this.earlierCorrections(base);
+    const replay = [...(this.options.replaySources ?? [path.join(this.options.trainerDir, 'replay', 'train')]), ...(await this.earlierCorrections(base))];
+    const anchor = this.options.anchorSet === undefined ? path.join(this.options.trainerDir, 'replay', 'anchor') : this.options.anchorSet;
     const resultDir = path.join(this.jobDir(jobId), 'result');
     await rm(resultDir, { recursive: true, force: true });
     const args = [
@@ -403,7 +411,8 @@ export class TrainingJobs {
       '--out', resultDir,
       '--version', version,
       '--epochs', String(file.job.epochs),
-      ...replay.flatMap((dir) => ['--replay', dir]),
+      ...(replay.length > 0 ? replay.flatMap((dir) => ['--replay', dir]) : ['--no-replay']),
+      ...(anchor ? ['--anchor', anchor] : ['--no-anchor']),
       ...(this.options.trainerArgs ?? []),
     ];
     const command = [check.python.path, ...args];
@@ -559,6 +568,8 @@ export class TrainingJobs {
       : null;
     const gate = decideGate(validation, anchor, { ...this.options.gate, activate: file.job.activate });
     const counts = this.inputs.get(file.job.id)?.counts() ?? { received: file.job.cases.train + file.job.cases.validation };
+    // The version keeps the log of the job that made it (how it was trained, for support).
+    await copyFile(path.join(this.jobDir(file.job.id), versionFiles.log), path.join(resultDir, versionFiles.log)).catch(() => undefined);
     const added = await store.add(resultDir, {
       base: file.job.base,
       created: now(),
