@@ -177,31 +177,41 @@ def decode_pair(pair: Pair, size: int = 256) -> Tuple[np.ndarray, np.ndarray]:
     return resize_image(im, size), resize_mask(mask, size)
 
 
-def stack_pairs(
-    ids: List[str], images: List[np.ndarray], masks: List[np.ndarray], size: int
-) -> Tuple[np.ndarray, np.ndarray]:
-    """Stacks decoded pairs into N x S x S x 3 uint8 and N x S x S bool arrays (N may be 0)."""
-    if not ids:
-        return np.zeros((0, size, size, 3), np.uint8), np.zeros((0, size, size), bool)
-    return np.stack(images), np.stack(masks)
+class PairBuffer:
+    """Decoded pairs written straight into preallocated N x S x S x 3 uint8 and N x S x S bool arrays.
+
+    Stacking a list of decoded pairs would hold every one twice at the end (most of a job's
+    memory at 256 px). Rows left unwritten (skipped pairs) are never touched, so the operating
+    system never backs them with memory.
+    """
+
+    def __init__(self, capacity: int, size: int) -> None:
+        self.ids: List[str] = []
+        self._images = np.empty((capacity, size, size, 3), np.uint8)
+        self._masks = np.empty((capacity, size, size), bool)
+
+    def add(self, pair_id: str, image: np.ndarray, mask: np.ndarray) -> None:
+        """Stores one decoded pair (the buffer must have room)."""
+        row = len(self.ids)
+        self._images[row] = image
+        self._masks[row] = mask
+        self.ids.append(pair_id)
+
+    def arrays(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Images and masks of the pairs added so far (views, not copies)."""
+        return self._images[: len(self.ids)], self._masks[: len(self.ids)]
 
 
 def load_pairs(pairs: Sequence[Pair], size: int = 256) -> Tuple[List[str], np.ndarray, np.ndarray, List[str]]:
     """Decodes pairs; unreadable or mis-sized ones are skipped with a warning."""
-    ids: List[str] = []
-    images: List[np.ndarray] = []
-    masks: List[np.ndarray] = []
+    buffer = PairBuffer(len(pairs), size)
     warnings: List[str] = []
     for pair in pairs:
         try:
-            image, mask = decode_pair(pair, size)
+            buffer.add(pair.id, *decode_pair(pair, size))
         except PairError as exc:
             warnings.append(str(exc))
-            continue
-        ids.append(pair.id)
-        images.append(image)
-        masks.append(mask)
-    return (ids, *stack_pairs(ids, images, masks, size), warnings)
+    return (buffer.ids, *buffer.arrays(), warnings)
 
 
 def print_warnings(warnings: Sequence[str], where: object, limit: int = 20) -> None:

@@ -30,6 +30,7 @@ from .data import (
     VALIDATION_ONE_IN,
     DatasetError,
     Pair,
+    PairBuffer,
     PairError,
     decode_pair,
     detect_layout,
@@ -39,7 +40,6 @@ from .data import (
     mask_key,
     print_warnings,
     split_of,
-    stack_pairs,
 )
 
 JOB_FORMAT = "lesiondesk-finetune-job/1"
@@ -194,19 +194,15 @@ def load_job(job: Path, size: int) -> JobData:
     cases = _job_cases(job, manifest, pairs)
     # Counted before decoding: a job that is too small fails at once, whatever its size.
     check_split_sizes(sum(c.split == "train" for c, _ in cases), sum(c.split == "validation" for c, _ in cases))
-    decoded: Dict[str, List] = {split: [[], [], []] for split in SPLITS}
+    buffers = {split: PairBuffer(sum(c.split == split for c, _ in cases), size) for split in SPLITS}
     for case, pair in cases:
         try:
-            image, mask = decode_pair(pair, size)
+            buffers[case.split].add(case.id, *decode_pair(pair, size))
         except PairError as exc:
             raise DatasetError(f"case {case.id} of the job in {job} cannot be used: {exc}") from exc
-        ids, images, masks = decoded[case.split]
-        ids.append(case.id)
-        images.append(image)
-        masks.append(mask)
-    train_ids, val_ids = decoded["train"][0], decoded["validation"][0]
-    train_images, train_masks = stack_pairs(*decoded["train"], size)
-    val_images, val_masks = stack_pairs(*decoded["validation"], size)
+    train_ids, val_ids = buffers["train"].ids, buffers["validation"].ids
+    train_images, train_masks = buffers["train"].arrays()
+    val_images, val_masks = buffers["validation"].arrays()
     keys = set(train_ids) | set(val_ids)
     if manifest is not None:
         keys |= {c.key for c in manifest.cases}
@@ -260,31 +256,23 @@ def load_replay(
         for key, pair in replay_candidates(source):
             if key in exclude or pair.id in exclude:
                 continue
-            chosen.pop(key, None)  # re-insert so the later source's pair replaces the earlier one
-            chosen[key] = pair
+            chosen[key] = pair  # a later source's pair replaces an earlier one of the same case
     keys = sorted(chosen)
     rng = np.random.default_rng(seed)
     picked = sorted(rng.choice(len(keys), size=min(len(keys), max(0, replay_max)), replace=False)) if keys else []
-    ids: List[str] = []
-    images: List[np.ndarray] = []
-    masks: List[np.ndarray] = []
+    buffer = PairBuffer(len(picked), size)
     warnings: List[str] = []
-    for i in picked:
-        pair = chosen[keys[i]]
+    for pair in (chosen[keys[i]] for i in picked):
         try:
-            image, mask = decode_pair(pair, size)
+            buffer.add(pair.id, *decode_pair(pair, size))
         except PairError as exc:
             warnings.append(str(exc))
-            continue
-        ids.append(pair.id)
-        images.append(image)
-        masks.append(mask)
     print_warnings(warnings, "the replay sources")
     names = [str(Path(s).resolve()) for s in sources]
-    if sources and not ids:
+    if sources and not buffer.ids:
         print(f"warning: the replay sources offer no usable pair; training on the job's pairs alone "
               f"({', '.join(names)})", file=sys.stderr)
-    return ReplayPool(names, ids, *stack_pairs(ids, images, masks, size), available=len(keys))
+    return ReplayPool(names, buffer.ids, *buffer.arrays(), available=len(keys))
 
 
 @dataclass

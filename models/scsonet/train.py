@@ -101,10 +101,11 @@ def evaluate_cases(
 
 
 def evaluate_arrays(
-    model: torch.nn.Module, images: np.ndarray, masks: np.ndarray, threshold: float = 0.5, tta: bool = False
+    model: torch.nn.Module, images: np.ndarray, masks: np.ndarray, threshold: float = 0.5, tta: bool = False,
+    batch_size: int = 16,
 ) -> Dict[str, float]:
     """Pooled and per-image metrics of a model on uint8 images and bool masks."""
-    return evaluate_cases(model, images, masks, threshold=threshold, tta=tta)[0]
+    return evaluate_cases(model, images, masks, threshold=threshold, tta=tta, batch_size=batch_size)[0]
 
 
 def save_checkpoint(path: Path, **payload) -> None:
