@@ -267,4 +267,4 @@ def test_finetune_on_a_domain_shift_raises_validation_dice(synthetic, base_check
     assert res.returncode == 0, res.stderr
     m = json.loads((out / "metrics.json").read_text())
     assert m["validation"]["n"] >= 5
-    assert m["validation"]["candidate"]["dsc"] > m["validation"]["base"]["dsc"] + 0.02, m["validation"]
+    assert m["validation"]["candidate"]["dsc"] > m["validation"]["base"]["dsc"] + 0.1, m["validation"]
