@@ -16,6 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -47,6 +48,12 @@ export interface TrainingJobsOptions {
   env?: NodeJS.ProcessEnv;
   /** Default epochs (10). */
   epochs?: number;
+  /**
+   * PyTorch threads for a job (default: every logical core). PyTorch's own default counts
+   * physical cores, which a VM or a hyper-threaded laptop under-reports: here it picked 1 of 2,
+   * and an epoch of 144 images took 9.1 s instead of 5.7 s.
+   */
+  threads?: number;
   gate?: Omit<GateOptions, 'activate'>;
   /** Extra arguments for `scsonet finetune` (tests: a smaller training size). */
   trainerArgs?: string[];
@@ -411,6 +418,8 @@ export class TrainingJobs {
       '--out', resultDir,
       '--version', version,
       '--epochs', String(file.job.epochs),
+      '--threads', String(this.options.threads ?? availableParallelism()),
+      '--exit-with-stdin',
       ...(replay.length > 0 ? replay.flatMap((dir) => ['--replay', dir]) : ['--no-replay']),
       ...(anchor ? ['--anchor', anchor] : ['--no-anchor']),
       ...(this.options.trainerArgs ?? []),

@@ -138,6 +138,9 @@ def _add_finetune(sub) -> None:
                    help="at most this many replay pairs are decoded (one seeded sample of all sources per job)")
     p.add_argument("--anchor", metavar="DIR", help="fixed set scored for base and candidate (default: models/replay/anchor)")
     p.add_argument("--no-anchor", action="store_true", help="skip the anchor set")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="cancel (as on SIGTERM) when stdin closes: the app keeps a pipe open, so a job never outlives a "
+                        "crashed or killed app")
     # Deprecated, accepted and ignored (with a warning) so older callers keep working; hidden from --help.
     p.add_argument("--patience", type=int, help=argparse.SUPPRESS)
 
@@ -162,6 +165,20 @@ def _finetune_config(a):
                           replay_ratio=a.replay_ratio, replay_max=a.replay_max, anchor=anchor)
 
 
+def _cancel_when_stdin_closes() -> None:
+    """Sends this process SIGTERM when stdin reaches end of file (the parent app has gone)."""
+    import os
+    import signal
+    import threading
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(1 << 12):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _run_finetune(a) -> int:
     """Runs the job; a user error is also an ``error`` event on stdout, so the app that parses
     the JSON lines gets the same sentence as the ``error:`` line on stderr."""
@@ -169,6 +186,8 @@ def _run_finetune(a) -> int:
     from .train import emit
 
     emit("phase", phase="loading")
+    if a.exit_with_stdin:
+        _cancel_when_stdin_closes()
     try:
         finetune(_finetune_config(a))
     except JobCancelled:

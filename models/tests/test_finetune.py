@@ -268,3 +268,22 @@ def test_finetune_on_a_domain_shift_raises_validation_dice(synthetic, base_check
     m = json.loads((out / "metrics.json").read_text())
     assert m["validation"]["n"] >= 5
     assert m["validation"]["candidate"]["dsc"] > m["validation"]["base"]["dsc"] + 0.1, m["validation"]
+
+
+def test_exit_with_stdin_cancels_when_the_parent_goes_away(base_checkpoint, synthetic, tmp_path):
+    """The app keeps the trainer's stdin open; a crashed app closes it and must not leave an orphan job."""
+    out = tmp_path / "result"
+    env = {**os.environ, "PYTHONPATH": str(MODELS_DIR)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scsonet", "finetune", "--base", str(base_checkpoint), "--data", str(synthetic / "default"),
+         "--out", str(out), "--epochs", "200", "--exit-with-stdin", *FAST],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if '"event": "epoch"' in line:
+            break
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == 143
+    assert _events(rest)[-1] == {"event": "cancelled"}
+    assert not out.exists() and not list(tmp_path.glob(".result.partial-*"))
