@@ -282,8 +282,10 @@ export class TrainingJobs {
   async create(args: { base?: string; epochs?: number; activate?: 'auto' | 'never'; expectedPairs: number }): Promise<TrainingJob> {
     const current = this.status().current;
     if (current) {
+      const holder = await this.lockHolder();
+      const where = holder && holder.jobId === current.id && holder.pid !== process.pid ? `, in another LesionDesk process, pid ${holder.pid}` : '';
       throw new TrainingJobError(
-        `a fine-tuning job is already ${current.state === 'running' ? 'running' : 'being prepared'} (${current.id}); wait for it or cancel it: one job runs at a time`,
+        `a fine-tuning job is already ${current.state === 'running' ? 'running' : 'being prepared'} (${current.id}${where}); wait for it or cancel it: one job runs at a time`,
       );
     }
     const base = await this.resolveBase(args.base);

@@ -172,7 +172,12 @@ def _cancel_when_stdin_closes() -> None:
     import threading
 
     def watch() -> None:
-        while sys.stdin.buffer.read(1 << 12):
+        # os.read on the raw descriptor: a daemon thread blocked in sys.stdin's buffered reader
+        # holds its lock, and the interpreter aborts when it shuts down around it.
+        try:
+            while os.read(0, 1 << 12):
+                pass
+        except OSError:
             pass
         os.kill(os.getpid(), signal.SIGTERM)
 

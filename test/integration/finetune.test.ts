@@ -193,7 +193,7 @@ describe('fine-tuning job (real trainer)', () => {
       LESIONDESK_MODELS: shippedDir,
     });
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toMatch(/a fine-tuning job is already running \(.*another LesionDesk process, pid \d+\)/);
+    expect(cli.stderr).toMatch(/a fine-tuning job is already running \(.*, in another LesionDesk process, pid \d+\)/);
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         if (jobs.get(job.id).history.length >= 1) {
