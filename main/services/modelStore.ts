@@ -256,16 +256,20 @@ export class ModelStore {
     throw new ModelStoreError(`no intact model to run${problems ? ` (${problems})` : ' (no model found)'}`);
   }
 
+  /** The id of the model that runs now, or null when nothing can run. */
+  private activeIdOrNull(all: StoredVersion[], file: ActiveFile): string | null {
+    try {
+      return this.resolveActive(all, file).version.id;
+    } catch {
+      return null;
+    }
+  }
+
   /** The list the renderer and `lesiondesk models` show. */
   async list(): Promise<ModelVersionList> {
     const all = await this.versions();
     const file = await this.readActiveFile();
-    let activeId: string | null = null;
-    try {
-      activeId = this.resolveActive(all, file).version.id;
-    } catch {
-      activeId = null;
-    }
+    const activeId = this.activeIdOrNull(all, file);
     const previous = this.rollbackTarget(all, file, activeId);
     return { active: activeId, previous, versions: all.map((v) => this.describe(v, activeId)) };
   }
@@ -317,12 +321,7 @@ export class ModelStore {
       if (target.problem !== null || !target.entry) throw new ModelStoreError(`${id} cannot be activated: ${target.problem ?? 'its card is unreadable'}`);
       const all = await this.versions();
       const file = await this.readActiveFile();
-      let current: string | null = null;
-      try {
-        current = this.resolveActive(all, file).version.id;
-      } catch {
-        current = null;
-      }
+      const current = this.activeIdOrNull(all, file);
       if (current === id) return { active: id, previous: null };
       const history = current ? [...file.history.filter((h) => h !== current), current] : file.history;
       await this.writeActiveFile({ format: 'lesiondesk-active-model/1', active: id, history: history.slice(-50) });
@@ -351,12 +350,7 @@ export class ModelStore {
       if (target.kind === 'shipped') throw new ModelStoreError(`${id} is the shipped model; it is the root of every version and cannot be deleted`);
       const all = await this.versions();
       const file = await this.readActiveFile();
-      let current: string | null = null;
-      try {
-        current = this.resolveActive(all, file).version.id;
-      } catch {
-        current = null;
-      }
+      const current = this.activeIdOrNull(all, file);
       if (current === id || file.active === id) throw new ModelStoreError(`${id} is the active model; activate or roll back to another version first`);
       // Move aside first, so a failed delete never leaves half a version that still lists.
       const trash = path.join(this.versionsDir, `.deleted-${id}-${process.pid}-${Date.now()}`);

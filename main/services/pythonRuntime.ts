@@ -168,12 +168,12 @@ export async function preflight(options: PreflightOptions): Promise<TrainingPref
   const problems: PreflightProblem[] = [];
   const python = await findPython(options);
   if (python.problem) problems.push(python.problem);
-  let free: number | null = null;
+  let free: number | null;
   try {
     await mkdir(options.dataDir, { recursive: true });
     free = await (options.freeBytes ?? defaultFreeBytes)(options.dataDir);
   } catch {
-    free = null;
+    free = null; // Unknown (no statfs here): the job will say so if the disk fills.
   }
   const need = options.minFreeBytes ?? 1 << 30;
   if (free !== null && free < need) {

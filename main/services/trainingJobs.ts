@@ -154,11 +154,11 @@ export class TrainingJobs {
   }
 
   private async loadHistory(): Promise<void> {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await readdir(this.jobsDir);
     } catch {
-      return;
+      return; // No jobs yet.
     }
     for (const name of names) {
       const file = path.join(this.jobsDir, name, 'job.json');
@@ -564,7 +564,7 @@ export class TrainingJobs {
   /** Gate, store, activate: the end of a successful job. */
   private async complete(file: JobFile, resultDir: string): Promise<void> {
     const store = this.options.store;
-    let job: TrainingJob = { ...file.job, phase: 'gating', progress: phaseStart.gating };
+    const job: TrainingJob = { ...file.job, phase: 'gating', progress: phaseStart.gating };
     await this.save({ ...file, job });
     this.publishProgress(job);
     let metrics: z.infer<typeof TrainerMetrics>;
@@ -590,7 +590,6 @@ export class TrainingJobs {
       anchor,
       gate,
     });
-    job = this.jobs.get(file.job.id)!.job;
     if (gate.activated) {
       const change = await store.activate(added.id);
       this.options.events.publish({ type: 'active-model-changed', active: change.active, previous: change.previous });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, TrainingJob } from '../../preload/api.js';
-import { createServices, type Services } from '../../main/services/index.js';
+import { createServices } from '../../main/services/index.js';
 import { createEventHub } from '../../main/services/events.js';
 import { ModelStore } from '../../main/services/modelStore.js';
 import { TrainingJobs, type TrainingJobsOptions } from '../../main/services/trainingJobs.js';
