@@ -1,0 +1,63 @@
+/**
+ * Switching models without a restart: requests in flight finish on the session they started
+ * on, new ones use the new model, and the old session is released only after the last one.
+ */
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readModelCard } from '../../main/services/modelRegistry.js';
+import { ModelSession } from '../../main/services/modelSession.js';
+import { Segmenter } from '../../main/services/segmentation.js';
+import { lesionJpeg } from '../fixtures/images.js';
+import { modelDir } from './helpers.js';
+
+let tmp: string;
+let image: Buffer;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'lesiondesk-switch-'));
+  // The same weights under another version's card: which model answered is visible in the result.
+  await copyFile(path.join(modelDir, 'scsonet-isic2017-v1.onnx'), path.join(tmp, 'next.onnx'));
+  const card = JSON.parse(await readFile(path.join(modelDir, 'scsonet-isic2017-v1.json'), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(tmp, 'next.json'), JSON.stringify({ ...card, version: '1.1.0', file: 'next.onnx' }));
+  image = await lesionJpeg(1600, 1200);
+});
+
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('Segmenter.swap', () => {
+  it('lets requests in flight finish on the old model, sends new ones to the new model, then releases the old one', async () => {
+    const first = await ModelSession.open(await readModelCard(path.join(modelDir, 'scsonet-isic2017-v1.json')));
+    const second = await ModelSession.open(await readModelCard(path.join(tmp, 'next.json')));
+    const segmenter = new Segmenter(first);
+    let released = false;
+    const release = first.release.bind(first);
+    first.release = async () => {
+      released = true;
+      await release();
+    };
+    // Several requests in flight on the first model (decoding a 1600x1200 JPEG takes a while).
+    const inFlight = [1, 2, 3].map(() => segmenter.segment({ bytes: image, name: 'a.jpg' }, { tta: true }));
+    const swapped = segmenter.swap(second);
+    expect(released).toBe(false);
+    const after = await segmenter.segment({ bytes: image, name: 'b.jpg' });
+    expect(after.model.version).toBe('1.1.0');
+    for (const r of await Promise.all(inFlight)) expect(r.model.version).toBe('1.0.0');
+    await swapped;
+    expect(released).toBe(true);
+    expect(segmenter.session).toBe(second);
+    await second.release();
+  });
+
+  it('releases at once when nothing is in flight', async () => {
+    const first = await ModelSession.open(await readModelCard(path.join(modelDir, 'scsonet-isic2017-v1.json')));
+    const second = await ModelSession.open(await readModelCard(path.join(tmp, 'next.json')));
+    const segmenter = new Segmenter(first);
+    await segmenter.swap(second);
+    expect((await segmenter.segment({ bytes: image, name: 'c.jpg' })).model.version).toBe('1.1.0');
+    await second.release();
+  });
+});
