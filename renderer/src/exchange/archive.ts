@@ -128,3 +128,59 @@ export async function readZip(file: Blob, fileName = 'The file'): Promise<Map<st
     throw new NotAZipError(fileName);
   }
 }
+
+/** An entry a capped read refuses: it would inflate past its limit. */
+export class ZipEntryTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZipEntryTooLargeError';
+  }
+}
+
+/**
+ * Only the entries `wanted` names, each inflated only if its declared size is within
+ * `maxEntryBytes(name)` and all of them within `maxTotalBytes`; every other entry is never
+ * inflated (a zip bomb beside a few real entries costs nothing). The sizes come from the
+ * central directory; an entry that inflates to another size than declared is refused too.
+ */
+export async function readZipEntries(
+  file: Blob | Uint8Array,
+  wanted: (name: string) => boolean,
+  caps: { maxEntryBytes: (name: string) => number; maxTotalBytes: number },
+  fileName = 'The file',
+): Promise<Map<string, Uint8Array>> {
+  const bytes = file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer());
+  if (bytes.length < 22 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw new NotAZipError(fileName);
+  const declared = new Map<string, number>();
+  let total = 0;
+  let tooLarge: ZipEntryTooLargeError | null = null;
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes, {
+      filter: (info) => {
+        if (tooLarge || !wanted(info.name)) return false;
+        const limit = caps.maxEntryBytes(info.name);
+        total += info.originalSize;
+        if (info.originalSize > limit) {
+          tooLarge = new ZipEntryTooLargeError(`${info.name} would inflate to ${megabytes(info.originalSize)}, above its limit of ${megabytes(limit)}`);
+        } else if (total > caps.maxTotalBytes) {
+          tooLarge = new ZipEntryTooLargeError(`its entries would inflate to more than ${megabytes(caps.maxTotalBytes)} in all`);
+        }
+        declared.set(info.name, info.originalSize);
+        return !tooLarge;
+      },
+    });
+  } catch {
+    if (tooLarge) throw tooLarge;
+    throw new NotAZipError(fileName);
+  }
+  if (tooLarge) throw tooLarge;
+  for (const [name, data] of Object.entries(entries)) {
+    if (data.length !== declared.get(name)) throw new ZipEntryTooLargeError(`${name} inflates to another size than its header declares`);
+  }
+  return new Map(Object.entries(entries));
+}
+
+function megabytes(n: number): string {
+  return n >= 1 << 30 ? `${(n / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(n / 2 ** 20)} MB`;
+}

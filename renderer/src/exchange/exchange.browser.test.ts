@@ -390,4 +390,108 @@ describe('backup', () => {
     );
     expect(await target.isEmpty()).toBe(true);
   });
+
+  describe('refuses a malformed backup and leaves the library as it was', () => {
+    type Manifest = Record<string, unknown> & {
+      cases: Record<string, unknown>[];
+      images: { caseId: string; blob: { path: string; size?: number; sha256?: string } }[];
+      thumbnails: { caseId: string; blob: { path: string } }[];
+      maskVersions: Record<string, unknown>[];
+      settings: { key: string; value: unknown }[];
+    };
+
+    /** A real backup, rewritten: `edit` changes the manifest and the entries (path -> bytes). */
+    async function tampered(edit: (manifest: Manifest, entries: Map<string, Uint8Array>) => void): Promise<Blob> {
+      const source = await freshRepository();
+      await source.setSettings({ defaultPixelsPerMm: 12.5 });
+      await importSources(source, (await isicFolder()).sources);
+      const entries = await readZip(await createBackup(source));
+      const manifest = JSON.parse(new TextDecoder().decode(entries.get('lesiondesk-backup.json'))) as Manifest;
+      entries.delete('lesiondesk-backup.json');
+      edit(manifest, entries);
+      const zip = createZipWriter();
+      for (const [path, bytes] of entries) await zip.add(path, bytes, { compress: true });
+      await zip.add('lesiondesk-backup.json', new TextEncoder().encode(JSON.stringify(manifest)), { compress: true });
+      return (await zip.finish())!;
+    }
+
+    /** Restores into a library that already holds a case (with replace), expecting refusal. */
+    async function expectRefused(backup: Blob, message: RegExp): Promise<void> {
+      const target = await freshRepository();
+      const { importedCaseIds } = await importSources(target, (await isicFolder()).sources.slice(0, 1));
+      const before = await target.snapshot();
+      await expect(restoreBackup(target, backup, { replace: true, fileName: 'bad.zip' })).rejects.toThrow(message);
+      const after = await target.snapshot();
+      expect(after.cases.map((c) => c.id)).toEqual(before.cases.map((c) => c.id));
+      expect(after.cases.map((c) => c.id)).toEqual(importedCaseIds.slice(0, after.cases.length));
+      expect(after.settings).toEqual(before.settings);
+    }
+
+    it('a setting out of range', async () => {
+      const backup = await tampered((m) => m.settings.push({ key: 'threshold', value: 5 }));
+      await expectRefused(backup, /^bad\.zip is a damaged LesionDesk backup \(setting threshold is 5, .*\); nothing was restored\.$/);
+    });
+
+    it('an unknown setting', async () => {
+      await expectRefused(await tampered((m) => m.settings.push({ key: 'evil', value: 1 })), /unknown setting "evil"/);
+    });
+
+    it('a case without an image', async () => {
+      const backup = await tampered((m, entries) => {
+        const gone = m.images.shift()!;
+        entries.delete(gone.blob.path);
+      });
+      await expectRefused(backup, /case [0-9a-f-]+ \(.+\) has no image/);
+    });
+
+    it('a case id that would become a path', async () => {
+      const backup = await tampered((m) => {
+        const old = m.cases[0]!.id as string;
+        m.cases[0]!.id = '../../evil';
+        for (const row of [...m.images, ...m.thumbnails, ...m.maskVersions] as { caseId: string }[]) if (row.caseId === old) row.caseId = '../../evil';
+      });
+      await expectRefused(backup, /cases\.0\.id: must be a plain identifier/);
+    });
+
+    it('a blob that does not match its checksum or size', async () => {
+      const flipped = await tampered((m, entries) => {
+        const path = m.images[0]!.blob.path;
+        const bytes = entries.get(path)!.slice();
+        bytes[bytes.length - 3] ^= 0xff;
+        entries.set(path, bytes);
+      });
+      await expectRefused(flipped, /blobs\/images\/[0-9a-f-]+ does not match its checksum/);
+      const shorter = await tampered((m, entries) => {
+        const path = m.images[0]!.blob.path;
+        entries.set(path, entries.get(path)!.slice(0, 100));
+      });
+      await expectRefused(shorter, /is 100 bytes, the manifest says \d+/);
+      // A backup from before blobs carried checksums: the image's own sha256 still guards it.
+      const legacy = await tampered((m, entries) => {
+        const image = m.images[0]!;
+        delete image.blob.size;
+        delete image.blob.sha256;
+        const bytes = entries.get(image.blob.path)!.slice();
+        bytes[bytes.length - 3] ^= 0xff;
+        entries.set(image.blob.path, bytes);
+      });
+      await expectRefused(legacy, /the image of case [0-9a-f-]+ does not match its checksum/);
+    });
+
+    it('an entry that would inflate past its cap', async () => {
+      const backup = await tampered((m, entries) => {
+        const thumb = m.thumbnails[0]!;
+        const big = new Uint8Array(9 * 2 ** 20); // zeros: tiny compressed, 9 MB inflated
+        entries.set(thumb.blob.path, big);
+        Object.assign(thumb.blob, { size: big.length });
+      });
+      await expectRefused(backup, /blobs\/thumbnails\/[0-9a-f-]+ would inflate to 9 MB, above its limit of 8 MB/);
+    });
+
+    it('restores a valid backup that carries an extra entry it does not reference (left uninflated)', async () => {
+      const backup = await tampered((_m, entries) => entries.set('padding/huge.bin', new Uint8Array(64 * 2 ** 20)));
+      const target = await freshRepository();
+      expect(await restoreBackup(target, backup)).toEqual({ cases: 3, maskVersions: 3 });
+    });
+  });
 });
