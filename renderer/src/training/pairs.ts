@@ -1,0 +1,81 @@
+/**
+ * What a fine-tuning job receives from the library: every approved case's original image, byte
+ * for byte as imported, and its final (latest) mask re-encoded as a 0/255 PNG, as the ISIC export
+ * writes it. Pairs are read one case at a time and sent in chunks (at most 8 pairs and 256 MB a
+ * call), so memory holds one chunk.
+ */
+import { limits, type LesionDeskApi, type TrainingPair } from '../../../preload/api.ts';
+import { decodeMaskImage } from '../exchange/image-codec.ts';
+import { encodeMaskPng } from '../exchange/png.ts';
+import type { CaseRecord, CaseRepository } from '../storage/index.ts';
+import { createChunker } from './job-view.ts';
+
+/** Approved cases with a mask; `onlyCorrected`: only those a person corrected (the final mask is not the prediction). */
+export async function readyCases(repository: CaseRepository, onlyCorrected: boolean): Promise<CaseRecord[]> {
+  const { cases } = await repository.listCases({ status: 'approved', sort: 'name', ...(onlyCorrected ? { hasCorrection: true } : {}) });
+  return cases.filter((c) => c.latestVersionId !== null);
+}
+
+/** One case as a training pair, or the reason it cannot be one. */
+export async function loadPair(repository: CaseRepository, record: CaseRecord): Promise<TrainingPair | string> {
+  if (!record.latestVersionId) return 'the case has no mask';
+  const [image, version] = await Promise.all([repository.getImage(record.id), repository.getVersion(record.latestVersionId)]);
+  if (!image) return 'its image is missing';
+  if (!version) return 'its final mask is missing';
+  const mask = await decodeMaskImage(version.png, `${record.fileName} mask`);
+  if (mask.width !== image.width || mask.height !== image.height) return 'its mask does not match the image size';
+  return {
+    caseId: record.id,
+    maskVersionId: version.id,
+    image: new Uint8Array(await image.blob.arrayBuffer()),
+    imageName: record.fileName,
+    maskPng: encodeMaskPng(mask),
+  };
+}
+
+export interface SendProgress {
+  /** Cases read and sent so far. */
+  sent: number;
+  total: number;
+  train: number;
+  validation: number;
+}
+
+export interface SendReport extends SendProgress {
+  skipped: { fileName: string; reason: string }[];
+}
+
+/** Send every case's pair to the job in chunks; stops (throws) when `signal` aborts. */
+export async function sendPairs(
+  api: Pick<LesionDeskApi, 'addTrainingPairs'>,
+  repository: CaseRepository,
+  jobId: string,
+  records: readonly CaseRecord[],
+  onProgress: (p: SendProgress) => void,
+  signal?: AbortSignal,
+): Promise<SendReport> {
+  const report: SendReport = { sent: 0, total: records.length, train: 0, validation: 0, skipped: [] };
+  const chunker = createChunker<TrainingPair>(limits.trainingPairsPerCall, limits.trainingChunkBytes);
+  const send = async (chunk: TrainingPair[] | null) => {
+    if (!chunk) return;
+    signal?.throwIfAborted();
+    const result = await api.addTrainingPairs({ jobId, pairs: chunk });
+    report.sent += chunk.length;
+    report.train = result.train;
+    report.validation = result.validation;
+    onProgress({ sent: report.sent, total: report.total, train: report.train, validation: report.validation });
+  };
+  onProgress({ sent: 0, total: report.total, train: 0, validation: 0 });
+  for (const record of records) {
+    signal?.throwIfAborted();
+    const pair = await loadPair(repository, record);
+    if (typeof pair === 'string') {
+      report.skipped.push({ fileName: record.fileName, reason: pair });
+      report.total--;
+      continue;
+    }
+    await send(chunker.push(pair, pair.image.byteLength + pair.maskPng.byteLength));
+  }
+  await send(chunker.flush());
+  return report;
+}
