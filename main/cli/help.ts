@@ -7,6 +7,10 @@ Segments every image (JPEG, PNG, TIFF, BMP, WebP; folders are searched recursive
   DIR/<stem>_overlay.jpg        with --overlay: the image with the mask outlined
   DIR/summary.csv               file,width,height,lesion_area_px,uncertainty,ms
 A file that cannot be read is reported and skipped; the exit code is then 1.
+Two inputs with the same name get distinct outputs (a.jpg -> a_segmentation.png, a.png ->
+a_png_segmentation.png). Nothing existing is overwritten without --overwrite: if any output
+(or summary.csv) already exists, nothing is written and the exit code is 2. Names in
+summary.csv that a spreadsheet would run as a formula (= + - @) start with an apostrophe.
 
 Options:
   --out DIR            output folder (created if missing)
@@ -18,6 +22,7 @@ Options:
   --overlay            also write <stem>_overlay.jpg
   --threads N          onnxruntime threads per image (default 1)
   --max-megapixels N   refuse larger images (default 64)
+  --overwrite          replace outputs that already exist in DIR
   -h, --help           show this help`;
 
 export const evaluateHelp = `Usage: lesiondesk evaluate --pred DIR --truth DIR

@@ -1,11 +1,13 @@
 /** `lesiondesk segment`: batch pre-annotation of files and folders. */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LesionDeskError } from '../services/errors.js';
 import { createServices } from '../services/index.js';
 import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
+import { csvCell, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
 import { dataDir, defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
 import { segmentHelp } from './help.js';
@@ -39,21 +41,6 @@ export async function collectInputs(inputs: string[]): Promise<{ files: string[]
   return { files, missing };
 }
 
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/** Output stems, made unique when two inputs share a file name. */
-function uniqueStems(files: string[]): string[] {
-  const used = new Map<string, number>();
-  return files.map((f) => {
-    const stem = path.basename(f, path.extname(f));
-    const n = (used.get(stem) ?? 0) + 1;
-    used.set(stem, n);
-    return n === 1 ? stem : `${stem}-${n}`;
-  });
-}
-
 interface Row {
   file: string;
   width: number;
@@ -77,6 +64,7 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
       overlay: { type: 'boolean', default: false },
       threads: { type: 'string' },
       'max-megapixels': { type: 'string' },
+      overwrite: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -102,6 +90,15 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const outDir = path.resolve(values.out);
+  const stems = uniqueOutputStems(files, outDir, values.overlay);
+  // Checked before any work: a run either writes every output or, without --overwrite, none
+  // over an existing file (ISIC ground truth beside the images is named like our masks).
+  const existing = plannedOutputs(stems, outDir, values.overlay).filter((p) => existsSync(p));
+  const refusal = values.overwrite ? null : overwriteRefusal(existing, outDir);
+  if (refusal) {
+    io.err(`lesiondesk: ${refusal}`);
+    return 2;
+  }
   await mkdir(outDir, { recursive: true });
 
   const services = await createServices({
@@ -116,7 +113,6 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const card = segmenter.session.entry.card;
   io.err(`lesiondesk: ${card.name}@${card.version} on ${segmenter.session.provider.provider} (${segmenter.session.provider.reason}); ${files.length} image(s) -> ${outDir}`);
 
-  const stems = uniqueStems(files);
   const rows: (Row | null)[] = new Array(files.length).fill(null);
   const failures: string[] = [];
   const bar = new ProgressBar(files.length, io.stdout);
@@ -169,9 +165,12 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const lines = ['file,width,height,lesion_area_px,uncertainty,ms'];
   for (const r of rows) {
     if (!r) continue;
-    lines.push([csvField(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
+    lines.push([csvCell(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
   }
-  await writeFile(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`);
+  // Written to a temporary name and renamed: a reader never sees half a summary.
+  const summary = path.join(outDir, 'summary.csv');
+  await writeFile(`${summary}.partial`, `${lines.join('\n')}\n`);
+  await rename(`${summary}.partial`, summary);
   const seconds = (performance.now() - start) / 1000;
   const ok = files.length - failures.length;
   io.err(

@@ -1,7 +1,7 @@
 /** The `lesiondesk` command line, run as a user runs it: a child process on real files. */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -95,6 +95,40 @@ describe('lesiondesk segment', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown option '--frobnicate'/);
     expect(unknown.stderr).toMatch(/Usage: lesiondesk segment/);
+  }, 240_000);
+
+  it('gives same-named inputs their own outputs and never overwrites ground truth or earlier results without --overwrite', async () => {
+    const isic = path.join(tmp, 'isic');
+    await mkdir(isic, { recursive: true });
+    const jpeg = await lesionJpeg(320, 240);
+    await writeFile(path.join(isic, 'a.jpg'), jpeg);
+    await writeFile(path.join(isic, 'a.png'), await sharp(jpeg).png().toBuffer());
+    await writeFile(path.join(isic, 'a-2.jpg'), jpeg);
+    await writeFile(path.join(isic, 'ISIC_1.jpg'), jpeg);
+    const truth = await sharp(Buffer.alloc(320 * 240, 255), { raw: { width: 320, height: 240, channels: 1 } }).png().toBuffer();
+    await writeFile(path.join(isic, 'ISIC_1_segmentation.png'), truth);
+
+    // Into the dataset folder itself: the ground truth would be overwritten, so nothing is written.
+    const refused = await cli(['segment', isic, '--out', isic]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/1 output file already exists in .*isic \(ISIC_1_segmentation\.png\); nothing was written\. Use --overwrite/);
+    expect(await readFile(path.join(isic, 'ISIC_1_segmentation.png'))).toEqual(truth);
+    expect(existsSync(path.join(isic, 'a_segmentation.png'))).toBe(false);
+
+    const out = path.join(tmp, 'isic-pred');
+    const run = await cli(['segment', isic, '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/segmented 4 of 4 image\(s\)/);
+    const written = (await readdir(out)).sort();
+    expect(written).toEqual(['ISIC_1_segmentation.png', 'a-2_segmentation.png', 'a_png_segmentation.png', 'a_segmentation.png', 'summary.csv']);
+    const rows = (await readFile(path.join(out, 'summary.csv'), 'utf8')).trim().split('\n').slice(1);
+    expect(rows.map((r) => path.basename(r.split(',')[0]!)).sort()).toEqual(['ISIC_1.jpg', 'a-2.jpg', 'a.jpg', 'a.png']);
+
+    // A second run into the same folder needs --overwrite.
+    const again = await cli(['segment', isic, '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/5 output files already exist/);
+    expect((await cli(['segment', isic, '--out', out, '--overwrite'])).code).toBe(0);
   }, 240_000);
 });
 
