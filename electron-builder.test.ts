@@ -20,6 +20,7 @@ interface BuilderConfig {
   mac: { target: Target[] };
   extraResources: { from: string; to: string; filter: string[] }[];
   asarUnpack: string[];
+  electronFuses: Record<string, boolean>;
 }
 
 const config = yaml.load(readFileSync(new URL('./electron-builder.yml', import.meta.url), 'utf8')) as BuilderConfig;
@@ -28,6 +29,18 @@ describe('electron-builder.yml', () => {
   // Loading electron-builder's schema takes a while on a busy machine.
   it('passes electron-builder schema validation', { timeout: 120_000 }, async () => {
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
+  });
+
+  it('flips the Electron fuses that close the known ways in', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      onlyLoadAppFromAsar: true,
+      enableEmbeddedAsarIntegrityValidation: true,
+      enableCookieEncryption: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
   });
 
   it('builds AppImage + deb, NSIS, and an arm64 dmg', () => {

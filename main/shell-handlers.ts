@@ -20,7 +20,8 @@ export function createShellHandlers(options: ShellHandlerOptions): ShellHandlers
       if (!options.openExternal) {
         throw new Error('Opening links is done by the browser in browser mode.');
       }
-      await options.openExternal(url);
+      // The contract already checked it is an http(s) URL; hand over its normalised href.
+      await options.openExternal(new URL(url).href);
     },
   };
 }

@@ -133,6 +133,15 @@ export function isExternalWebUrl(value: string): boolean {
   }
 }
 
+/**
+ * The URL to hand to the OS: the parsed URL's normalised `href` (what was checked), never the
+ * raw string, which another parser (the OS, the browser) could read differently. Null when it
+ * is not an absolute http(s) URL.
+ */
+export function externalWebHref(value: string): string | null {
+  return isExternalWebUrl(value) ? new URL(value).href : null;
+}
+
 export const OpenExternalArgs = z.strictObject({
   url: z
     .string()

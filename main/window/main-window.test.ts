@@ -73,6 +73,12 @@ describe('navigation and windows', () => {
     expect(openExternal).toHaveBeenCalledTimes(1);
     expect(openExternal).toHaveBeenCalledWith('https://isic-archive.com/');
   });
+
+  it('hands the OS the parsed URL, not the raw string', () => {
+    openExternal.mockClear();
+    openHandler!({ url: 'HTTPS://Example.COM/a b?q=ü#x' });
+    expect(openExternal).toHaveBeenCalledWith('https://example.com/a%20b?q=%C3%BC#x');
+  });
 });
 
 describe('session', () => {

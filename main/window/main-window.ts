@@ -1,7 +1,7 @@
 /** The main window and the process-wide guards around it (protocol, navigation, permissions). */
 import { readFile } from 'node:fs/promises';
 import { BrowserWindow, app, protocol, shell, type Session } from 'electron';
-import { isExternalWebUrl } from '../../preload/api.ts';
+import { externalWebHref } from '../../preload/api.ts';
 import {
   appEntryUrl,
   appScheme,
@@ -60,7 +60,8 @@ export function blockNavigation(): void {
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
       // Links the app shows (model card sources, docs) open in the user's browser.
-      if (isExternalWebUrl(url)) void shell.openExternal(url);
+      const href = externalWebHref(url);
+      if (href) void shell.openExternal(href);
       return { action: 'deny' };
     });
   });
@@ -68,7 +69,8 @@ export function blockNavigation(): void {
 
 /** Create and show the main window. devUrl: the Vite dev server, in development only. */
 export async function createMainWindow(preloadPath: string, devUrl?: string): Promise<BrowserWindow> {
-  const window = new BrowserWindow(mainWindowOptions(preloadPath));
+  // DevTools only in an unpackaged run (npm run dev / npm start from the repository).
+  const window = new BrowserWindow(mainWindowOptions(preloadPath, { devTools: !app.isPackaged }));
   window.once('ready-to-show', () => window.show());
   await window.loadURL(devUrl ?? appEntryUrl);
   return window;

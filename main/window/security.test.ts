@@ -24,6 +24,11 @@ function directives(csp: string): Map<string, string[]> {
 describe('BrowserWindow options', () => {
   const prefs = mainWindowOptions('/app/out/preload/index.cjs').webPreferences;
 
+  it('keeps DevTools off unless the shell asks (it does only when not packaged)', () => {
+    expect(prefs.devTools).toBe(false);
+    expect(mainWindowOptions('/p.cjs', { devTools: true }).webPreferences.devTools).toBe(true);
+  });
+
   it('isolates and sandboxes the renderer', () => {
     expect(prefs.contextIsolation).toBe(true);
     expect(prefs.sandbox).toBe(true);

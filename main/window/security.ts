@@ -38,10 +38,14 @@ export const securityHeaders: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-/** webPreferences every window gets. */
-export function secureWebPreferences(preloadPath: string) {
+/**
+ * webPreferences every window gets. `devTools` is off unless asked for: the shell asks only in
+ * an unpackaged (development) run, so a packaged build cannot open the inspector.
+ */
+export function secureWebPreferences(preloadPath: string, options: { devTools?: boolean } = {}) {
   return {
     preload: preloadPath,
+    devTools: options.devTools ?? false,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
@@ -58,7 +62,7 @@ export function secureWebPreferences(preloadPath: string) {
 }
 
 /** Options of the main window (a subset of Electron's BrowserWindowConstructorOptions). */
-export function mainWindowOptions(preloadPath: string) {
+export function mainWindowOptions(preloadPath: string, options: { devTools?: boolean } = {}) {
   return {
     width: 1440,
     height: 900,
@@ -68,7 +72,7 @@ export function mainWindowOptions(preloadPath: string) {
     backgroundColor: '#0f1115',
     title: 'LesionDesk',
     autoHideMenuBar: true,
-    webPreferences: secureWebPreferences(preloadPath),
+    webPreferences: secureWebPreferences(preloadPath, options),
   } as const;
 }
 
