@@ -4,6 +4,7 @@
  * wheel input into image-pixel events for the EditorDocument. It holds no mask state of its
  * own; every change goes through the document, and a frame uploads only the dirty rectangle.
  */
+import { countPress, type PressRecord } from './click-count.ts';
 import Konva from 'konva';
 import type { EditorDocument, EditorPointerEvent, Point } from '../editor/index.ts';
 import { MaskSurface } from './mask-surface.ts';
@@ -57,6 +58,8 @@ export class EditorStage {
   private painting = false;
   private panKeyHeld = false;
   private rulerActive = false;
+  /** The last press, for click counting (Chromium's pointerdown has no click count). */
+  private lastPress: PressRecord | null = null;
   private rulerPoints: Point[] = [];
   private pointer: Point | null = null;
   private readonly disposers: (() => void)[] = [];
@@ -238,7 +241,7 @@ export class EditorStage {
     return { x: event.clientX - box.left, y: event.clientY - box.top };
   }
 
-  private toEditorEvent(event: PointerEvent, screen: Point): EditorPointerEvent {
+  private toEditorEvent(event: PointerEvent, screen: Point, clickCount = event.detail): EditorPointerEvent {
     const p = screenToImage(this.viewport, screen);
     return {
       x: p.x,
@@ -248,7 +251,7 @@ export class EditorStage {
       shiftKey: event.shiftKey,
       ctrlKey: event.ctrlKey,
       metaKey: event.metaKey,
-      clickCount: event.detail,
+      clickCount,
       hitRadius: 6 / this.viewport.scale,
     };
   }
@@ -270,7 +273,8 @@ export class EditorStage {
     }
     this.container.setPointerCapture(event.pointerId);
     this.painting = true;
-    this.document.pointerDown(this.toEditorEvent(event, screen));
+    this.lastPress = countPress(this.lastPress, event.timeStamp, screen.x, screen.y, event.detail);
+    this.document.pointerDown(this.toEditorEvent(event, screen, this.lastPress.count));
     this.requestFrame();
   }
 

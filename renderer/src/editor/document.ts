@@ -100,7 +100,11 @@ export class EditorDocument implements ToolContext {
 
   /** Switches tools; the old tool's unfinished gesture is cancelled. */
   setTool(id: ToolId): void {
-    if (id === this.activeId) return;
+    // Choosing the active tool again is still a choice: the view ends modes such as the ruler.
+    if (id === this.activeId) {
+      this.emit({ kind: 'tool', toolId: id });
+      return;
+    }
     this.activeTool.onExit();
     this.activeId = id;
     this.activeTool.onEnter();
