@@ -1,0 +1,68 @@
+/**
+ * Background pre-annotation: after an import, every new case gets the active model's
+ * prediction (mask, probability map, uncertainty) one at a time while the library stays usable,
+ * so the review queue can sort by uncertainty and a case opens with its prediction ready.
+ * Cancellable between cases; a case that fails is reported and the rest go on.
+ */
+import type { LesionDeskApi } from '../../../preload/api.ts';
+import { findPrediction, storePrediction, type ActiveModel } from '../case/case-versions.ts';
+import { errorMessage } from '../lib/format.ts';
+import type { CaseRepository } from '../storage/index.ts';
+
+export interface PreAnnotationProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly current: string;
+}
+
+export interface PreAnnotationReport {
+  predicted: number;
+  /** Cases that already had this model's prediction, or were gone, or open in the editor. */
+  skipped: number;
+  failed: { caseId: string; fileName: string; reason: string }[];
+  cancelled: boolean;
+}
+
+export interface PreAnnotationOptions {
+  readonly model: ActiveModel;
+  readonly threshold?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: PreAnnotationProgress) => void;
+  /** After each stored prediction (the library refreshes its rows). */
+  readonly onPredicted?: (caseId: string) => void;
+  /** Cases to leave to someone else right now (the case open in the editor predicts itself). */
+  readonly skip?: (caseId: string) => boolean;
+}
+
+/** Predicts every listed case that has no prediction by `model` yet, in order. */
+export async function preAnnotate(
+  repository: Pick<CaseRepository, 'getCase' | 'getImage' | 'listVersions' | 'addMaskVersion'>,
+  api: Pick<LesionDeskApi, 'segmentImage'>,
+  caseIds: readonly string[],
+  options: PreAnnotationOptions,
+): Promise<PreAnnotationReport> {
+  const report: PreAnnotationReport = { predicted: 0, skipped: 0, failed: [], cancelled: false };
+  for (const [index, caseId] of caseIds.entries()) {
+    if (options.signal?.aborted) {
+      report.cancelled = true;
+      break;
+    }
+    const record = await repository.getCase(caseId);
+    options.onProgress?.({ done: index, total: caseIds.length, current: record?.fileName ?? '' });
+    if (!record || options.skip?.(caseId) || findPrediction(await repository.listVersions(caseId), options.model)) {
+      report.skipped++;
+      continue;
+    }
+    try {
+      const image = await repository.getImage(caseId);
+      if (!image) throw new Error('its image is missing');
+      await storePrediction(api, repository, record, image, options.threshold);
+      report.predicted++;
+      options.onPredicted?.(caseId);
+    } catch (error) {
+      report.failed.push({ caseId, fileName: record.fileName, reason: errorMessage(error) });
+    }
+  }
+  options.onProgress?.({ done: caseIds.length, total: caseIds.length, current: '' });
+  return report;
+}
