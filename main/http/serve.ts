@@ -34,6 +34,9 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, not "${values.port}".`);
 
+  // Extra fine-tuning trainer arguments for tests and experiments (e.g. "--size 64 --threads 2"),
+  // as the CLI reads them; empty in normal use.
+  const trainerArgs = (process.env['LESIONDESK_TRAINER_ARGS'] ?? '').split(/\s+/).filter(Boolean);
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   const app = await createAppHandlers(
     {
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
       // The same user-data folder as the app and the CLI (LESIONDESK_DATA_DIR moves it).
       dataDir: dataDir(),
       ...(values.model ? { model: values.model } : {}),
+      ...(trainerArgs.length > 0 ? { training: { trainerArgs } } : {}),
       log: (message: string) => process.stderr.write(`${message}\n`),
     },
     { version, transport: 'http' },
