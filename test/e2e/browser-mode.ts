@@ -24,13 +24,18 @@ export interface RunningServer {
 
 /**
  * Start browser mode and wait for the URL line: on a free port unless `port` is given (the
- * library benchmark keeps one, because IndexedDB belongs to the origin, port included).
+ * library benchmark keeps one, because IndexedDB belongs to the origin, port included), with
+ * extra environment variables (e.g. its own LESIONDESK_DATA_DIR), and unpinned (`pinModel: false`)
+ * to run the active model version, as `npm run serve` without --model does.
  */
-export async function startServe(port = 0): Promise<RunningServer> {
+export async function startServe(port = 0, options: { env?: Record<string, string>; pinModel?: boolean } = {}): Promise<RunningServer> {
   const entry = path.join(root, 'out/main/serve.js');
   if (!existsSync(entry)) throw new Error('out/main/serve.js is missing: run `npm run build` first.');
-  const child = spawn(process.execPath, [entry, '--port', String(port), '--model', modelsDir], {
+  // Pinned to modelsDir by default; unpinned, the server runs the data folder's active version.
+  const modelArgs = options.pinModel === false ? [] : ['--model', modelsDir];
+  const child = spawn(process.execPath, [entry, '--port', String(port), ...modelArgs], {
     cwd: root,
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

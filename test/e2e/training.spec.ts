@@ -1,0 +1,184 @@
+/**
+ * The learning loop in browser mode with the real Python trainer: import an ISIC folder (images
+ * with `_segmentation.png` masks), approve 12 cases of which at least 5 are validation cases,
+ * fine-tune (small trainer size for speed), see progress and the new version with its metrics,
+ * activate and roll back; a second job survives a reload (the panel re-attaches) and, cancelled,
+ * leaves the versions unchanged. The server has a data folder of its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { root, startServe, watchPageProblems, type RunningServer } from './browser-mode.ts';
+import { enterProfile } from './workspace.ts';
+
+const python = process.env['LESIONDESK_PYTHON'] ?? '/usr/bin/python3';
+const shots = process.env['LESIONDESK_SCREENSHOTS'] ?? path.join(tmpdir(), 'lesiondesk-training-shots');
+const imported = 48;
+
+let tmp: string;
+let server: RunningServer;
+
+/** The split main uses: validation when the first 32 bits of sha256(id) are divisible by 4. */
+function validates(caseId: string): boolean {
+  return createHash('sha256').update(caseId, 'utf8').digest().readUInt32BE(0) % 4 === 0;
+}
+
+test.beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'lesiondesk-training-'));
+  const synth = path.join(tmp, 'synth');
+  execFileSync(python, ['-m', 'scsonet', 'synth', '--out', synth, '--count', String(imported), '--size', '256x256'], {
+    cwd: root,
+    env: { ...process.env, PYTHONPATH: path.join(root, 'models') },
+  });
+  // ISIC layout: images/<stem>.jpg and masks/<stem>_segmentation.png.
+  const folder = path.join(tmp, 'isic');
+  mkdirSync(path.join(folder, 'images'), { recursive: true });
+  mkdirSync(path.join(folder, 'masks'), { recursive: true });
+  for (const name of readdirSync(path.join(synth, 'images'))) renameSync(path.join(synth, 'images', name), path.join(folder, 'images', name));
+  for (const name of readdirSync(path.join(synth, 'masks'))) {
+    renameSync(path.join(synth, 'masks', name), path.join(folder, 'masks', name.replace(/\.png$/, '_segmentation.png')));
+  }
+  mkdirSync(shots, { recursive: true });
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Every case's id and file name, read from the page's library database. */
+async function caseRows(page: Page): Promise<{ id: string; fileName: string }[]> {
+  // A string, so this Node-typed file needs no DOM types.
+  return page.evaluate<{ id: string; fileName: string }[]>(`new Promise((resolve, reject) => {
+    const open = indexedDB.open('lesiondesk');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('cases').objectStore('cases').getAll();
+      all.onsuccess = () => {
+        resolve(all.result.map(({ id, fileName }) => ({ id, fileName })));
+        open.result.close();
+      };
+      all.onerror = () => reject(all.error);
+    };
+  })`);
+}
+
+async function approve(page: Page, fileName: string, id: string): Promise<void> {
+  await page.getByTestId('case-search').fill(fileName);
+  const item = page.locator(`[data-testid="case-item"][data-case-id="${id}"]`);
+  await item.click();
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
+  await expect(page.getByTestId('case-view')).toContainText(fileName);
+  await page.getByTestId('approve').click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
+}
+
+async function versions(page: Page): Promise<string[]> {
+  return page.getByTestId('model-item').evaluateAll((items) => items.map((i) => i.getAttribute('data-version') ?? '').sort());
+}
+
+test('fine-tune from approved cases, see the new version, activate and roll back; a cancelled job changes nothing', async ({ page }) => {
+  test.setTimeout(900_000);
+  server = await startServe(0, {
+    pinModel: false,
+    env: {
+      LESIONDESK_DATA_DIR: path.join(tmp, 'data'),
+      LESIONDESK_PYTHON: python,
+      LESIONDESK_TRAINER_ARGS: '--size 64 --threads 2 --replay-max 24 --batch-size 8',
+    },
+  });
+  const problems: string[] = [];
+  watchPageProblems(page, problems);
+  await page.goto(server.url);
+  await enterProfile(page);
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.0.0');
+
+  await page.getByTestId('import-folder').setInputFiles(path.join(tmp, 'isic'));
+  await expect(page.getByTestId('import-report')).toContainText(`Imported ${imported} images`);
+
+  // Pick 12 cases, as many validation cases as there are (up to 7), by the same rule as main.
+  const rows = await caseRows(page);
+  expect(rows).toHaveLength(imported);
+  const validation = rows.filter((r) => validates(r.id));
+  expect(validation.length, 'the random case ids hold too few validation cases for this run').toBeGreaterThanOrEqual(5);
+  const chosen = [...validation.slice(0, 7), ...rows.filter((r) => !validates(r.id))].slice(0, 12);
+  for (const row of chosen) await approve(page, row.fileName, row.id);
+  await page.getByTestId('case-search').fill('');
+
+  // The panel counts what is ready and how it splits.
+  await page.getByTestId('open-training').click();
+  const panel = page.getByTestId('training-panel');
+  await expect(panel).toBeVisible();
+  await expect(page.getByTestId('training-ready-count')).toHaveAttribute('data-count', '12');
+  await expect(page.getByTestId('training-split')).toHaveAttribute('data-validation', String(Math.min(7, validation.length)));
+  await page.getByTestId('training-only-corrected').check();
+  await expect(page.getByTestId('training-ready-count')).toHaveAttribute('data-count', /\d+/);
+  await expect(page.getByTestId('training-shortfall')).toBeVisible();
+  await page.getByTestId('training-only-corrected').uncheck();
+  await expect(page.getByTestId('training-ready-count')).toHaveAttribute('data-count', '12');
+  await panel.screenshot({ path: path.join(shots, 'training-ready.png') });
+
+  // First job: progress with phase, epochs and a chart, then the gate's sentence.
+  await page.getByTestId('training-epochs').fill('3');
+  await page.getByTestId('training-start').click();
+  const progress = page.getByTestId('training-progress');
+  await expect(progress).toBeVisible();
+  await expect(page.getByTestId('open-training')).toContainText(/Training \d+%/);
+  await expect(progress).toHaveAttribute('data-phase', 'training', { timeout: 300_000 });
+  await expect(page.getByTestId('training-chart')).toHaveAttribute('data-epochs', /[1-9]/, { timeout: 300_000 });
+  await panel.screenshot({ path: path.join(shots, 'training-progress.png') });
+  const result = page.getByTestId('training-result');
+  await expect(result).toHaveAttribute('data-state', 'succeeded', { timeout: 600_000 });
+  await expect(result).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
+  await expect(page.getByTestId('training-reason')).toContainText(/validation Dice/i);
+  await panel.screenshot({ path: path.join(shots, 'training-result.png') });
+
+  // The models panel lists both versions with their metrics.
+  await page.getByTestId('open-models').click();
+  const models = page.getByTestId('models-panel');
+  await expect(models).toBeVisible();
+  const candidate = page.locator('[data-testid="model-item"][data-version="scsonet-isic2017@1.1.0"]');
+  const shipped = page.locator('[data-testid="model-item"][data-version="scsonet-isic2017@1.0.0"]');
+  await expect(candidate).toBeVisible();
+  await expect(candidate).toContainText('scsonet-isic2017@1.0.0 → scsonet-isic2017@1.1.0');
+  await expect(candidate).toContainText('12 approved cases');
+  await expect(candidate.getByTestId('model-gate')).toBeVisible();
+  await expect(candidate.locator('table.dice')).toContainText('Validation');
+  await expect(candidate.locator('table.dice')).toContainText('Anchor');
+
+  // Activate it (unless the gate already did), then roll back to the shipped model.
+  if ((await candidate.getByTestId('model-active').count()) === 0) {
+    await expect(shipped.getByTestId('model-active')).toBeVisible();
+    await candidate.getByTestId('model-activate').click();
+  }
+  await expect(candidate.getByTestId('model-active')).toBeVisible();
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
+  await models.screenshot({ path: path.join(shots, 'models-panel.png') });
+  await page.getByTestId('model-rollback').click();
+  await expect(shipped.getByTestId('model-active')).toBeVisible();
+  await expect(candidate.getByTestId('model-active')).toHaveCount(0);
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.0.0');
+  const before = await versions(page);
+  expect(before).toEqual(['scsonet-isic2017@1.0.0', 'scsonet-isic2017@1.1.0']);
+
+  // Second job: a reload re-attaches to it; cancelled, it leaves the versions as they were.
+  await page.getByTestId('open-training').click();
+  await page.getByTestId('training-epochs').fill('20');
+  await page.getByTestId('training-start').click();
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-state', 'running', { timeout: 120_000 });
+  await page.reload();
+  await page.getByTestId('open-training').click();
+  await expect(page.getByTestId('training-progress')).toBeVisible();
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-state', 'running');
+  await page.getByTestId('training-cancel').click();
+  await expect(page.getByTestId('training-result')).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
+  await page.screenshot({ path: path.join(shots, 'training-cancelled.png') });
+  await page.getByTestId('open-models').click();
+  await expect(page.getByTestId('model-item')).toHaveCount(2);
+  expect(await versions(page)).toEqual(before);
+  await expect(shipped.getByTestId('model-active')).toBeVisible();
+  expect(problems, 'console errors or CSP violations').toEqual([]);
+});
