@@ -7,10 +7,14 @@ Segments every image (JPEG, PNG, TIFF, BMP, WebP; folders are searched recursive
   DIR/<stem>_overlay.jpg        with --overlay: the image with the mask outlined
   DIR/summary.csv               file,width,height,lesion_area_px,uncertainty,ms
 A file that cannot be read is reported and skipped; the exit code is then 1.
-Two inputs with the same name get distinct outputs (a.jpg -> a_segmentation.png, a.png ->
-a_png_segmentation.png). Nothing existing is overwritten without --overwrite: if any output
-(or summary.csv) already exists, nothing is written and the exit code is 2. Names in
-summary.csv that a spreadsheet would run as a formula (= + - @) start with an apostrophe.
+Every input keeps its own stem when it can; inputs sharing one get the extension added
+(a.jpg -> a_segmentation.png, a.png -> a_png_segmentation.png, a-2.jpg -> a-2_segmentation.png).
+Nothing existing is overwritten without --overwrite: if any output (or summary.csv) already
+exists in DIR, for example ISIC ground truth named <id>_segmentation.png beside the images,
+the run stops before segmenting, writes nothing, and exits 2; a file that appears during the
+run is reported and kept. An input file is never overwritten, even with --overwrite.
+summary.csv is written under a temporary name and then renamed, so it is never half-written;
+names in it that a spreadsheet would run as a formula (= + - @, tab, CR) start with an apostrophe.
 
 Options:
   --out DIR            output folder (created if missing)

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { csvCell, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
+import { csvCell, outputsOnInputs, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
 
 const out = '/data/out';
 
@@ -10,6 +10,16 @@ describe('segment output names', () => {
     const stems = uniqueOutputStems(files, out, false);
     expect(stems).toEqual(['a', 'a_png', 'a-2', 'a_jpg']);
     expect(new Set(plannedOutputs(stems, out, true)).size).toBe(4 * 2 + 1);
+  });
+
+  it('lets every input keep its own name before handing out derived ones, whatever the order', () => {
+    // a.png's derived name would be a_png, which is a later input's own name.
+    expect(uniqueOutputStems(['/in/a.jpg', '/in/a.png', '/in/a_png.jpg'], out, false)).toEqual(['a', 'a_png_2', 'a_png']);
+    // The issue's case, in the order a folder walk yields it: 4 inputs, 4 distinct masks.
+    const files = ['/in/a-2.jpg', '/in/a.jpg', '/in/a.png', '/in/a-2.png'];
+    const stems = uniqueOutputStems(files, out, true);
+    expect(stems).toEqual(['a-2', 'a', 'a_png', 'a-2_png']);
+    expect(new Set(plannedOutputs(stems, out, true).map((p) => p.toLowerCase())).size).toBe(4 * 2 + 1);
   });
 
   it('compares case-insensitively and numbers further clashes', () => {
@@ -22,6 +32,12 @@ describe('segment output names', () => {
     expect(stems[1]).not.toBe('x');
     const written = plannedOutputs(stems, out, false).map((p) => p.toLowerCase());
     for (const f of files) expect(written).not.toContain(f.toLowerCase());
+  });
+
+  it('finds summary.csv given as an input (no other output can be one)', () => {
+    const planned = plannedOutputs(['a'], out, false);
+    expect(outputsOnInputs(planned, ['/data/out/a.jpg'])).toEqual([]);
+    expect(outputsOnInputs(planned, ['/data/out/a.jpg', '/data/OUT/../out/Summary.CSV'])).toEqual([path.join(out, 'summary.csv')]);
   });
 
   it('refuses to overwrite existing files with a sentence that says what to do', () => {
@@ -40,6 +56,10 @@ describe('CSV cells', () => {
     expect(csvCell('-2.jpg')).toBe("'-2.jpg");
     expect(csvCell('@sum.jpg')).toBe("'@sum.jpg");
     expect(csvCell('\tx.jpg')).toBe("'\tx.jpg");
+    expect(csvCell('\rx.jpg')).toBe('"\'\rx.jpg"');
+    expect(csvCell('-2.jpg,=1+1')).toBe('"\'-2.jpg,=1+1"');
+    // Only the start of a cell is read as a formula by spreadsheets.
+    expect(csvCell('/in/=a+b@c.jpg')).toBe('/in/=a+b@c.jpg');
     expect(csvCell('/images/a,b.jpg')).toBe('"/images/a,b.jpg"');
     expect(csvCell('/images/a.jpg')).toBe('/images/a.jpg');
   });

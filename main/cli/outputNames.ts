@@ -9,23 +9,34 @@ import path from 'node:path';
 export const outputSuffixes = { mask: '_segmentation.png', overlay: '_overlay.jpg' } as const;
 
 /**
- * A stem per input: the file's own name when free, else the name plus its extension
- * (`a.png` beside `a.jpg` becomes `a_png`), else numbered (`a_png_2`). A stem is free when no
- * output it produces collides with another input's outputs or with an input file itself.
+ * A stem per input. Every input first claims its own name (`a-2.jpg` -> `a-2`, the first of
+ * several `a.*` -> `a`); only then do the others get the name plus their extension (`a.png`
+ * beside `a.jpg` -> `a_png`), numbered if that is taken too (`a_png_2`). Two passes, because a
+ * derived name handed out first could otherwise take a later input's own name (the old `-2`
+ * suffix did exactly that to a real `a-2.jpg`). No output may land on another input's output
+ * or on an input file itself (an input may be called `<stem>_segmentation.png`).
  */
 export function uniqueOutputStems(files: readonly string[], outDir: string, withOverlay: boolean): string[] {
   const key = (p: string) => path.resolve(p).toLowerCase();
-  const taken = new Set(files.map(key));
+  const inputs = new Set(files.map(key));
+  const taken = new Set<string>();
   const outputsOf = (stem: string) => [outputSuffixes.mask, ...(withOverlay ? [outputSuffixes.overlay] : [])].map((s) => key(path.join(outDir, `${stem}${s}`)));
-  const free = (stem: string) => outputsOf(stem).every((p) => !taken.has(p));
-  return files.map((file) => {
-    const ext = path.extname(file);
-    const base = path.basename(file, ext);
-    const withExt = ext ? `${base}_${ext.slice(1)}` : `${base}_file`;
-    let stem = free(base) ? base : withExt;
-    for (let n = 2; !free(stem); n++) stem = `${withExt}_${n}`;
+  const free = (stem: string) => outputsOf(stem).every((p) => !inputs.has(p) && !taken.has(p));
+  const claim = (stem: string) => {
     for (const p of outputsOf(stem)) taken.add(p);
     return stem;
+  };
+  const stems: (string | null)[] = files.map((file) => {
+    const own = path.basename(file, path.extname(file));
+    return free(own) ? claim(own) : null;
+  });
+  return stems.map((stem, i) => {
+    if (stem !== null) return stem;
+    const ext = path.extname(files[i]);
+    const derived = `${path.basename(files[i], ext)}_${ext ? ext.slice(1) : 'file'}`;
+    let candidate = derived;
+    for (let n = 2; !free(candidate); n++) candidate = `${derived}_${n}`;
+    return claim(candidate);
   });
 }
 
@@ -33,6 +44,15 @@ export function uniqueOutputStems(files: readonly string[], outDir: string, with
 export function plannedOutputs(stems: readonly string[], outDir: string, withOverlay: boolean, summaryName = 'summary.csv'): string[] {
   const paths = stems.flatMap((stem) => [`${stem}${outputSuffixes.mask}`, ...(withOverlay ? [`${stem}${outputSuffixes.overlay}`] : [])]);
   return [...paths, summaryName].map((name) => path.join(outDir, name));
+}
+
+/**
+ * Planned outputs that are input files. Masks and overlays never are (uniqueOutputStems avoids
+ * them); this catches summary.csv passed as an input, which --overwrite must not replace either.
+ */
+export function outputsOnInputs(planned: readonly string[], files: readonly string[]): string[] {
+  const inputs = new Set(files.map((f) => path.resolve(f).toLowerCase()));
+  return planned.filter((p) => inputs.has(path.resolve(p).toLowerCase()));
 }
 
 /** The sentence refusing to overwrite existing files, or null when none exists. */

@@ -1,13 +1,13 @@
 /** `lesiondesk segment`: batch pre-annotation of files and folders. */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LesionDeskError } from '../services/errors.js';
 import { createServices } from '../services/index.js';
 import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
-import { csvCell, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
+import { csvCell, outputsOnInputs, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
 import { dataDir, defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
 import { segmentHelp } from './help.js';
@@ -48,6 +48,28 @@ interface Row {
   areaPx: number;
   uncertainty: number;
   ms: number;
+}
+
+/**
+ * summary.csv is written to a temporary name beside it, then moved into place, so a reader
+ * never sees half a summary. Without --overwrite it is only moved onto a free name (a
+ * summary.csv that appeared during the run is kept, and the new one is left under the
+ * temporary name, which is printed).
+ */
+async function writeSummary(summary: string, text: string, overwrite: boolean, io: CliIo): Promise<boolean> {
+  const temporary = path.join(path.dirname(summary), `.summary.csv.${process.pid}.tmp`);
+  await writeFile(temporary, text, { flag: 'wx' });
+  try {
+    if (!overwrite && existsSync(summary)) {
+      io.err(`lesiondesk: ${summary} appeared during the run and was kept; this run's summary is ${temporary}`);
+      return false;
+    }
+    await rename(temporary, summary);
+    return true;
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** Runs the segment command; returns the exit code. */
@@ -93,12 +115,22 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const stems = uniqueOutputStems(files, outDir, values.overlay);
   // Checked before any work: a run either writes every output or, without --overwrite, none
   // over an existing file (ISIC ground truth beside the images is named like our masks).
-  const existing = plannedOutputs(stems, outDir, values.overlay).filter((p) => existsSync(p));
+  const planned = plannedOutputs(stems, outDir, values.overlay);
+  const onInputs = outputsOnInputs(planned, files);
+  if (onInputs.length > 0) {
+    // Not even with --overwrite: an input is never replaced by an output.
+    io.err(`lesiondesk: ${onInputs.join(', ')} is an input and would be overwritten; nothing was written. Choose another --out.`);
+    return 2;
+  }
+  const existing = planned.filter((p) => existsSync(p));
   const refusal = values.overwrite ? null : overwriteRefusal(existing, outDir);
   if (refusal) {
     io.err(`lesiondesk: ${refusal}`);
     return 2;
   }
+  // The check above is made before minutes of work; 'wx' keeps the promise for a file that
+  // appears meanwhile (another run into the same folder): it is reported, not replaced.
+  const flag = values.overwrite ? 'w' : 'wx';
   await mkdir(outDir, { recursive: true });
 
   const services = await createServices({
@@ -132,9 +164,9 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
       try {
         const result: Segmentation = await segmenter.segment({ path: file }, { threshold, tta: values.tta });
         const base = path.join(outDir, stems[index]);
-        const writes = [writeFile(`${base}_segmentation.png`, result.maskPng)];
+        const writes = [writeFile(`${base}_segmentation.png`, result.maskPng, { flag })];
         if (values.overlay) {
-          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeFile(`${base}_overlay.jpg`, jpg)));
+          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeFile(`${base}_overlay.jpg`, jpg, { flag })));
         }
         await Promise.all(writes);
         rows[index] = {
@@ -146,7 +178,12 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
           ms: performance.now() - t0,
         };
       } catch (error) {
-        const message = error instanceof LesionDeskError ? error.message : `${path.basename(file)}: ${(error as Error).message}`;
+        const message =
+          error instanceof LesionDeskError
+            ? error.message
+            : (error as NodeJS.ErrnoException).code === 'EEXIST'
+              ? `${(error as NodeJS.ErrnoException).path ?? 'an output'} appeared during the run and was not overwritten (use --overwrite)`
+              : `${path.basename(file)}: ${(error as Error).message}`;
         failures.push(message);
         bar.clear();
         io.err(`lesiondesk: skipped ${file}: ${message}`);
@@ -167,15 +204,12 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
     if (!r) continue;
     lines.push([csvCell(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
   }
-  // Written to a temporary name and renamed: a reader never sees half a summary.
-  const summary = path.join(outDir, 'summary.csv');
-  await writeFile(`${summary}.partial`, `${lines.join('\n')}\n`);
-  await rename(`${summary}.partial`, summary);
+  const summaryWritten = await writeSummary(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`, values.overwrite, io);
   const seconds = (performance.now() - start) / 1000;
   const ok = files.length - failures.length;
   io.err(
     `lesiondesk: segmented ${ok} of ${files.length} image(s) in ${seconds.toFixed(1)} s (${(ok / seconds).toFixed(1)} images/s)` +
       (failures.length > 0 ? `; ${failures.length} failed` : ''),
   );
-  return failures.length > 0 || missing.length > 0 ? 1 : 0;
+  return failures.length > 0 || missing.length > 0 || !summaryWritten ? 1 : 0;
 }

@@ -15,12 +15,12 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}, cwd = repoRoot): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [path.join(repoRoot, 'bin', 'lesiondesk.mjs'), ...args],
-      { cwd: repoRoot, env: { ...process.env, LESIONDESK_MODELS: modelDir, LESIONDESK_DATA_DIR: dataDir, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      { cwd, env: { ...process.env, LESIONDESK_MODELS: modelDir, LESIONDESK_DATA_DIR: dataDir, ...env }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -129,6 +129,56 @@ describe('lesiondesk segment', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/5 output files already exist/);
     expect((await cli(['segment', isic, '--out', out, '--overwrite'])).code).toBe(0);
+  }, 240_000);
+
+  it('writes into the images folder itself: one mask per input under its own name, inputs untouched, formula names defused', async () => {
+    const dir = path.join(tmp, 'same');
+    await mkdir(dir, { recursive: true });
+    // A size per input, so each mask shows which image it came from.
+    const inputs: Record<string, Buffer> = {
+      'a.jpg': await lesionJpeg(320, 240),
+      'a.png': await sharp(await lesionJpeg(288, 208)).png().toBuffer(),
+      'a-2.jpg': await lesionJpeg(256, 192),
+      '=1+2.jpg': await lesionJpeg(224, 160),
+    };
+    for (const [name, bytes] of Object.entries(inputs)) await writeFile(path.join(dir, name), bytes);
+    const sizes: Record<string, [number, number]> = {
+      'a_segmentation.png': [320, 240],
+      'a_png_segmentation.png': [288, 208],
+      'a-2_segmentation.png': [256, 192],
+      '=1+2_segmentation.png': [224, 160],
+    };
+
+    // Relative paths, so the file column starts with the name itself as a user's would.
+    const run = await cli(['segment', '.', '--out', '.', '--model', modelDir], {}, dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/segmented 4 of 4 image\(s\)/);
+    expect((await readdir(dir)).sort()).toEqual([...Object.keys(inputs), ...Object.keys(sizes), 'summary.csv'].sort());
+    for (const [name, bytes] of Object.entries(inputs)) expect(await readFile(path.join(dir, name)), name).toEqual(bytes);
+    for (const [name, size] of Object.entries(sizes)) {
+      const meta = await sharp(path.join(dir, name)).metadata();
+      expect([meta.width, meta.height], name).toEqual(size);
+    }
+
+    const csv = (await readFile(path.join(dir, 'summary.csv'), 'utf8')).trim().split('\n');
+    const formula = csv.find((l) => l.includes('1+2.jpg'))!;
+    expect(formula).toMatch(/^'=1\+2\.jpg,224,160,\d+,[\d.]+,[\d.]+$/);
+    for (const line of csv.slice(1)) {
+      // Numbers stay numbers: only the file name cell is ever prefixed.
+      for (const cell of line.split(',').slice(1)) expect(Number.isFinite(Number(cell)), line).toBe(true);
+    }
+
+    // Again into the same folder: the earlier masks are not inputs, and not replaced without --overwrite.
+    const masks = await Promise.all(Object.keys(sizes).map((n) => readFile(path.join(dir, n))));
+    const again = await cli(['segment', '.', '--out', '.', '--model', modelDir], {}, dir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/5 output files already exist in .*same \(.*\); nothing was written\. Use --overwrite/);
+    expect(await Promise.all(Object.keys(sizes).map((n) => readFile(path.join(dir, n))))).toEqual(masks);
+    const replaced = await cli(['segment', '.', '--out', '.', '--model', modelDir, '--overwrite'], {}, dir);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stderr).toMatch(/segmented 4 of 4 image\(s\)/);
+    for (const [name, bytes] of Object.entries(inputs)) expect(await readFile(path.join(dir, name)), name).toEqual(bytes);
+    expect((await readdir(dir)).length).toBe(9);
   }, 240_000);
 });
 
