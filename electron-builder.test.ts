@@ -9,6 +9,10 @@ const { validateConfiguration } = require('./out/util/config/config.js') as {
 };
 const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 const yaml = require('js-yaml') as { load(text: string): unknown };
+const { PlatformPackager } = require('./out/index.js') as {
+  PlatformPackager: { prototype: { generateFuseConfig(fuses: unknown): Promise<Record<string, unknown>> } };
+};
+const { FuseV1Options } = require('@electron/fuses') as { FuseV1Options: Record<string, number> };
 
 interface Target {
   target: string;
@@ -40,6 +44,22 @@ describe('electron-builder.yml', () => {
       enableEmbeddedAsarIntegrityValidation: true,
       enableCookieEncryption: true,
       grantFileProtocolExtraPrivileges: false,
+    });
+  });
+
+  it('hands every one of those fuses to @electron/fuses (none silently dropped)', async () => {
+    // The config electron-builder flips in the Electron binary right before signing.
+    const flipped = await PlatformPackager.prototype.generateFuseConfig.call({}, config.electronFuses);
+    expect(flipped).toEqual({
+      version: '1',
+      resetAdHocDarwinSignature: undefined,
+      [FuseV1Options['RunAsNode']!]: false,
+      [FuseV1Options['EnableNodeOptionsEnvironmentVariable']!]: false,
+      [FuseV1Options['EnableNodeCliInspectArguments']!]: false,
+      [FuseV1Options['OnlyLoadAppFromAsar']!]: true,
+      [FuseV1Options['EnableEmbeddedAsarIntegrityValidation']!]: true,
+      [FuseV1Options['EnableCookieEncryption']!]: true,
+      [FuseV1Options['GrantFileProtocolExtraPrivileges']!]: false,
     });
   });
 

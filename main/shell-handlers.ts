@@ -1,5 +1,5 @@
 /** The methods the shell implements itself: facts about the app, and handing links to the OS. */
-import type { ShellHandlers } from '../preload/api.ts';
+import { externalWebHref, type ShellHandlers } from '../preload/api.ts';
 
 export interface ShellHandlerOptions {
   version: string;
@@ -20,8 +20,12 @@ export function createShellHandlers(options: ShellHandlerOptions): ShellHandlers
       if (!options.openExternal) {
         throw new Error('Opening links is done by the browser in browser mode.');
       }
-      // The contract already checked it is an http(s) URL; hand over its normalised href.
-      await options.openExternal(new URL(url).href);
+      // The contract checked the URL already; checked again here so no caller can bypass it,
+      // and the OS gets the parsed URL's normalised href (what was checked), never the raw
+      // string, which its own URL parser could read differently.
+      const href = externalWebHref(url);
+      if (!href) throw new Error('Only absolute http(s) links can be opened.');
+      await options.openExternal(href);
     },
   };
 }

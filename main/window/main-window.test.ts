@@ -9,16 +9,31 @@ const appHandlers = new Map<string, (...args: unknown[]) => void>();
 let protocolHandler: ((request: { url: string }) => Promise<Response>) | undefined;
 let privileged: unknown;
 const openExternal = vi.fn(async () => {});
+const electronApp = { on: (name: string, fn: (...args: unknown[]) => void) => appHandlers.set(name, fn), isPackaged: false };
+/** A BrowserWindow that records its options and its web contents' listeners. */
+class FakeWindow {
+  static last: FakeWindow | undefined;
+  readonly listeners = new Map<string, () => void>();
+  readonly webContents = {
+    on: (name: string, fn: () => void) => this.listeners.set(name, fn),
+    closeDevTools: vi.fn(),
+  };
+  constructor(readonly options: { webPreferences: { devTools: boolean } }) {
+    FakeWindow.last = this;
+  }
+  once(): void {}
+  async loadURL(): Promise<void> {}
+}
 vi.mock('electron', () => ({
-  app: { on: (name: string, fn: (...args: unknown[]) => void) => appHandlers.set(name, fn) },
+  app: electronApp,
   protocol: {
     registerSchemesAsPrivileged: (schemes: unknown) => (privileged = schemes),
     handle: (_scheme: string, fn: typeof protocolHandler) => (protocolHandler = fn),
   },
   shell: { openExternal },
-  BrowserWindow: class {},
+  BrowserWindow: FakeWindow,
 }));
-const { blockNavigation, handleAppProtocol, hardenSession, registerAppScheme } = await import('./main-window.ts');
+const { blockNavigation, createMainWindow, handleAppProtocol, hardenSession, registerAppScheme } = await import('./main-window.ts');
 
 describe('app:// protocol', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'lesiondesk-app-'));
@@ -78,6 +93,32 @@ describe('navigation and windows', () => {
     openExternal.mockClear();
     openHandler!({ url: 'HTTPS://Example.COM/a b?q=ü#x' });
     expect(openExternal).toHaveBeenCalledWith('https://example.com/a%20b?q=%C3%BC#x');
+    // A unicode host goes out as its punycode, odd characters percent-encoded.
+    openHandler!({ url: 'https://bücher.example/"<a b>"' });
+    expect(openExternal).toHaveBeenLastCalledWith('https://xn--bcher-kva.example/%22%3Ca%20b%3E%22');
+    expect(openExternal).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('main window', () => {
+  it('has DevTools in an unpackaged run', async () => {
+    electronApp.isPackaged = false;
+    await createMainWindow('/p/index.cjs');
+    expect(FakeWindow.last!.options.webPreferences.devTools).toBe(true);
+    expect(FakeWindow.last!.listeners.has('devtools-opened')).toBe(false);
+  });
+
+  it('has no DevTools in a packaged build, and shuts them should they open anyway', async () => {
+    electronApp.isPackaged = true;
+    try {
+      await createMainWindow('/p/index.cjs');
+    } finally {
+      electronApp.isPackaged = false;
+    }
+    const window = FakeWindow.last!;
+    expect(window.options.webPreferences.devTools).toBe(false);
+    window.listeners.get('devtools-opened')!();
+    expect(window.webContents.closeDevTools).toHaveBeenCalledTimes(1);
   });
 });
 

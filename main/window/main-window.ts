@@ -71,6 +71,12 @@ export function blockNavigation(): void {
 export async function createMainWindow(preloadPath: string, devUrl?: string): Promise<BrowserWindow> {
   // DevTools only in an unpackaged run (npm run dev / npm start from the repository).
   const window = new BrowserWindow(mainWindowOptions(preloadPath, { devTools: !app.isPackaged }));
+  if (app.isPackaged) {
+    // devTools: false already makes openDevTools and the menu's F12 / Ctrl+Shift+I a no-op, so
+    // no key is intercepted (the page keeps every key); this closes the inspector should
+    // anything still open it (an Electron regression, a future menu role).
+    window.webContents.on('devtools-opened', () => window.webContents.closeDevTools());
+  }
   window.once('ready-to-show', () => window.show());
   await window.loadURL(devUrl ?? appEntryUrl);
   return window;
