@@ -4,7 +4,6 @@
  * wheel input into image-pixel events for the EditorDocument. It holds no mask state of its
  * own; every change goes through the document, and a frame uploads only the dirty rectangle.
  */
-import { countPress, type PressRecord } from './click-count.ts';
 import Konva from 'konva';
 import type { EditorDocument, EditorPointerEvent, Point } from '../editor/index.ts';
 import { MaskSurface } from './mask-surface.ts';
@@ -58,8 +57,8 @@ export class EditorStage {
   private painting = false;
   private panKeyHeld = false;
   private rulerActive = false;
-  /** The last press, for click counting (Chromium's pointerdown has no click count). */
-  private lastPress: PressRecord | null = null;
+  /** The latest primary press went to the document (not a pan or a ruler point). */
+  private pressToDocument = false;
   private rulerPoints: Point[] = [];
   private pointer: Point | null = null;
   private readonly disposers: (() => void)[] = [];
@@ -95,6 +94,9 @@ export class EditorStage {
       this.inputMs += performance.now() - start;
     });
     this.listen('pointerup', (e) => this.onPointerUp(e as PointerEvent));
+    // Pointer events carry no click count (Chromium's pointerdown has detail 0); the mousedown
+    // that follows each press does, counted with the platform's double-click time and distance.
+    this.listen('mousedown', (e) => this.onMouseDown(e as MouseEvent));
     this.listen('pointercancel', () => this.cancelGesture());
     this.listen('lostpointercapture', () => this.cancelGesture());
     this.listen('pointerleave', () => {
@@ -241,7 +243,7 @@ export class EditorStage {
     return { x: event.clientX - box.left, y: event.clientY - box.top };
   }
 
-  private toEditorEvent(event: PointerEvent, screen: Point, clickCount = event.detail): EditorPointerEvent {
+  private toEditorEvent(event: MouseEvent, screen: Point): EditorPointerEvent {
     const p = screenToImage(this.viewport, screen);
     return {
       x: p.x,
@@ -251,7 +253,6 @@ export class EditorStage {
       shiftKey: event.shiftKey,
       ctrlKey: event.ctrlKey,
       metaKey: event.metaKey,
-      clickCount,
       hitRadius: 6 / this.viewport.scale,
     };
   }
@@ -259,6 +260,7 @@ export class EditorStage {
   private onPointerDown(event: PointerEvent): void {
     this.container.focus({ preventScroll: true });
     const screen = this.localPoint(event);
+    this.pressToDocument = false;
     if (event.button === 1 || (event.button === 0 && this.panKeyHeld)) {
       event.preventDefault();
       this.panning = { pointerId: event.pointerId, last: screen };
@@ -273,8 +275,15 @@ export class EditorStage {
     }
     this.container.setPointerCapture(event.pointerId);
     this.painting = true;
-    this.lastPress = countPress(this.lastPress, event.timeStamp, screen.x, screen.y, event.detail);
-    this.document.pointerDown(this.toEditorEvent(event, screen, this.lastPress.count));
+    this.pressToDocument = true;
+    this.document.pointerDown(this.toEditorEvent(event, screen));
+    this.requestFrame();
+  }
+
+  /** Runs right after the pointerdown of the same press; only its click count is new. */
+  private onMouseDown(event: MouseEvent): void {
+    if (event.button !== 0 || event.detail < 2 || !this.pressToDocument) return;
+    this.document.doubleClick(this.toEditorEvent(event, this.localPoint(event)));
     this.requestFrame();
   }
 

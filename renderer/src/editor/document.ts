@@ -135,6 +135,11 @@ export class EditorDocument implements ToolContext {
     this.activeTool.onPointerDown(event);
   }
 
+  /** The last press was the second of a double-click (see EditorTool.onDoubleClick). */
+  doubleClick(event: EditorPointerEvent): void {
+    this.activeTool.onDoubleClick?.(event);
+  }
+
   pointerMove(event: EditorPointerEvent): void {
     this.activeTool.onPointerMove(event);
   }

@@ -2,12 +2,19 @@
  * Polygon: each click adds a vertex; a double-click, Enter, or a click on the first vertex
  * closes and fills it. Alt on any click subtracts instead of adding. Backspace drops the last
  * vertex, Escape abandons the polygon. The mask only changes on close, as one undo step.
+ *
+ * A double-click arrives as two presses and then onDoubleClick (the count is only known after
+ * the second press), so the tool remembers what that second press did and takes it back: the
+ * double-clicked point is a vertex once, never twice, and never the start of a new polygon.
  */
 import type { Point } from '../geometry.js';
 import { fillPolygon } from '../paint.js';
 import type { EditorKeyEvent, EditorPointerEvent, EditorTool, ToolContext, ToolPreview, ToolState } from './tool.js';
 
 const DEFAULT_HIT_RADIUS_PX = 6;
+
+/** What the latest press did, for a double-click to undo. */
+type PressEffect = 'started' | 'added' | 'closed';
 
 export class PolygonTool implements EditorTool {
   readonly id = 'polygon' as const;
@@ -16,6 +23,7 @@ export class PolygonTool implements EditorTool {
   private points: Point[] = [];
   private hover: Point | null = null;
   private subtract = false;
+  private lastPress: PressEffect | null = null;
 
   constructor(context: ToolContext) {
     this.context = context;
@@ -41,19 +49,34 @@ export class PolygonTool implements EditorTool {
     if (this.state === 'idle') {
       this.points = [point];
       this.state = 'drawing';
+      this.lastPress = 'started';
       this.context.previewChanged();
       return;
     }
     const first = this.points[0]!;
     const hitRadius = event.hitRadius ?? DEFAULT_HIT_RADIUS_PX;
     const onFirst = Math.hypot(point.x - first.x, point.y - first.y) <= hitRadius;
-    // The second press of a double-click closes without adding a duplicate vertex.
-    if ((event.clickCount ?? 1) >= 2 || (onFirst && this.points.length >= 3)) {
+    if (onFirst && this.points.length >= 3) {
       this.close();
+      this.lastPress = 'closed';
       return;
     }
     this.points.push(point);
+    this.lastPress = 'added';
     this.context.previewChanged();
+  }
+
+  onDoubleClick(_event: EditorPointerEvent): void {
+    const effect = this.lastPress;
+    this.lastPress = null;
+    if (effect === 'added') {
+      // The first press of the double-click placed this point already: drop the copy, then close.
+      this.points.pop();
+      this.close();
+    } else if (effect === 'started') {
+      // The first press closed the polygon (on its first vertex): the second must not open another.
+      this.onCancel();
+    }
   }
 
   onPointerMove(event: EditorPointerEvent): void {
@@ -109,6 +132,7 @@ export class PolygonTool implements EditorTool {
 
   private reset(): void {
     this.state = 'idle';
+    this.lastPress = null;
     this.points = [];
     this.hover = null;
     this.subtract = false;

@@ -21,8 +21,6 @@ export interface EditorPointerEvent {
   readonly shiftKey: boolean;
   readonly ctrlKey: boolean;
   readonly metaKey: boolean;
-  /** Click count of a pointer-down (PointerEvent.detail): 2 on the second press of a double-click. */
-  readonly clickCount?: number;
   /** How close, in image pixels, counts as "on" a point (a few screen pixels at the current zoom). */
   readonly hitRadius?: number;
 }
@@ -73,6 +71,12 @@ export interface EditorTool {
   onPointerDown(event: EditorPointerEvent): void;
   onPointerMove(event: EditorPointerEvent): void;
   onPointerUp(event: EditorPointerEvent): void;
+  /**
+   * The press just handed to onPointerDown was the second (or later) of a multi-click, as the
+   * platform counts them (its double-click time and distance). Comes after that press, because
+   * browsers only know the count once the mouse event follows the pointer event.
+   */
+  onDoubleClick?(event: EditorPointerEvent): void;
   /** Returns true when the tool consumed the key (then no command runs). */
   onKeyDown(event: EditorKeyEvent): boolean;
   /** Abandons the current gesture (Escape, pointer capture lost, window blur). */

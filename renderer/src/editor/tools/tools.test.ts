@@ -84,10 +84,74 @@ describe('PolygonTool', () => {
     doc.clear();
     doc.pointerDown(square[0]!);
     doc.pointerDown(square[1]!);
+    // A double-click on the third corner: press, press, then the browser's count of 2.
     doc.pointerDown(square[2]!);
-    doc.pointerDown({ ...square[2]!, clickCount: 2 });
+    doc.pointerDown(square[2]!);
+    doc.doubleClick(square[2]!);
     expect(doc.tools.polygon.state).toBe('idle');
     expect(doc.raster.area()).toBe(21); // centres on or right of the diagonal: 6 + 5 + 4 + 3 + 2 + 1
+  });
+
+  it('a double-click adds its point once: the second press is taken back, not kept as a duplicate vertex', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    for (const p of square.slice(0, 3)) doc.pointerDown(p);
+    // Double-click on the fourth corner; the second press lands a little off, as a hand's does.
+    doc.pointerDown(square[3]!);
+    doc.pointerDown(pointer(2.4, 8.3, { hitRadius: 1 }));
+    expect(doc.tools.polygon.preview()?.points).toHaveLength(5);
+    doc.doubleClick(pointer(2.4, 8.3, { hitRadius: 1 }));
+    expect(doc.tools.polygon.state).toBe('idle');
+    // The square, exactly as four clicks and Enter fill it, in one undo step.
+    expect(doc.raster.area()).toBe(36);
+    expect(doc.history.undoEntries).toHaveLength(1);
+    expect(doc.history.undoLabel).toBe('Polygon add');
+  });
+
+  it('a double-click on the first vertex closes once and does not start another polygon', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    for (const p of square) doc.pointerDown(p);
+    doc.pointerDown(square[0]!); // first press: on the first vertex, closes
+    expect(doc.tools.polygon.state).toBe('idle');
+    doc.pointerDown(square[0]!); // second press: would open a new polygon here
+    doc.doubleClick(square[0]!);
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.tools.polygon.preview()).toBeNull();
+    expect(doc.raster.area()).toBe(36);
+    expect(doc.history.undoEntries).toHaveLength(1);
+    // The next click starts a fresh polygon as usual.
+    doc.pointerDown(pointer(1, 1));
+    expect(doc.tools.polygon.preview()?.points).toEqual([{ x: 1, y: 1 }]);
+  });
+
+  it('a double-click with too few points abandons the polygon, and other tools ignore double-clicks', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    doc.pointerDown(pointer(1, 1));
+    doc.pointerDown(pointer(5, 5));
+    doc.pointerDown(pointer(5, 5));
+    doc.doubleClick(pointer(5, 5));
+    expect(doc.tools.polygon.state).toBe('idle');
+    expect(doc.history.canUndo).toBe(false);
+    // A double-click from idle: one point, then its copy; nothing is drawn or left open.
+    doc.pointerDown(pointer(3, 3));
+    doc.pointerDown(pointer(3, 3));
+    doc.doubleClick(pointer(3, 3));
+    expect(doc.tools.polygon.preview()).toBeNull();
+    doc.setTool('brush');
+    doc.pointerDown(pointer(5, 5));
+    doc.pointerUp(pointer(5, 5));
+    doc.doubleClick(pointer(5, 5));
+    expect(doc.history.undoEntries).toHaveLength(1);
+  });
+
+  it('Ctrl+Enter while a polygon is open closes it (the review key waits for the next press)', () => {
+    const doc = new EditorDocument(10, 10);
+    doc.setTool('polygon');
+    for (const p of square) doc.pointerDown(p);
+    expect(doc.keyDown(key('Enter', { ctrlKey: true }))).toBe(true);
+    expect(doc.raster.area()).toBe(36);
   });
 
   it('Alt subtracts, Backspace removes the last point, Escape cancels without an entry', () => {
@@ -114,7 +178,8 @@ describe('PolygonTool', () => {
     const doc = new EditorDocument(10, 10);
     doc.setTool('polygon');
     doc.pointerDown(pointer(1, 1));
-    doc.pointerDown(pointer(5, 5, { clickCount: 2 }));
+    doc.pointerDown(pointer(5, 5));
+    doc.keyDown(key('Enter'));
     expect(doc.history.canUndo).toBe(false);
     doc.pointerDown(pointer(1, 1));
     doc.keyDown(key('Backspace'));
