@@ -4,7 +4,7 @@
  * its own (zoom to fit, 1:1) on the document.
  */
 import type { EditorDocument } from './document.js';
-import { matchesKeybinding } from './keybindings.js';
+import { matchesKeybinding, sameKeyPress } from './keybindings.js';
 import type { EditorKeyEvent, ToolId } from './tools/tool.js';
 
 export interface CommandContext {
@@ -52,4 +52,19 @@ export const editorCommands: readonly EditorCommand[] = [
 /** The first command with a keybinding that matches `event`. */
 export function findCommand(commands: readonly EditorCommand[], event: EditorKeyEvent): EditorCommand | undefined {
   return commands.find((command) => command.keybindings.some((binding) => matchesKeybinding(binding, event)));
+}
+
+/**
+ * Pairs of commands that claim the same key press: only the first of each pair would ever run,
+ * so a new shortcut must leave this empty (the case view checks its own commands with it).
+ */
+export function keybindingConflicts(commands: readonly EditorCommand[]): [EditorCommand, EditorCommand, string][] {
+  const conflicts: [EditorCommand, EditorCommand, string][] = [];
+  commands.forEach((a, i) => {
+    for (const b of commands.slice(i + 1)) {
+      const binding = a.keybindings.find((x) => b.keybindings.some((y) => sameKeyPress(x, y)));
+      if (binding !== undefined) conflicts.push([a, b, binding]);
+    }
+  });
+  return conflicts;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { editorCommands, findCommand } from './commands.ts';
-import { formatKeybinding, matchesKeybinding } from './keybindings.ts';
+import { editorCommands, findCommand, keybindingConflicts } from './commands.ts';
+import { formatKeybinding, matchesKeybinding, sameKeyPress } from './keybindings.ts';
 import type { EditorKeyEvent } from './tools/tool.ts';
 
 function key(k: string, extra: Partial<EditorKeyEvent> = {}): EditorKeyEvent {
@@ -38,5 +38,23 @@ describe('keybindings', () => {
     expect(findCommand(editorCommands, key('K', { shiftKey: true }))?.id).toBe('mask.removeIslands');
     expect(findCommand(editorCommands, key('k'))?.id).toBe('mask.keepLargest');
     for (const command of editorCommands) expect(command.title.length).toBeGreaterThan(2);
+  });
+});
+
+describe('keybinding conflicts', () => {
+  const command = (id: string, ...keybindings: string[]) => ({ id, title: id, keybindings, run: () => {} });
+
+  it('treats spellings of one key press as the same, and Shift as a difference only for letters and named keys', () => {
+    expect(sameKeyPress('Mod+Enter', 'Ctrl+enter')).toBe(true);
+    expect(sameKeyPress('Mod+Enter', 'Mod+Shift+Enter')).toBe(false);
+    expect(sameKeyPress('F', 'Shift+F')).toBe(false);
+    expect(sameKeyPress('?', 'Shift+?')).toBe(true);
+    expect(sameKeyPress('N', 'Alt+N')).toBe(false);
+  });
+
+  it('finds two commands on one key press, and none among the built-in commands', () => {
+    expect(keybindingConflicts(editorCommands)).toEqual([]);
+    const clash = keybindingConflicts([command('a', 'K'), command('b', 'Shift+K', 'k')]);
+    expect(clash.map(([a, b, binding]) => [a.id, b.id, binding])).toEqual([['a', 'b', 'K']]);
   });
 });

@@ -25,6 +25,19 @@ function parse(binding: string): ParsedKeybinding {
   };
 }
 
+/** True when the two bindings describe the same key press ('Mod+Z' and 'Ctrl+z'; '?' and 'Shift+?'). */
+export function sameKeyPress(a: string, b: string): boolean {
+  const x = parse(a);
+  const y = parse(b);
+  if (x.key !== y.key || x.ctrlOrMeta !== y.ctrlOrMeta || x.alt !== y.alt) return false;
+  // As in matchesKeybinding: a symbol's Shift belongs to the layout, not to the binding.
+  return isSymbolKey(x.key) || x.shift === y.shift;
+}
+
+function isSymbolKey(key: string): boolean {
+  return key.length === 1 && !/[a-z0-9]/.test(key);
+}
+
 /** True when `event` is the key press `binding` describes. */
 export function matchesKeybinding(binding: string, event: EditorKeyEvent): boolean {
   const wanted = parse(binding);
@@ -33,8 +46,7 @@ export function matchesKeybinding(binding: string, event: EditorKeyEvent): boole
   if (event.altKey !== wanted.alt) return false;
   // A symbol such as '?' or '{' already says whether Shift was needed on this keyboard layout;
   // only letters and named keys (Delete, Enter) treat Shift as a separate modifier.
-  const isSymbol = wanted.key.length === 1 && !/[a-z0-9]/.test(wanted.key);
-  return isSymbol || event.shiftKey === wanted.shift;
+  return isSymbolKey(wanted.key) || event.shiftKey === wanted.shift;
 }
 
 /** A keybinding as people read it: 'Ctrl+Shift+Z', or '⌘⇧Z' on macOS. */
