@@ -89,3 +89,23 @@ export class CasePageCache {
     for (const page of byDistance.slice(0, this.pages.size - this.maxPages)) this.pages.delete(page);
   }
 }
+
+/**
+ * The case `step` rows from `caseId` in the list as it is now, or null past either end (the
+ * review loop's next and previous case). `selected` is the row the case was shown at: when the
+ * case has left the list since (approved under a "needs review" filter), its successor moved up
+ * into that row and is the next one.
+ */
+export async function neighbourCase(cache: CasePageCache, caseId: string, selected: number, step: 1 | -1): Promise<string | null> {
+  let index = cache.indexOf(caseId);
+  if (index < 0 && selected >= 0) {
+    // Every write drops the cached pages: read the rows around where the case was shown.
+    await cache.ensure(selected - 1, selected + 2);
+    index = cache.indexOf(caseId);
+  }
+  if (index < 0 && selected < 0) return null;
+  const target = index >= 0 ? index + step : step > 0 ? selected : selected - 1;
+  if (target < 0 || (cache.total !== null && target >= cache.total)) return null;
+  await cache.ensure(target, target + 1);
+  return cache.at(target)?.id ?? null;
+}

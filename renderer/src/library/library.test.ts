@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ImportReport } from '../exchange/index.ts';
 import type { CasePage, CaseQuery, CaseRecord } from '../storage/index.ts';
-import { CasePageCache } from './case-pages.ts';
+import { CasePageCache, neighbourCase } from './case-pages.ts';
 import { importHeadline, importNeedsAttention, progressFraction, progressLabel } from './import-summary.ts';
 import { defaultLibraryFilter, isFiltering, queryForFilter } from './library-filter.ts';
 import { listMoveForKey } from './list-keys.ts';
@@ -128,6 +128,40 @@ describe('CasePageCache', () => {
     cache.setQuery({ status: 'approved' });
     expect(await stale).toBe(false);
     expect(cache.at(0)).toBeUndefined();
+  });
+});
+
+describe('neighbourCase', () => {
+  it('finds the next and previous case across a page boundary, and null past the ends', async () => {
+    const cache = new CasePageCache(fakeSource(130), 64);
+    await cache.ensure(60, 64);
+    expect(await neighbourCase(cache, 'c63', 63, 1)).toBe('c64');
+    expect(await neighbourCase(cache, 'c63', 63, -1)).toBe('c62');
+    expect(await neighbourCase(cache, 'c0', 0, -1)).toBeNull();
+    await cache.ensure(129, 130);
+    expect(await neighbourCase(cache, 'c129', 129, 1)).toBeNull();
+  });
+
+  it('reads the pages again after a write dropped them', async () => {
+    const cache = new CasePageCache(fakeSource(10), 4);
+    await cache.ensure(0, 4);
+    cache.invalidate();
+    expect(await neighbourCase(cache, 'c5', 5, 1)).toBe('c6');
+  });
+
+  it('when the case left the list, the one that moved into its row is next', async () => {
+    // c3 was at row 3; approved under a filter, the list is now c0 c1 c2 c4 ...
+    const source = {
+      async listCases(query: CaseQuery): Promise<CasePage> {
+        const all = Array.from({ length: 8 }, (_, i) => fakeCase(i)).filter((c) => c.id !== 'c3');
+        const offset = query.offset ?? 0;
+        return { cases: all.slice(offset, offset + (query.limit ?? all.length)), total: all.length };
+      },
+    };
+    const cache = new CasePageCache(source, 4);
+    expect(await neighbourCase(cache, 'c3', 3, 1)).toBe('c4');
+    expect(await neighbourCase(cache, 'c3', 3, -1)).toBe('c2');
+    expect(await neighbourCase(cache, 'c3', -1, 1)).toBeNull();
   });
 });
 
