@@ -152,3 +152,36 @@ describe('keyboard and brush size', () => {
     expect(doc.keyDown(key('x'))).toBe(false);
   });
 });
+
+describe('read-only document (an approved case)', () => {
+  it('refuses strokes, operations, undo and redo, reports each refusal and keeps the mask', () => {
+    const doc = new EditorDocument(40, 40, { brushSize: 4 });
+    stroke(doc, [5, 5], [25, 5]);
+    const area = doc.raster.area();
+    const changes: EditorChange[] = [];
+    doc.onChange((change) => changes.push(change));
+    doc.setReadOnly(true);
+    expect(doc.readOnly).toBe(true);
+    stroke(doc, [5, 20], [25, 20]);
+    expect(doc.fillHoles()).toBeNull();
+    expect(doc.invert()).toBeNull();
+    expect(doc.undo()).toBeNull();
+    expect(doc.keyDown(key('z', { ctrlKey: true }))).toBe(true);
+    expect(doc.raster.area()).toBe(area);
+    expect(changes.filter((c) => c.kind === 'read-only').length).toBeGreaterThanOrEqual(4);
+    expect(changes.some((c) => c.kind === 'history')).toBe(false);
+    doc.setReadOnly(false);
+    stroke(doc, [5, 20], [25, 20]);
+    expect(doc.raster.area()).toBeGreaterThan(area);
+  });
+
+  it('cancels a stroke in progress when it becomes read-only', () => {
+    const doc = new EditorDocument(40, 40, { brushSize: 4 });
+    doc.pointerDown(pointer(5, 5));
+    doc.pointerMove(pointer(20, 5));
+    doc.setReadOnly(true);
+    doc.pointerUp(pointer(25, 5));
+    expect(doc.raster.area()).toBe(0);
+    expect(doc.history.canUndo).toBe(false);
+  });
+});

@@ -28,7 +28,9 @@ export type EditorChange =
   | { readonly kind: 'brush-size'; readonly size: number }
   /** The active tool's preview (open polygon, lasso path) changed. */
   | { readonly kind: 'preview' }
-  | { readonly kind: 'shortcut-sheet' };
+  | { readonly kind: 'shortcut-sheet' }
+  /** An edit was refused because the document is read-only (an approved case). */
+  | { readonly kind: 'read-only' };
 
 export interface EditorDocumentOptions {
   /** Initial brush diameter in image pixels (default 20). */
@@ -57,6 +59,7 @@ export class EditorDocument implements ToolContext {
   private activeId: ToolId = 'brush';
   private readonly commandList: EditorCommand[] = [...editorCommands];
   private readonly listeners = new Set<(change: EditorChange) => void>();
+  private locked = false;
 
   constructor(width: number, height: number, options: EditorDocumentOptions = {}) {
     this.raster = new MaskRaster(width, height, options.mask);
@@ -129,14 +132,41 @@ export class EditorDocument implements ToolContext {
     this.setBrushSize(nextBrushSize(this.size, direction));
   }
 
+  // ---- read-only ------------------------------------------------------------------------------
+
+  /**
+   * A read-only document (an approved case) keeps its view commands (zoom, the shortcut sheet)
+   * but refuses every change to the mask: tools do not start, operations, undo and redo do
+   * nothing, and each refusal is reported once per attempt as a `read-only` change.
+   */
+  get readOnly(): boolean {
+    return this.locked;
+  }
+
+  setReadOnly(readOnly: boolean): void {
+    if (readOnly === this.locked) return;
+    if (readOnly) {
+      this.activeTool.onCancel();
+      if (this.history.inTransaction) this.cancelGesture();
+    }
+    this.locked = readOnly;
+  }
+
+  private refused(): boolean {
+    if (this.locked) this.emit({ kind: 'read-only' });
+    return this.locked;
+  }
+
   // ---- input ----------------------------------------------------------------------------------
 
   pointerDown(event: EditorPointerEvent): void {
+    if (this.refused()) return;
     this.activeTool.onPointerDown(event);
   }
 
   /** The last press was the second of a double-click (see EditorTool.onDoubleClick). */
   doubleClick(event: EditorPointerEvent): void {
+    if (this.locked) return;
     this.activeTool.onDoubleClick?.(event);
   }
 
@@ -187,6 +217,7 @@ export class EditorDocument implements ToolContext {
   // ---- changes (ToolContext) ------------------------------------------------------------------
 
   beginGesture(label: string): void {
+    if (this.locked) throw new Error('The mask is read-only.');
     this.history.begin(label);
   }
 
@@ -208,6 +239,7 @@ export class EditorDocument implements ToolContext {
 
   /** Applies a one-shot change as its own undo step (an in-progress gesture is cancelled first). */
   applyOperation(label: string, change: (raster: MaskRaster) => Rect | null): Rect | null {
+    if (this.refused()) return null;
     if (this.history.inTransaction) this.activeTool.onCancel();
     if (this.history.inTransaction) this.history.cancel();
     this.history.begin(label);
@@ -229,6 +261,7 @@ export class EditorDocument implements ToolContext {
   // ---- operations -----------------------------------------------------------------------------
 
   undo(): Rect | null {
+    if (this.refused()) return null;
     this.activeTool.onCancel();
     const rect = this.history.undo();
     if (rect) this.emit({ kind: 'mask', rect });
@@ -236,6 +269,7 @@ export class EditorDocument implements ToolContext {
   }
 
   redo(): Rect | null {
+    if (this.refused()) return null;
     this.activeTool.onCancel();
     const rect = this.history.redo();
     if (rect) this.emit({ kind: 'mask', rect });

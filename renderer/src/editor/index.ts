@@ -18,4 +18,5 @@ export { LassoTool } from './tools/lasso-tool.js';
 export { FloodFillTool } from './tools/flood-fill-tool.js';
 export { editorCommands, findCommand, keybindingConflicts, type CommandContext, type EditorCommand } from './commands.js';
 export { matchesKeybinding, formatKeybinding, sameKeyPress } from './keybindings.js';
+export { encodeRunLengths, decodeRunLengths } from './run-length.js';
 export * from './document.js';
