@@ -3,7 +3,7 @@
  * or writes annotation data. Every multi-table change runs in one IndexedDB transaction, so a
  * crash leaves either the whole change or none of it.
  */
-import { Dexie, type Collection } from 'dexie';
+import { Dexie, liveQuery, type Collection, type Observable } from 'dexie';
 import {
   LesionDatabase,
   caseRecordFromRow,
@@ -12,6 +12,7 @@ import {
   type CaseRow,
   type ImageRow,
   type MaskVersionRow,
+  type PendingEditRow,
   type ThumbnailRow,
 } from './database.ts';
 import {
@@ -24,6 +25,7 @@ import {
   type CasePage,
   type CaseQuery,
   type CaseRecord,
+  type CaseSnapshot,
   type CaseSortKey,
   type CaseStatus,
   type DatabaseSnapshot,
@@ -32,6 +34,7 @@ import {
   type MaskVersionRecord,
   type NewImage,
   type NewMaskVersion,
+  type PendingEdit,
   type StatusChangeRecord,
 } from './types.ts';
 import { transitionProblem } from './workflow.ts';
@@ -78,6 +81,21 @@ function isCalibration(value: unknown): value is number {
 function requireCase(row: CaseRow | undefined, caseId: string): CaseRow {
   if (!row) throw new StorageError('not-found', `No case with id ${caseId}.`);
   return row;
+}
+
+function clockTime(at: number): string {
+  return new Date(at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** Refuses a person's change to an approved case: approval is a decision, undone only by reopening. */
+function approvedRefusal(row: CaseRow, latest: MaskVersionRecord | null): StorageError {
+  return new StorageError('approved', `${row.fileName} is approved; reopen it before changing its mask.`, latest);
+}
+
+/** Refuses a write on top of a version that is no longer the latest. */
+function conflictRefusal(row: CaseRow, latest: MaskVersionRecord | null): StorageError {
+  const who = latest ? `${latest.author} saved a newer version of ${row.fileName} at ${clockTime(latest.createdAt)}` : `The versions of ${row.fileName} changed`;
+  return new StorageError('conflict', `${who} (in another window, or by a background task).`, latest);
 }
 
 interface QueryPlan {
@@ -257,7 +275,8 @@ export class CaseRepository {
   async deleteCases(caseIds: readonly string[]): Promise<void> {
     const { db } = this;
     const ids = [...caseIds];
-    await db.transaction('rw', [db.cases, db.images, db.thumbnails, db.maskVersions, db.statusHistory], async () => {
+    await db.transaction('rw', [db.cases, db.images, db.thumbnails, db.maskVersions, db.statusHistory, db.pendingEdits], async () => {
+      await db.pendingEdits.bulkDelete(ids);
       await db.cases.bulkDelete(ids);
       await db.images.bulkDelete(ids);
       await db.thumbnails.bulkDelete(ids);
@@ -387,7 +406,10 @@ export class CaseRepository {
   /**
    * Save a new mask version and make it the case's latest. Saving moves the workflow on its own:
    * a model prediction takes a new case to `predicted`, and a person's edit takes a new,
-   * predicted, approved or flagged case to `in-progress` (an edited approval is no longer one).
+   * predicted or flagged case to `in-progress`. A person's edit of an approved case is refused
+   * (`approved`): it must be reopened first. With `expectedLatestVersionId` the write is refused
+   * (`conflict`) unless that is still the latest version; with `historyOnly` the version is kept
+   * in the history and neither the latest version nor the status moves.
    */
   async addMaskVersion(input: NewMaskVersion): Promise<MaskVersionRecord> {
     if (!(input.area >= 0) || !Number.isInteger(input.area)) {
@@ -397,6 +419,16 @@ export class CaseRepository {
     const { db } = this;
     return db.transaction('rw', [db.cases, db.maskVersions, db.statusHistory], async () => {
       const row = requireCase(await db.cases.get(input.caseId), input.caseId);
+      if (!input.historyOnly) {
+        const latest = row.latestVersionId ? ((await db.maskVersions.get(row.latestVersionId)) ?? null) : null;
+        if (input.authorKind === 'person' && row.status === 'approved') throw approvedRefusal(row, latest);
+        if (
+          input.expectedLatestVersionId !== undefined &&
+          (input.expectedLatestVersionId !== row.latestVersionId || (latest?.revision ?? 0) !== (input.expectedLatestRevision ?? 0))
+        ) {
+          throw conflictRefusal(row, latest);
+        }
+      }
       const version: MaskVersionRow = {
         id: crypto.randomUUID(),
         caseId: input.caseId,
@@ -410,6 +442,7 @@ export class CaseRepository {
         ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
       };
       await db.maskVersions.add(version);
+      if (input.historyOnly) return version;
 
       const now = Date.now();
       const next: CaseRow = { ...row, latestVersionId: version.id, updatedAt: now };
@@ -445,13 +478,57 @@ export class CaseRepository {
       const version = await db.maskVersions.get(versionId);
       if (!version) throw new StorageError('not-found', `No mask version with id ${versionId}.`);
       const row = requireCase(await db.cases.get(version.caseId), version.caseId);
-      if (version.authorKind !== 'person' || row.latestVersionId !== versionId) {
-        throw new StorageError('not-latest', 'Only the latest version saved by a person can be updated; save a new version instead.');
+      if (version.authorKind !== 'person') {
+        throw new StorageError('not-latest', 'Only a version saved by a person can be updated; save a new version instead.');
       }
-      const updated: MaskVersionRow = { ...version, png: changes.png, area: changes.area };
+      if (row.latestVersionId !== versionId) {
+        throw conflictRefusal(row, row.latestVersionId ? ((await db.maskVersions.get(row.latestVersionId)) ?? null) : null);
+      }
+      if (row.status === 'approved') throw approvedRefusal(row, version);
+      const updated: MaskVersionRow = { ...version, png: changes.png, area: changes.area, revision: (version.revision ?? 0) + 1 };
       await db.maskVersions.put(updated);
       await db.cases.update(row.id, { updatedAt: Date.now() });
       return updated;
+    });
+  }
+
+  /**
+   * The case and its versions as they change, in this window or any other (Dexie liveQuery
+   * follows every write to the database, whichever tab made it).
+   */
+  observeCase(caseId: string): Observable<CaseSnapshot> {
+    return liveQuery(async () => ({ record: await this.getCase(caseId), versions: await this.listVersions(caseId) }));
+  }
+
+  /** The library's counts as they change, in this window or any other. */
+  observeCounts(): Observable<CaseCounts> {
+    return liveQuery(() => this.countCases());
+  }
+
+  /** Store (replace) the unsaved edit of a case; see PendingEditRow. */
+  async putPendingEdit(edit: PendingEdit): Promise<void> {
+    await this.db.pendingEdits.put(edit satisfies PendingEditRow);
+  }
+
+  /** The unsaved edit of a case, if one was left behind. */
+  async getPendingEdit(caseId: string): Promise<PendingEdit | undefined> {
+    return this.db.pendingEdits.get(caseId);
+  }
+
+  /** Every unsaved edit (their masks included), oldest first. */
+  async listPendingEdits(): Promise<PendingEdit[]> {
+    return (await this.db.pendingEdits.toArray()).sort((a, b) => a.editedAt - b.editedAt);
+  }
+
+  /**
+   * Remove a case's unsaved edit once it is saved: only if it is not newer than `editedAt`
+   * (a stroke made while the save ran keeps its own entry).
+   */
+  async deletePendingEdit(caseId: string, editedAt: number = Infinity): Promise<void> {
+    const { db } = this;
+    await db.transaction('rw', db.pendingEdits, async () => {
+      const row = await db.pendingEdits.get(caseId);
+      if (row && row.editedAt <= editedAt) await db.pendingEdits.delete(caseId);
     });
   }
 

@@ -42,6 +42,31 @@ export interface SettingRow {
   value: unknown;
 }
 
+/**
+ * An edit not yet saved as a mask version (version 4): the editor's mask in run-length form,
+ * written the moment a stroke is committed and deleted once the version with that mask is
+ * stored. A reload, a closed tab or a failed save leaves it behind, and opening the case again
+ * recovers it.
+ */
+export interface PendingEditRow {
+  caseId: string;
+  width: number;
+  height: number;
+  /** encodeRunLengths of the mask: alternating background/lesion run lengths. */
+  runs: Uint32Array;
+  area: number;
+  author: string;
+  /** The version the editing session started from (null: an empty mask). */
+  baseVersionId: string | null;
+  baseRevision?: number;
+  /** The person version this session already saved and keeps updating, if any. */
+  draftVersionId: string | null;
+  /** When the edit was made (ms); a save removes only the edit it wrote, not a newer one. */
+  editedAt: number;
+  /** The last save's error, shown until a save succeeds. */
+  error?: string;
+}
+
 /** The annotator profile, one row under the key `annotator`. */
 export interface ProfileRow {
   key: string;
@@ -62,6 +87,7 @@ interface SchemaVersion {
  * status+sort indexes (a status filter then walks one index range instead of every case) and
  * the thumbnails table. Version 3 adds each case's own calibration (`pixelsPerMm`, not indexed;
  * earlier versions kept it in localStorage, which `adoptCaseCalibrations` moves in once).
+ * Version 4 adds the journal of edits not yet saved as versions (`pendingEdits`).
  */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
@@ -110,6 +136,11 @@ export const schemaVersions: readonly SchemaVersion[] = [
         });
     },
   },
+  {
+    // Edits not yet saved as versions (PendingEditRow), keyed by case.
+    version: 4,
+    stores: { pendingEdits: 'caseId' },
+  },
 ];
 
 /** The newest schema version. */
@@ -125,6 +156,7 @@ export class LesionDatabase extends Dexie {
   declare readonly statusHistory: Table<StatusChangeRecord, number>;
   declare readonly settings: Table<SettingRow, string>;
   declare readonly profile: Table<ProfileRow, string>;
+  declare readonly pendingEdits: Table<PendingEditRow, string>;
 
   /** `upToVersion` below the latest exists for migration tests, which build an old database. */
   constructor(name: string, upToVersion: number = latestSchemaVersion) {

@@ -62,7 +62,7 @@ describe('schema and migration', () => {
     const repository = await openCaseRepository(name);
     opened[opened.length - 1]!.repository = repository;
     expect((await repository.snapshot()).schemaVersion).toBe(latestSchemaVersion);
-    expect(latestSchemaVersion).toBe(3);
+    expect(latestSchemaVersion).toBe(4);
     expect((await repository.getCase('a'))?.hasCorrection).toBe(true);
     expect((await repository.getCase('a'))?.pixelsPerMm).toBeNull();
     expect((await repository.getCase('b'))?.hasCorrection).toBe(false);
@@ -186,7 +186,7 @@ describe('workflow', () => {
     expect(record).toMatchObject({ status: 'in-progress', hasCorrection: true, latestVersionId: edit.id });
     const autosaved = await repository.updateMaskVersion(edit.id, { png, area: 4 });
     expect(autosaved.area).toBe(4);
-    await expectStorageError(repository.updateMaskVersion(prediction.id, { png, area: 1 }), 'not-latest', /latest version saved by a person/);
+    await expectStorageError(repository.updateMaskVersion(prediction.id, { png, area: 1 }), 'not-latest', /saved by a person can be updated/);
 
     await expectStorageError(repository.setStatus(caseId, 'flagged'), 'comment-required', /needs a comment/);
     await expectStorageError(repository.setStatus(caseId, 'flagged', { comment: '   ' }), 'comment-required', /needs a comment/);
@@ -205,6 +205,89 @@ describe('workflow', () => {
     const repository = await freshRepository();
     await expectStorageError(repository.setStatus('nope', 'predicted'), 'not-found', /No case with id nope/);
     await expectStorageError(repository.setProfile({ name: ' ' }), 'invalid-input', /enter your name/);
+  });
+});
+
+describe('two windows on one case', () => {
+  async function predictedCase(repository: CaseRepository) {
+    const { caseId } = await repository.importImage({ fileName: 'two.png', blob: bytes('two'), width: 2, height: 2 });
+    const prediction = await repository.addMaskVersion({ caseId, png, authorKind: 'model', author: 'scsonet@1.0.0', area: 2 });
+    return { caseId, prediction };
+  }
+
+  it('writes only on top of the version an editor started from, else refuses with the newer version', async () => {
+    const repository = await freshRepository();
+    const { caseId, prediction } = await predictedCase(repository);
+    const mine = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Ana', area: 3, parentVersionId: prediction.id, expectedLatestVersionId: prediction.id });
+    // A second window that also started from the prediction is refused and told who wrote what.
+    const refused = await repository
+      .addMaskVersion({ caseId, png, authorKind: 'person', author: 'Bo', area: 4, parentVersionId: prediction.id, expectedLatestVersionId: prediction.id })
+      .then(
+        () => null,
+        (e: unknown) => e as StorageError,
+      );
+    expect(refused).toBeInstanceOf(StorageError);
+    expect(refused).toMatchObject({ code: 'conflict', latest: { id: mine.id, author: 'Ana' } });
+    expect(refused?.message).toMatch(/Ana saved a newer version of two.png/);
+    // Updating a draft that is no longer the latest is the same conflict.
+    const theirs = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Bo', area: 5, parentVersionId: mine.id, expectedLatestVersionId: mine.id });
+    await expectStorageError(repository.updateMaskVersion(mine.id, { png, area: 9 }), 'conflict', /Bo saved a newer version/);
+    // Kept in history: stored, but neither the latest nor the status moves.
+    const kept = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Ana', area: 9, parentVersionId: mine.id, historyOnly: true });
+    const record = await repository.getCase(caseId);
+    expect(record?.latestVersionId).toBe(theirs.id);
+    expect((await repository.listVersions(caseId)).map((v) => v.id)).toContain(kept.id);
+    expect((await repository.getVersion(mine.id))?.area).toBe(3);
+  });
+
+  it('refuses a person\'s change to an approved case until it is reopened', async () => {
+    const repository = await freshRepository();
+    const { caseId, prediction } = await predictedCase(repository);
+    const edit = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Ana', area: 3, parentVersionId: prediction.id });
+    await repository.setStatus(caseId, 'approved', { author: 'Ana' });
+    await expectStorageError(repository.updateMaskVersion(edit.id, { png, area: 7 }), 'approved', /two.png is approved; reopen it/);
+    await expectStorageError(repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Bo', area: 7, parentVersionId: edit.id }), 'approved', /reopen it/);
+    expect((await repository.getVersion(edit.id))?.area).toBe(3);
+    expect((await repository.getCase(caseId))?.status).toBe('approved');
+    await repository.setStatus(caseId, 'in-progress', { comment: 'reopened to edit', author: 'Bo' });
+    await repository.updateMaskVersion(edit.id, { png, area: 7 });
+    expect((await repository.getVersion(edit.id))?.area).toBe(7);
+  });
+
+  it('tells every open connection (another tab) about a change through observeCase and observeCounts', async () => {
+    const repository = await freshRepository();
+    const { caseId, prediction } = await predictedCase(repository);
+    // A second connection to the same database, as another tab has.
+    const other = await openCaseRepository(opened.at(-1)!.name);
+    try {
+      const seen: (string | null | undefined)[] = [];
+      const counts: number[] = [];
+      const caseSub = other.observeCase(caseId).subscribe((snapshot) => seen.push(snapshot.record?.latestVersionId));
+      const countSub = other.observeCounts().subscribe((c) => counts.push(c.byStatus['in-progress']));
+      await expect.poll(() => seen.at(-1)).toBe(prediction.id);
+      const edit = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Ana', area: 3, parentVersionId: prediction.id });
+      await expect.poll(() => seen.at(-1)).toBe(edit.id);
+      await expect.poll(() => counts.at(-1)).toBe(1);
+      caseSub.unsubscribe();
+      countSub.unsubscribe();
+    } finally {
+      other.close();
+    }
+  });
+
+  it('keeps unsaved edits per case, removes one only up to the edit saved, and with its case', async () => {
+    const repository = await freshRepository();
+    const { caseId } = await predictedCase(repository);
+    const edit = { caseId, width: 2, height: 2, runs: new Uint32Array([1, 3]), area: 3, author: 'Ana', baseVersionId: null, draftVersionId: null, editedAt: 10 };
+    await repository.putPendingEdit(edit);
+    await repository.putPendingEdit({ ...edit, editedAt: 20, area: 2, runs: new Uint32Array([2, 2]) });
+    await repository.deletePendingEdit(caseId, 10);
+    const left = await repository.getPendingEdit(caseId);
+    expect(left).toMatchObject({ area: 2, editedAt: 20 });
+    expect([...left!.runs]).toEqual([2, 2]);
+    expect((await repository.listPendingEdits()).map((e) => e.caseId)).toEqual([caseId]);
+    await repository.deleteCases([caseId]);
+    expect(await repository.listPendingEdits()).toEqual([]);
   });
 });
 

@@ -70,6 +70,12 @@ export interface MaskVersionRecord {
   parentVersionId: string | null;
   probabilityMap?: ProbabilityMap;
   threshold?: number;
+  /**
+   * How many times the version was updated in place (an editing session's autosave keeps one
+   * draft); absent means 0. A write on top of a version checks it, so a draft that changed after
+   * another window loaded it counts as a newer version.
+   */
+  revision?: number;
 }
 
 /** One workflow move of a case. */
@@ -176,6 +182,41 @@ export interface NewMaskVersion {
   uncertainty?: number;
   /** Defaults to now; set by imports and restores that keep original times. */
   createdAt?: number;
+  /**
+   * Write only if this is still the case's latest version (null: the case has none), else
+   * refuse with a `conflict` StorageError: an editor saves on top of what it started from, never
+   * silently over a version another window saved meanwhile.
+   */
+  expectedLatestVersionId?: string | null;
+  /** With expectedLatestVersionId: the revision of that version the editor started from (default 0). */
+  expectedLatestRevision?: number;
+  /**
+   * Keep the version in the case's history without making it the latest: the mask a person
+   * chose not to put on top of someone else's, kept rather than lost. The status does not move.
+   */
+  historyOnly?: boolean;
+}
+
+/** An edit not yet saved as a mask version; see PendingEditRow in database.ts. */
+export interface PendingEdit {
+  caseId: string;
+  width: number;
+  height: number;
+  runs: Uint32Array;
+  area: number;
+  author: string;
+  baseVersionId: string | null;
+  /** The base version's revision when the session started from it. */
+  baseRevision?: number;
+  draftVersionId: string | null;
+  editedAt: number;
+  error?: string;
+}
+
+/** What the case view follows in the database: the case and its versions (liveQuery). */
+export interface CaseSnapshot {
+  record: CaseRecord | undefined;
+  versions: MaskVersionRecord[];
 }
 
 /** Everything in the database, for a backup. Blobs stay lazy until read. */
@@ -197,13 +238,17 @@ export type StorageErrorCode =
   | 'comment-required'
   | 'invalid-input'
   | 'not-empty'
-  | 'not-latest';
+  | 'not-latest'
+  | 'conflict'
+  | 'approved';
 
 /** A refusal the user can act on (a wrong workflow move, a missing comment, ...). */
 export class StorageError extends Error {
   constructor(
     readonly code: StorageErrorCode,
     message: string,
+    /** For `conflict` and `approved`: the case's latest version as it is now (null: none). */
+    readonly latest?: MaskVersionRecord | null,
   ) {
     super(message);
     this.name = 'StorageError';
