@@ -108,3 +108,58 @@ describe('AutosaveScheduler', () => {
     expect(saves).toBe(0);
   });
 });
+
+describe('AutosaveScheduler blocked by a refusal the user must decide', () => {
+  const conflict = Object.assign(new Error('Bo saved a newer version'), { code: 'conflict' });
+
+  it('stops retrying, keeps the change dirty and rejects flush until resume()', async () => {
+    const clock = manualClock();
+    const states: AutosaveState[] = [];
+    let refuse = true;
+    let saves = 0;
+    const scheduler = new AutosaveScheduler({
+      save: async () => {
+        saves++;
+        if (refuse) throw conflict;
+      },
+      isBlocking: (error) => (error as { code?: string }).code === 'conflict',
+      onStateChange: (state) => states.push(state),
+      clock,
+    });
+    scheduler.markDirty();
+    clock.advance(400);
+    await settle();
+    expect(scheduler.state).toBe('blocked');
+    expect(scheduler.blockingError).toBe(conflict);
+    clock.advance(60_000);
+    await settle();
+    expect(saves).toBe(1);
+    scheduler.markDirty();
+    expect(scheduler.state).toBe('blocked');
+    await expect(scheduler.flush()).rejects.toBe(conflict);
+    expect(scheduler.hasUnsavedChanges).toBe(true);
+    refuse = false;
+    scheduler.resume();
+    clock.advance(0);
+    await settle();
+    expect(saves).toBe(2);
+    expect(scheduler.state).toBe('saved');
+    expect(states).toEqual(['pending', 'saving', 'blocked', 'pending', 'saving', 'saved']);
+  });
+
+  it('can be blocked by the view before any save, and discard() forgets the change', async () => {
+    const clock = manualClock();
+    let saves = 0;
+    const scheduler = new AutosaveScheduler({ save: async () => void saves++, clock });
+    scheduler.markDirty();
+    scheduler.block(conflict);
+    clock.advance(5000);
+    await settle();
+    expect(saves).toBe(0);
+    scheduler.discard();
+    expect(scheduler.state).toBe('saved');
+    expect(scheduler.hasUnsavedChanges).toBe(false);
+    await scheduler.flush();
+    expect(saves).toBe(0);
+  });
+});

@@ -5,7 +5,7 @@
  * beforeunload, closing the case), so a reload loses at most the stroke still in progress.
  */
 
-export type AutosaveState = 'saved' | 'pending' | 'saving' | 'error';
+export type AutosaveState = 'saved' | 'pending' | 'saving' | 'error' | 'blocked';
 
 export interface AutosaveOptions {
   /** Writes the current mask; a rejection keeps the changes dirty and reports the error. */
@@ -15,6 +15,12 @@ export interface AutosaveOptions {
   /** Longest a change waits while changes keep coming (default 1000 ms). */
   readonly maxWaitMs?: number;
   readonly onStateChange?: (state: AutosaveState, error?: unknown) => void;
+  /**
+   * A failure no retry can fix (the case moved on: another window's version, an approval):
+   * the changes stay dirty, the state is 'blocked', nothing is retried and flush() rejects
+   * with that error until resume() after the user chose what to do.
+   */
+  readonly isBlocking?: (error: unknown) => boolean;
   /** Injected for tests; default the global timers. */
   readonly clock?: { now(): number; setTimeout(run: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
 }
@@ -34,6 +40,7 @@ export class AutosaveScheduler {
   private running: Promise<void> | null = null;
   private currentState: AutosaveState = 'saved';
   private disposed = false;
+  private blockedBy: { error: unknown } | null = null;
 
   constructor(options: AutosaveOptions) {
     this.options = options;
@@ -43,6 +50,11 @@ export class AutosaveScheduler {
   /** The last reported state. */
   get state(): AutosaveState {
     return this.currentState;
+  }
+
+  /** The error that blocks saving until resume(), or null. */
+  get blockingError(): unknown {
+    return this.blockedBy?.error ?? null;
   }
 
   /** True while changes wait for a save or a save runs. */
@@ -56,6 +68,7 @@ export class AutosaveScheduler {
     const now = this.clock.now();
     if (!this.dirty) this.firstChangeAt = now;
     this.dirty = true;
+    if (this.blockedBy) return; // kept dirty; saved once the user resolves the block
     this.setState('pending');
     if (this.running) return; // the running save re-checks `dirty` when it ends
     const delay = this.options.delayMs ?? 400;
@@ -68,8 +81,37 @@ export class AutosaveScheduler {
     this.stopTimer();
     while (this.running || this.dirty) {
       if (this.running) await this.running;
+      else if (this.blockedBy) throw this.blockedBy.error;
       else this.startSave();
     }
+  }
+
+  /** Blocks saving with `error` (the view saw the case move on before a save did). */
+  block(error: unknown): void {
+    if (this.disposed) return;
+    this.stopTimer();
+    this.blockedBy = { error };
+    this.setState('blocked', error);
+  }
+
+  /** Lifts a block; pending changes are saved right away. */
+  resume(): void {
+    if (!this.blockedBy) return;
+    this.blockedBy = null;
+    if (this.dirty) {
+      this.setState('pending');
+      if (!this.running && !this.disposed) this.restartTimer(0);
+    } else {
+      this.setState('saved');
+    }
+  }
+
+  /** Forgets pending changes (they were kept elsewhere, e.g. in the history) and lifts a block. */
+  discard(): void {
+    this.stopTimer();
+    this.dirty = false;
+    this.blockedBy = null;
+    if (!this.running) this.setState('saved');
   }
 
   /** Stops the timer; a pending change is not saved (call flush() first to keep it). */
@@ -82,7 +124,7 @@ export class AutosaveScheduler {
     this.stopTimer();
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
-      if (!this.running && this.dirty) this.startSave();
+      if (!this.running && this.dirty && !this.blockedBy) this.startSave();
     }, ms);
   }
 
@@ -97,7 +139,9 @@ export class AutosaveScheduler {
     this.running = this.options.save().then(
       () => {
         this.running = null;
-        if (this.dirty) {
+        if (this.blockedBy) {
+          // block() arrived while this save ran: stay blocked.
+        } else if (this.dirty) {
           if (!this.disposed) this.restartTimer(0);
         } else {
           this.setState('saved');
@@ -106,6 +150,10 @@ export class AutosaveScheduler {
       (error: unknown) => {
         this.running = null;
         this.dirty = true;
+        if (this.options.isBlocking?.(error)) {
+          this.block(error);
+          throw error;
+        }
         this.setState('error', error);
         // Retry later rather than in a tight loop; a flush() retries at once.
         if (!this.disposed) this.restartTimer((this.options.maxWaitMs ?? 1000) * 5);

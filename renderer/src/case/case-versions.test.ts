@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MaskVersionRecord, NewMaskVersion } from '../storage/index.ts';
-import { findPrediction, modelAuthor, PersonVersionWriter, storePrediction, versionLabel, type VersionStore } from './case-versions.ts';
+import { StorageError, type MaskVersionRecord, type NewMaskVersion } from '../storage/index.ts';
+import { findPrediction, modelAuthor, PersonVersionWriter, saveRefusal, storePrediction, versionLabel, type VersionStore } from './case-versions.ts';
 
 function version(partial: Partial<MaskVersionRecord>): MaskVersionRecord {
   return { id: 'v', caseId: 'c', png: new Blob(), authorKind: 'model', author: 'scsonet@1.0.0', createdAt: 0, area: 0, parentVersionId: null, ...partial };
@@ -8,25 +8,29 @@ function version(partial: Partial<MaskVersionRecord>): MaskVersionRecord {
 
 const probabilityMap = { width: 1, height: 1, data: new Blob([new Float32Array([0.5])]) };
 
-/** An in-memory store with the repository's rule: only the latest person version may be updated. */
-function fakeStore() {
+/** An in-memory store with the repository's rules: conditional writes, history-only versions. */
+function fakeStore(initialLatest: string | null = null) {
   const versions: MaskVersionRecord[] = [];
-  let latest: string | null = null;
+  let latest: string | null = initialLatest;
   const store: VersionStore = {
     async addMaskVersion(input: NewMaskVersion) {
-      const record = version({ ...input, id: `v${versions.length + 1}`, parentVersionId: input.parentVersionId ?? null });
+      if (!input.historyOnly && input.expectedLatestVersionId !== undefined && input.expectedLatestVersionId !== latest) {
+        throw new StorageError('conflict', 'Bo saved a newer version', null);
+      }
+      const { expectedLatestVersionId: _expected, historyOnly, ...fields } = input;
+      const record = version({ ...fields, id: `v${versions.length + 1}`, parentVersionId: input.parentVersionId ?? null });
       versions.push(record);
-      latest = record.id;
+      if (!historyOnly) latest = record.id;
       return record;
     },
     async updateMaskVersion(id, changes) {
       const record = versions.find((v) => v.id === id)!;
-      if (latest !== id) throw Object.assign(new Error('not latest'), { code: 'not-latest' });
+      if (latest !== id) throw new StorageError('conflict', 'Bo saved a newer version', null);
       Object.assign(record, changes);
       return record;
     },
   };
-  return { store, versions, setLatest: (id: string) => (latest = id) };
+  return { store, versions, setLatest: (id: string) => (latest = id), latest: () => latest };
 }
 
 describe('case versions', () => {
@@ -46,7 +50,7 @@ describe('case versions', () => {
   });
 
   it('adds one person version per session, then updates it', async () => {
-    const { store, versions } = fakeStore();
+    const { store, versions } = fakeStore('model-1');
     const writer = new PersonVersionWriter(store, 'c', 'Ana', 'model-1');
     await writer.write(new Blob(['a']), 10);
     await writer.write(new Blob(['b']), 12);
@@ -54,17 +58,62 @@ describe('case versions', () => {
     expect(versions[0]).toMatchObject({ authorKind: 'person', author: 'Ana', parentVersionId: 'model-1', area: 12 });
   });
 
-  it('starts a new version on top when another became the latest', async () => {
-    const { store, versions, setLatest } = fakeStore();
+  it('never writes over a version saved meanwhile: the save is refused until the user chooses', async () => {
+    const { store, versions, setLatest, latest } = fakeStore();
     const writer = new PersonVersionWriter(store, 'c', 'Ana', null);
     await writer.write(new Blob(['a']), 1);
     setLatest('someone-else');
+    const refused = await writer.write(new Blob(['b']), 2).catch((error: unknown) => error);
+    expect(saveRefusal(refused)).toMatchObject({ code: 'conflict' });
+    expect(versions.map((v) => v.area)).toEqual([1]);
+    // "Put mine on top": a new version whose parent is theirs.
+    writer.putOnTop({ id: 'someone-else' });
     await writer.write(new Blob(['b']), 2);
     expect(versions.map((v) => [v.id, v.parentVersionId])).toEqual([
       ['v1', null],
-      ['v2', 'v1'],
+      ['v2', 'someone-else'],
     ]);
     expect(writer.versionId).toBe('v2');
+    expect(latest()).toBe('v2');
+  });
+
+  it('refuses a first save when the case moved on before it, and keeps the mask in history on request', async () => {
+    const { store, versions, latest } = fakeStore('theirs');
+    const writer = new PersonVersionWriter(store, 'c', 'Ana', 'mine-base');
+    await expect(writer.write(new Blob(['a']), 3)).rejects.toMatchObject({ code: 'conflict' });
+    const kept = await writer.keepInHistory(new Blob(['a']), 3);
+    expect(kept).toMatchObject({ authorKind: 'person', parentVersionId: 'mine-base', area: 3 });
+    expect(latest()).toBe('theirs');
+    expect(versions).toHaveLength(1);
+  });
+
+  it('resumes a recovered draft: updates it in place while it is still the latest', async () => {
+    const { store, versions } = fakeStore();
+    const first = new PersonVersionWriter(store, 'c', 'Ana', null);
+    await first.write(new Blob(['a']), 1);
+    const resumed = new PersonVersionWriter(store, 'c', 'Ana', null, 'v1');
+    expect(resumed.expectedLatestId).toBe('v1');
+    await resumed.write(new Blob(['b']), 5);
+    expect(versions.map((v) => [v.id, v.area])).toEqual([['v1', 5]]);
+  });
+
+  it('tells a version saved elsewhere from its own writes, and an old snapshot from a current one', async () => {
+    const { store } = fakeStore('p');
+    const writer = new PersonVersionWriter(store, 'c', 'Ana', 'p', null, 2);
+    expect(writer.isOutsideChange({ id: 'p', revision: 2 })).toBe(false);
+    // The base draft of another window was updated since it was loaded here.
+    expect(writer.isOutsideChange({ id: 'p', revision: 3 })).toBe(true);
+    expect(writer.isOutsideChange({ id: 'q' })).toBe(true);
+    const created = await writer.write(new Blob(['a']), 1);
+    expect(writer.isOutsideChange({ id: created.id })).toBe(false);
+    expect(writer.isCurrent([{ id: 'p' }])).toBe(false);
+    expect(writer.isCurrent([{ id: 'p' }, { id: created.id }])).toBe(true);
+  });
+
+  it('tells refusals the user must decide apart from other failures', () => {
+    expect(saveRefusal(new StorageError('approved', 'approved', null))).toMatchObject({ code: 'approved' });
+    expect(saveRefusal(new StorageError('not-found', 'gone'))).toBeNull();
+    expect(saveRefusal(new Error('QuotaExceededError'))).toBeNull();
   });
 
   it('stores a prediction with its probability map and refuses a size mismatch', async () => {

@@ -1,12 +1,10 @@
 /**
- * Which stored mask versions the case view uses, and how the editor's autosave writes its own:
- * the first save of an editing session adds a person version whose parent is the version the
- * session started from; later saves overwrite that draft, so a session leaves one version, not
- * one per stroke. If another version became the latest meanwhile (a new prediction, an import),
- * the next save starts a new version on top of it.
+ * Which stored mask versions the case view uses, and how the editor's autosave writes its own
+ * (PersonVersionWriter: one version per editing session, written only on top of the version the
+ * session started from).
  */
 import type { LesionDeskApi, SegmentImageResult } from '../../../preload/api.ts';
-import type { CaseRecord, CaseRepository, ImageRecord, MaskVersionRecord, NewMaskVersion } from '../storage/index.ts';
+import { StorageError, type CaseRecord, type CaseRepository, type ImageRecord, type MaskVersionRecord, type NewMaskVersion } from '../storage/index.ts';
 
 /** The model whose prediction the case view shows. */
 export interface ActiveModel {
@@ -41,19 +39,50 @@ export function versionLabel(version: MaskVersionRecord, locale?: string): strin
 /** The part of the repository the writer needs (a fake in tests). */
 export type VersionStore = Pick<CaseRepository, 'addMaskVersion' | 'updateMaskVersion'>;
 
+/**
+ * Writes an editing session's mask. The first save adds a person version on top of the version
+ * the session started from; later saves update that draft, so a session leaves one version, not
+ * one per stroke. Every write is conditional: if another version became the latest meanwhile (a
+ * save in another window, a background prediction) or the case was approved, the repository
+ * refuses with a `conflict` or `approved` StorageError and nothing is written; the user then
+ * chooses (putOnTop, keepInHistory), the writer never picks a winner by itself.
+ */
 export class PersonVersionWriter {
   private readonly store: VersionStore;
   private readonly caseId: string;
   private readonly author: string;
   private parentId: string | null;
-  private draftId: string | null = null;
+  private parentRevision: number;
+  private draftId: string | null;
+  private draftRevision = 0;
 
-  /** `parentId` is the version the editing session started from (null for an empty mask). */
-  constructor(store: VersionStore, caseId: string, author: string, parentId: string | null) {
+  /**
+   * `parentId` is the version the editing session started from (null for an empty mask), as it
+   * was at `parentRevision`; `draftId` the session's own version when it resumes (a recovered
+   * edit), else null.
+   */
+  constructor(store: VersionStore, caseId: string, author: string, parentId: string | null, draftId: string | null = null, parentRevision = 0) {
     this.store = store;
     this.caseId = caseId;
     this.author = author;
     this.parentId = parentId;
+    this.parentRevision = parentRevision;
+    this.draftId = draftId;
+  }
+
+  /** The revision of the base version the session started from. */
+  get baseRevision(): number {
+    return this.parentRevision;
+  }
+
+  /**
+   * Whether `latest` (the case's latest version now) is something this session did not start
+   * from nor write: another window's version, or its draft updated since it was loaded here.
+   */
+  isOutsideChange(latest: Pick<MaskVersionRecord, 'id' | 'revision'> | null): boolean {
+    const latestId = latest?.id ?? null;
+    if (this.draftId) return latestId !== this.draftId;
+    return latestId !== this.parentId || (latest?.revision ?? 0) !== this.parentRevision;
   }
 
   /** The session's draft version, once the first save has created it. */
@@ -61,29 +90,87 @@ export class PersonVersionWriter {
     return this.draftId;
   }
 
+  /** The version the session started from (or was last put on top of). */
+  get baseVersionId(): string | null {
+    return this.parentId;
+  }
+
+  /** The version that must still be the case's latest for the next write to go through. */
+  get expectedLatestId(): string | null {
+    return this.draftId ?? this.parentId;
+  }
+
+  /**
+   * Whether a list of the case's versions (a database snapshot) already includes this session's
+   * last write; an older snapshot says nothing about changes made elsewhere.
+   */
+  isCurrent(versions: readonly Pick<MaskVersionRecord, 'id' | 'revision'>[]): boolean {
+    if (!this.draftId) return true;
+    const draft = versions.find((v) => v.id === this.draftId);
+    return draft !== undefined && (draft.revision ?? 0) >= this.draftRevision;
+  }
+
   /** Saves the mask: a new person version the first time, the same draft afterwards. */
   async write(png: Blob, area: number): Promise<MaskVersionRecord> {
     if (this.draftId) {
-      try {
-        return await this.store.updateMaskVersion(this.draftId, { png, area });
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== 'not-latest') throw error;
-        // Someone else's version is the latest now: keep ours as a new version on top of it.
-        this.parentId = this.draftId;
-        this.draftId = null;
-      }
+      const updated = await this.store.updateMaskVersion(this.draftId, { png, area });
+      this.draftRevision = updated.revision ?? 0;
+      return updated;
     }
-    const input: NewMaskVersion = { caseId: this.caseId, png, authorKind: 'person', author: this.author, area, parentVersionId: this.parentId };
+    const input: NewMaskVersion = {
+      caseId: this.caseId,
+      png,
+      authorKind: 'person',
+      author: this.author,
+      area,
+      parentVersionId: this.parentId,
+      expectedLatestVersionId: this.parentId,
+      expectedLatestRevision: this.parentRevision,
+    };
     const created = await this.store.addMaskVersion(input);
     this.draftId = created.id;
+    this.draftRevision = 0;
     return created;
   }
 
-  /** Starts a new draft on top of `parentId` (after restoring a version, say). */
-  restartFrom(parentId: string | null): void {
-    this.parentId = parentId;
+  /** The user chose to put this session's mask on top of `latest`: the next write is a new version there. */
+  putOnTop(latest: Pick<MaskVersionRecord, 'id' | 'revision'> | null): void {
+    this.parentId = latest?.id ?? null;
+    this.parentRevision = latest?.revision ?? 0;
     this.draftId = null;
   }
+
+  /**
+   * The user chose the other version: this session's mask is kept in the history (not the
+   * latest, the status unchanged) rather than lost.
+   */
+  async keepInHistory(png: Blob, area: number): Promise<MaskVersionRecord> {
+    const input: NewMaskVersion = {
+      caseId: this.caseId,
+      png,
+      authorKind: 'person',
+      author: this.author,
+      area,
+      parentVersionId: this.draftId ?? this.parentId,
+      historyOnly: true,
+    };
+    return this.store.addMaskVersion(input);
+  }
+
+  /** Starts a new draft on top of `parentId` (after restoring a version, say). */
+  restartFrom(parentId: string | null, parentRevision = 0): void {
+    this.parentId = parentId;
+    this.parentRevision = parentRevision;
+    this.draftId = null;
+  }
+}
+
+/** A save refused because the case moved on: someone else's version, or an approval. */
+export function saveRefusal(error: unknown): { code: 'conflict' | 'approved'; message: string; latest: MaskVersionRecord | null } | null {
+  if (error instanceof StorageError && (error.code === 'conflict' || error.code === 'approved')) {
+    return { code: error.code, message: error.message, latest: error.latest ?? null };
+  }
+  return null;
 }
 
 /**
