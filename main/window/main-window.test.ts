@@ -9,13 +9,14 @@ const appHandlers = new Map<string, (...args: unknown[]) => void>();
 let protocolHandler: ((request: { url: string }) => Promise<Response>) | undefined;
 let privileged: unknown;
 const openExternal = vi.fn(async () => {});
+const showMessageBoxSync = vi.fn((_window: unknown, _options: { buttons: string[] }) => 0);
 const electronApp = { on: (name: string, fn: (...args: unknown[]) => void) => appHandlers.set(name, fn), isPackaged: false };
 /** A BrowserWindow that records its options and its web contents' listeners. */
 class FakeWindow {
   static last: FakeWindow | undefined;
-  readonly listeners = new Map<string, () => void>();
+  readonly listeners = new Map<string, (event?: { preventDefault(): void }) => void>();
   readonly webContents = {
-    on: (name: string, fn: () => void) => this.listeners.set(name, fn),
+    on: (name: string, fn: (event?: { preventDefault(): void }) => void) => this.listeners.set(name, fn),
     closeDevTools: vi.fn(),
   };
   constructor(readonly options: { webPreferences: { devTools: boolean } }) {
@@ -31,6 +32,7 @@ vi.mock('electron', () => ({
     handle: (_scheme: string, fn: typeof protocolHandler) => (protocolHandler = fn),
   },
   shell: { openExternal },
+  dialog: { showMessageBoxSync },
   BrowserWindow: FakeWindow,
 }));
 const { blockNavigation, createMainWindow, handleAppProtocol, hardenSession, registerAppScheme } = await import('./main-window.ts');
@@ -101,6 +103,21 @@ describe('navigation and windows', () => {
 });
 
 describe('main window', () => {
+  it('asks before closing over unsaved edits, and closes only when the user chooses to leave', async () => {
+    await createMainWindow('/p/index.cjs');
+    const onPreventUnload = FakeWindow.last!.listeners.get('will-prevent-unload')!;
+    const stay = { preventDefault: vi.fn() };
+    showMessageBoxSync.mockReturnValueOnce(0);
+    onPreventUnload(stay);
+    expect(stay.preventDefault).not.toHaveBeenCalled();
+    const leave = { preventDefault: vi.fn() };
+    showMessageBoxSync.mockReturnValueOnce(1);
+    onPreventUnload(leave);
+    // preventDefault on will-prevent-unload overrides the page's refusal: the window closes.
+    expect(leave.preventDefault).toHaveBeenCalledTimes(1);
+    expect(showMessageBoxSync.mock.calls[0]![1].buttons).toEqual(['Stay', 'Leave anyway']);
+  });
+
   it('has DevTools in an unpackaged run', async () => {
     electronApp.isPackaged = false;
     await createMainWindow('/p/index.cjs');

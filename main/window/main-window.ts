@@ -1,6 +1,6 @@
 /** The main window and the process-wide guards around it (protocol, navigation, permissions). */
 import { readFile } from 'node:fs/promises';
-import { BrowserWindow, app, protocol, shell, type Session } from 'electron';
+import { BrowserWindow, app, dialog, protocol, shell, type Session } from 'electron';
 import { externalWebHref } from '../../preload/api.ts';
 import {
   appEntryUrl,
@@ -77,6 +77,20 @@ export async function createMainWindow(preloadPath: string, devUrl?: string): Pr
     // anything still open it (an Electron regression, a future menu role).
     window.webContents.on('devtools-opened', () => window.webContents.closeDevTools());
   }
+  // The page refuses to unload while an edit is unsaved (its beforeunload handler). A browser asks
+  // the user then; Electron only cancels the close, so main asks, and leaving is the user's call.
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(window, {
+      type: 'warning',
+      buttons: ['Stay', 'Leave anyway'],
+      defaultId: 0,
+      cancelId: 0,
+      title: 'Unsaved changes',
+      message: 'Some mask edits are not saved yet.',
+      detail: 'Stay to let them finish saving. Edits already drawn are kept and recovered when the case is opened again, but one that was refused (another window saved a newer version, or the case was approved) still needs your choice.',
+    });
+    if (choice === 1) event.preventDefault();
+  });
   window.once('ready-to-show', () => window.show());
   await window.loadURL(devUrl ?? appEntryUrl);
   return window;
