@@ -1,0 +1,213 @@
+/**
+ * Nothing a person did is lost, in browser mode with the real IndexedDB: a stroke survives the
+ * tab closed or reloaded 0, 100 and 300 ms after it on a 12 MP image (the PNG save takes longer
+ * than that); a failed save keeps the edit across a case switch; two pages on one case never
+ * overwrite each other, and an approved case is locked until reopened.
+ */
+import type { BrowserContext, Page } from '@playwright/test';
+import { syntheticLesionJpeg, watchPageProblems } from './browser-mode.ts';
+import { expect, test } from './fixtures.ts';
+import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
+
+/** Accept every dialog: the beforeunload prompt is answered "Leave", as a user closing anyway would. */
+function leaveOnPrompt(page: Page, prompts: string[]): void {
+  page.on('dialog', (dialog) => {
+    prompts.push(dialog.type());
+    void dialog.accept();
+  });
+}
+
+async function openOnlyCase(page: Page): Promise<void> {
+  await page.getByTestId('case-item').first().click();
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 90_000 });
+}
+
+async function settledArea(page: Page): Promise<number> {
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 60_000 });
+  let previous = -1;
+  // The measurement worker reports a moment after the mask is shown; wait until it stops moving.
+  await expect
+    .poll(async () => {
+      const area = await maskArea(page);
+      const stable = area === previous;
+      previous = area;
+      return stable;
+    }, { intervals: [300, 500, 1000], timeout: 30_000 })
+    .toBe(true);
+  return previous;
+}
+
+/** Makes this page's IndexedDB refuse to store mask versions, as a full disk does. */
+async function failVersionWrites(page: Page, fail: boolean): Promise<void> {
+  await page.evaluate((on) => {
+    const proto = IDBObjectStore.prototype as IDBObjectStore & { __add?: IDBObjectStore['add']; __put?: IDBObjectStore['put'] };
+    proto.__add ??= proto.add;
+    proto.__put ??= proto.put;
+    const refuse = function (this: IDBObjectStore, original: (...args: never[]) => IDBRequest, args: unknown[]): IDBRequest {
+      if (on && this.name === 'maskVersions') throw new DOMException('The disk is full (test).', 'QuotaExceededError');
+      return original.apply(this, args as never[]);
+    };
+    proto.add = function (this: IDBObjectStore, ...args: unknown[]) {
+      return refuse.call(this, proto.__add! as never, args);
+    } as IDBObjectStore['add'];
+    proto.put = function (this: IDBObjectStore, ...args: unknown[]) {
+      return refuse.call(this, proto.__put! as never, args);
+    } as IDBObjectStore['put'];
+  }, fail);
+}
+
+const big = { width: 4288, height: 2848 };
+
+test('a stroke survives closing or reloading the tab 0, 100 and 300 ms after it, on a 12 MP image', async ({ context, server }) => {
+  test.setTimeout(360_000);
+  const problems: string[] = [];
+  const prompts: string[] = [];
+  let page = await context.newPage();
+  watchPageProblems(page, problems);
+  leaveOnPrompt(page, prompts);
+  await page.goto(server.url);
+  await enterProfile(page);
+  await page.getByTestId('import-files').setInputFiles({ name: 'big.jpg', mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg(big.width, big.height) });
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 120_000 });
+  let area = await settledArea(page);
+
+  const runs: { delayMs: number; leave: 'reload' | 'close' }[] = [];
+  for (const delayMs of [0, 100, 300]) for (const leave of ['reload', 'close'] as const) runs.push({ delayMs, leave });
+  for (const [i, { delayMs, leave }] of runs.entries()) {
+    // A fresh band of skin left of the lesion each time: 800 x ~29 px of new lesion pixels.
+    const y = 120 + i * 140;
+    await page.getByTestId('tool-brush').click();
+    await strokeOnStage(page, page.getByTestId('editor-stage'), big, [[200, y], [1000, y]]);
+    if (delayMs) await page.waitForTimeout(delayMs);
+    if (leave === 'reload') {
+      await page.reload();
+    } else {
+      await page.close({ runBeforeUnload: true });
+      await page.waitForEvent('close');
+      page = await context.newPage();
+      watchPageProblems(page, problems);
+      leaveOnPrompt(page, prompts);
+      await page.goto(server.url);
+    }
+    await openOnlyCase(page);
+    const after = await settledArea(page);
+    expect(after - area, `stroke ${i + 1}: ${leave} after ${delayMs} ms`).toBeGreaterThan(15_000);
+    area = after;
+  }
+  // Some of the six left before the save was done: the page asked first, and the edit was recovered.
+  expect(prompts.filter((type) => type === 'beforeunload').length).toBeGreaterThan(0);
+  expect(problems.filter((text) => !/Failed to load resource|net::ERR_ABORTED|aborted/i.test(text))).toEqual([]);
+});
+
+async function twoPagesOnOneCase(context: BrowserContext, url: string): Promise<{ a: Page; b: Page }> {
+  const a = await context.newPage();
+  await a.goto(url);
+  await enterProfile(a);
+  await a.getByTestId('import-files').setInputFiles([
+    { name: 'shared.jpg', mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg(800, 600) },
+    { name: 'other.jpg', mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg(640, 480) },
+  ]);
+  await expect(a.getByTestId('case-item')).toHaveCount(2);
+  await a.getByTestId('case-item').filter({ hasText: 'shared.jpg' }).click();
+  await expect(a.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+  await settledArea(a);
+  const b = await context.newPage();
+  await b.goto(url);
+  await b.getByTestId('case-item').filter({ hasText: 'shared.jpg' }).click();
+  await expect(b.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+  return { a, b };
+}
+
+const image = { width: 800, height: 600 };
+
+test('a failed save keeps the edit across a case switch and says so until it is saved', async ({ context, server }) => {
+  test.setTimeout(180_000);
+  const { a: page } = await twoPagesOnOneCase(context, server.url);
+  const before = await settledArea(page);
+  await failVersionWrites(page, true);
+  await strokeOnStage(page, page.getByTestId('editor-stage'), image, [[40, 40], [200, 40]]);
+  await expect(page.getByTestId('save-state')).toHaveText('Not saved', { timeout: 10_000 });
+  await expect(page.getByTestId('case-problem')).toContainText(/Autosave failed: .*disk is full/);
+
+  // Switching cases does not drop it: the shell lists it, with the reason.
+  await page.getByTestId('case-item').filter({ hasText: 'other.jpg' }).click();
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('unsaved-edits')).toContainText('shared.jpg');
+  await expect(page.getByTestId('unsaved-edits')).toContainText(/disk is full/);
+
+  // Space again: opening the case recovers the edit and saves it; the banner goes.
+  await failVersionWrites(page, false);
+  await page.getByTestId('unsaved-edit').filter({ hasText: 'shared.jpg' }).click();
+  await expect(page.getByTestId('case-notice')).toContainText(/Recovered your change from .* that was not saved \(the last save failed: .*disk is full/);
+  const after = await settledArea(page);
+  expect(after).toBeGreaterThan(before + 500);
+  await expect(page.getByTestId('unsaved-edits')).toBeHidden();
+  // And it is really stored: a reload shows it.
+  await page.reload();
+  await openOnlyCase(page);
+  await page.getByTestId('case-item').filter({ hasText: 'shared.jpg' }).click();
+  await expect.poll(() => maskArea(page), { timeout: 30_000 }).toBe(after);
+});
+
+test('two pages on one case: each follows the other, a change made meanwhile is never overwritten, approval locks', async ({ context, server }) => {
+  test.setTimeout(180_000);
+  const { a, b } = await twoPagesOnOneCase(context, server.url);
+  const start = await settledArea(a);
+
+  // A saves; B, with nothing unsaved, follows it.
+  await strokeOnStage(a, a.getByTestId('editor-stage'), image, [[40, 40], [200, 40]]);
+  const aArea = await settledArea(a);
+  expect(aArea).toBeGreaterThan(start);
+  await expect(b.getByTestId('case-notice')).toContainText(/Updated to the version Dr Ana Silva saved/);
+  await expect.poll(() => maskArea(b), { timeout: 20_000 }).toBe(aArea);
+
+  // B edits while its saves cannot go through; A saves another change meanwhile: B is told and chooses.
+  await failVersionWrites(b, true);
+  await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[40, 560], [200, 560]]);
+  await expect(b.getByTestId('save-state')).toHaveText('Not saved', { timeout: 10_000 });
+  await strokeOnStage(a, a.getByTestId('editor-stage'), image, [[600, 40], [760, 40]]);
+  const aSecond = await settledArea(a);
+  await expect(b.getByTestId('save-conflict')).toContainText(/Dr Ana Silva saved a newer version at .* while you were editing/);
+  await expect(b.getByTestId('save-state')).toHaveText('Not saved: choose below');
+  await failVersionWrites(b, false);
+  // "Put my change on top": B's mask becomes the latest, on top of A's; A follows it.
+  await b.getByTestId('conflict-keep-mine').click();
+  const bArea = await settledArea(b);
+  await expect(b.getByTestId('save-conflict')).toBeHidden();
+  await expect.poll(() => maskArea(a), { timeout: 20_000 }).toBe(bArea);
+  expect(aSecond).not.toBe(bArea);
+
+  // Approval in A: B (nothing unsaved) turns read-only; a stroke there changes nothing.
+  await a.getByTestId('approve').click();
+  await expect(a.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
+  await expect(b.getByTestId('approved-lock')).toBeVisible();
+  await expect(b.getByTestId('case-view-status')).toHaveText(/approved/i);
+  await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[300, 560], [500, 560]]);
+  await expect(b.getByTestId('case-problem')).toContainText(/approved, so its mask is locked/);
+  expect(await maskArea(b)).toBe(bArea);
+  await expect(b.getByTestId('save-state')).toHaveText('All changes saved');
+
+  // Reopening in B unlocks it (A's badge follows), and B's next stroke is saved.
+  await b.getByTestId('reopen-case').click();
+  await expect(b.getByTestId('approved-lock')).toBeHidden();
+  await expect(a.getByTestId('case-view-status')).toHaveText(/in progress/i);
+  await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[300, 560], [500, 560]]);
+  const reopened = await settledArea(b);
+  expect(reopened).toBeGreaterThan(bArea);
+  await expect.poll(() => maskArea(a), { timeout: 20_000 }).toBe(reopened);
+
+  // B's edit waits on a refused save while A approves: B must reopen to save it, or keep it in history.
+  await failVersionWrites(b, true);
+  await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[300, 500], [500, 500]]);
+  await expect(b.getByTestId('save-state')).toHaveText('Not saved', { timeout: 10_000 });
+  await a.getByTestId('approve').click();
+  await expect(b.getByTestId('save-conflict')).toHaveAttribute('data-code', 'approved');
+  await failVersionWrites(b, false);
+  await b.getByTestId('conflict-keep-theirs').click();
+  await expect(b.getByTestId('case-notice')).toContainText(/kept in the history/);
+  await expect.poll(() => maskArea(b), { timeout: 20_000 }).toBe(reopened);
+  await expect(a.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
+  // The kept change is in the case's history; the approved version is still the latest.
+  await b.getByTestId('history-toggle').click();
+  await expect(b.getByTestId('history-version')).toHaveCount(4);
+});
