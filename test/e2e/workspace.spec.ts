@@ -137,6 +137,10 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   const secondMask = await decodeMask(again.get('masks/lesion-a_segmentation.png')!);
   expect(secondMask.pixels.equals(firstMask.pixels)).toBe(true);
 
+  // An approved case is locked: restoring needs it reopened first.
+  await expect(page.locator('[data-testid="history-version"][data-author-kind="model"]').getByTestId('restore-version')).toBeDisabled();
+  await page.getByTestId('reopen-case').click();
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'in-progress');
   // Restore the model's prediction: a new person version with the predicted pixels becomes current.
   await page.locator('[data-testid="history-version"][data-author-kind="model"]').getByTestId('restore-version').click();
   await expect(page.getByTestId('history-version')).toHaveCount(4);
