@@ -40,19 +40,22 @@ async function settledArea(page: Page): Promise<number> {
 /** Makes this page's IndexedDB refuse to store mask versions, as a full disk does. */
 async function failVersionWrites(page: Page, fail: boolean): Promise<void> {
   await page.evaluate((on) => {
-    const proto = IDBObjectStore.prototype as IDBObjectStore & { __add?: IDBObjectStore['add']; __put?: IDBObjectStore['put'] };
+    // This runs in the page; the Node-side tsconfig has no DOM types, so the store is typed here.
+    type Write = (this: ObjectStore, ...args: unknown[]) => unknown;
+    type ObjectStore = { name: string; add: Write; put: Write; __add?: Write; __put?: Write };
+    const proto = (globalThis as unknown as { IDBObjectStore: { prototype: ObjectStore } }).IDBObjectStore.prototype;
     proto.__add ??= proto.add;
     proto.__put ??= proto.put;
-    const refuse = function (this: IDBObjectStore, original: (...args: never[]) => IDBRequest, args: unknown[]): IDBRequest {
-      if (on && this.name === 'maskVersions') throw new DOMException('The disk is full (test).', 'QuotaExceededError');
-      return original.apply(this, args as never[]);
+    const refuse = (store: ObjectStore, original: Write, args: unknown[]): unknown => {
+      if (on && store.name === 'maskVersions') throw new DOMException('The disk is full (test).', 'QuotaExceededError');
+      return original.apply(store, args);
     };
-    proto.add = function (this: IDBObjectStore, ...args: unknown[]) {
-      return refuse.call(this, proto.__add! as never, args);
-    } as IDBObjectStore['add'];
-    proto.put = function (this: IDBObjectStore, ...args: unknown[]) {
-      return refuse.call(this, proto.__put! as never, args);
-    } as IDBObjectStore['put'];
+    proto.add = function (this: ObjectStore, ...args: unknown[]) {
+      return refuse(this, proto.__add!, args);
+    };
+    proto.put = function (this: ObjectStore, ...args: unknown[]) {
+      return refuse(this, proto.__put!, args);
+    };
   }, fail);
 }
 
