@@ -3,7 +3,8 @@
  * with `_segmentation.png` masks), approve 12 cases of which at least 5 are validation cases,
  * fine-tune (small trainer size for speed), see progress and the new version with its metrics,
  * activate and roll back; a second job survives a reload (the panel re-attaches) and, cancelled,
- * leaves the versions unchanged. The server has a data folder of its own.
+ * leaves the versions unchanged; "train after every N approvals" starts a third by itself. The
+ * server has a data folder of its own.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -180,5 +181,32 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(page.getByTestId('model-item')).toHaveCount(2);
   expect(await versions(page)).toEqual(before);
   await expect(shipped.getByTestId('model-active')).toBeVisible();
+
+  // "Train after every N approvals": off by default; on with N = 1 nothing starts until a case
+  // is approved that the last job did not receive; then a job starts by itself.
+  await page.getByTestId('open-training').click();
+  const autoOn = page.getByTestId('training-auto-on');
+  await expect(autoOn).not.toBeChecked();
+  await page.getByTestId('training-auto-every').fill('1');
+  await page.getByTestId('training-auto-every').blur();
+  await autoOn.check();
+  await expect(page.getByTestId('training-auto')).toHaveAttribute('data-new', '0');
+  await expect(page.getByTestId('training-auto-status')).toHaveText('0 of 1 new approved case since the last job.');
+  await page.reload();
+  await page.getByTestId('open-training').click();
+  await expect(page.getByTestId('training-auto-on')).toBeChecked();
+  await expect(page.getByTestId('training-progress')).toHaveCount(0);
+  const another = rows.find((r) => !chosen.includes(r))!;
+  await approve(page, another.fileName, another.id);
+  await expect(page.getByTestId('open-training')).toContainText(/Training \d+%/, { timeout: 60_000 });
+  await expect(page.getByTestId('notice')).toContainText('Fine-tuning started by itself');
+  await expect(page.getByTestId('training-progress')).toBeVisible();
+  await expect(page.getByTestId('training-progress')).toContainText('from scsonet-isic2017@1.0.0');
+  await page.getByTestId('training-cancel').click();
+  await expect(page.getByTestId('training-result')).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
+  await expect(page.getByTestId('training-auto')).toHaveAttribute('data-new', '0');
+  await page.getByTestId('training-auto-on').uncheck();
+  await page.getByTestId('open-models').click();
+  expect(await versions(page)).toEqual(before);
   expect(problems, 'console errors or CSP violations').toEqual([]);
 });

@@ -62,6 +62,11 @@ const settingSchemas: Record<keyof AppSettings, z.ZodType> = {
   threshold: z.number().gt(0).lt(1).nullable(),
   overlayOpacity: z.number().min(0).max(1),
   thumbnailSize: z.number().int().min(16).max(1024),
+  trainingEpochs: z.number().int().min(1).max(200),
+  trainingActivate: z.enum(['auto', 'never']),
+  trainingOnlyCorrected: z.boolean(),
+  trainAfterApprovals: z.number().int().min(1).max(10_000).nullable(),
+  lastTrainingPairs: z.array(z.string().max(400)).max(1_000_000),
 };
 
 const statusEnum = z.enum(caseStatuses as [string, ...string[]]);

@@ -104,6 +104,22 @@ export interface AppSettings {
   overlayOpacity: number;
   /** Edge length of library thumbnails, in CSS pixels. */
   thumbnailSize: number;
+  /** Fine-tuning choices the training panel remembers; an automatic job uses them too. */
+  trainingEpochs: number;
+  trainingActivate: 'auto' | 'never';
+  /** Train only on cases whose final mask is not the prediction. */
+  trainingOnlyCorrected: boolean;
+  /**
+   * Start a fine-tuning job by itself once this many new approved cases are ready and no job
+   * runs; null = never (the default: training starts only when someone presses Start).
+   */
+  trainAfterApprovals: number | null;
+  /**
+   * What the last job started from this library received, as `caseId#maskVersionId`: the "new"
+   * approved cases counted for trainAfterApprovals are the ready ones not in it (a case whose
+   * approved mask changed counts again).
+   */
+  lastTrainingPairs: string[];
 }
 
 /** Settings a fresh database starts with. */
@@ -112,6 +128,11 @@ export const defaultSettings: Readonly<AppSettings> = {
   threshold: null,
   overlayOpacity: 0.45,
   thumbnailSize: 160,
+  trainingEpochs: 10,
+  trainingActivate: 'auto',
+  trainingOnlyCorrected: false,
+  trainAfterApprovals: null,
+  lastTrainingPairs: [],
 };
 
 /** Sort keys of the library list. */

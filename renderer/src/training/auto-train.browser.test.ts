@@ -1,0 +1,153 @@
+// "Train after every N approvals" against the real repository (IndexedDB in Chromium) and the
+// real pair streaming. Main's job runner cannot run in this page: the training methods answer as
+// main does, and record what they were asked (the end-to-end test runs the real job).
+import { describe, expect, it } from 'vitest';
+import type { TrainingJob, TrainingPair, TrainingPreflight, TrainingStatus } from '../../../preload/api.ts';
+import { openCaseRepository, type CaseRepository } from '../storage/index.ts';
+import { AutoTrainer } from './auto-train.ts';
+import { splitOf } from './split.ts';
+
+async function pngOf(width: number, height: number): Promise<Blob> {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(2, 2, 3, 2);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+function job(id: string, state: TrainingJob['state']): TrainingJob {
+  return {
+    id, state, phase: state === 'preparing' ? 'receiving' : 'training', base: 'scsonet@1.0.0', activate: 'auto', epochs: 10, epoch: 0, progress: 0,
+    etaSeconds: null, cases: { train: 0, validation: 0 }, history: [], createdAt: new Date().toISOString(), startedAt: null, endedAt: null, result: null, error: null,
+  };
+}
+
+/** Main's training methods as the contract answers them, recording every call. */
+function fakeMain() {
+  const calls: string[] = [];
+  const pairs: TrainingPair[] = [];
+  const state = { current: null as TrainingJob | null, preflight: { ok: true, python: null, freeDiskBytes: null, problems: [] } as TrainingPreflight };
+  let n = 0;
+  const api = {
+    trainingPreflight: async () => (calls.push('preflight'), state.preflight),
+    createTrainingJob: async () => {
+      calls.push('create');
+      // A real pause, so overlapping checks would each get here if the trainer let them.
+      await new Promise((r) => setTimeout(r, 20));
+      state.current = job(`job-${++n}`, 'preparing');
+      return state.current;
+    },
+    addTrainingPairs: async (args: { jobId: string; pairs: TrainingPair[] }) => {
+      calls.push(`add ${args.pairs.length}`);
+      pairs.push(...args.pairs);
+      return { received: pairs.length, train: 0, validation: 0 };
+    },
+    startTrainingJob: async () => (calls.push('start'), (state.current = job(`job-${n}`, 'running'))),
+    cancelTrainingJob: async () => (calls.push('cancel'), job(`job-${n}`, 'cancelled')),
+    getTrainingStatus: async (): Promise<TrainingStatus> => ({ current: state.current, history: [] }),
+  };
+  return { api, calls, pairs, state };
+}
+
+async function library(count: number) {
+  const repository = await openCaseRepository(`lesiondesk-test-${crypto.randomUUID()}`);
+  const image = await pngOf(8, 6);
+  const mask = await pngOf(8, 6);
+  const imported = await repository.importImages(
+    Array.from({ length: count }, (_, i) => ({ fileName: `c${i}.png`, blob: image, width: 8, height: 6, sha256: `${i}`.padStart(64, '0') })),
+  );
+  const ids = imported.map((r) => r.caseId);
+  for (const caseId of ids) await repository.addMaskVersion({ caseId, png: mask, authorKind: 'model', author: 'scsonet@1.0.0', area: 6, uncertainty: 0.2 });
+  const splits = await Promise.all(ids.map(splitOf));
+  return {
+    repository,
+    validation: ids.filter((_, i) => splits[i] === 'validation'),
+    train: ids.filter((_, i) => splits[i] === 'train'),
+  };
+}
+
+async function approve(repository: CaseRepository, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    await repository.setStatus(id, 'in-progress');
+    await repository.setStatus(id, 'approved');
+  }
+}
+
+describe('AutoTrainer', () => {
+  it('starts one job at N new approved cases, never before, never twice for the same cases', async () => {
+    const { repository, validation, train } = await library(60);
+    expect(validation.length).toBeGreaterThanOrEqual(5);
+    const main = fakeMain();
+    const problems: string[] = [];
+    const trainer = new AutoTrainer(main.api, repository, { onProblem: (m) => problems.push(m) });
+
+    // Off by default: nothing happens however many cases are approved.
+    await approve(repository, validation.slice(0, 5));
+    expect(await trainer.check()).toMatchObject({ start: false, wait: 'off' });
+
+    await repository.setSettings({ trainAfterApprovals: 6, trainingEpochs: 3 });
+    expect(await trainer.check()).toMatchObject({ start: false, wait: 'approvals', newCases: 5 });
+    expect(main.calls).toEqual([]);
+
+    // The sixth approval reaches N; a burst of checks starts a single job with every ready pair.
+    await approve(repository, train.slice(0, 1));
+    const decisions = await Promise.all([trainer.check(), trainer.check(), trainer.check()]);
+    expect(decisions.some((d) => d.start)).toBe(true);
+    expect(main.calls.filter((c) => c === 'create')).toHaveLength(1);
+    expect(main.calls.filter((c) => c === 'start')).toHaveLength(1);
+    expect(main.pairs).toHaveLength(6);
+    expect(new Set(main.pairs.map((p) => p.caseId))).toEqual(new Set([...validation.slice(0, 5), train[0]]));
+    expect((await repository.getSettings()).lastTrainingPairs).toHaveLength(6);
+    expect(problems).toEqual([]);
+
+    // While it runs, new approvals wait for it.
+    await approve(repository, train.slice(1, 7));
+    expect(await trainer.check()).toMatchObject({ start: false, wait: 'job-running', newCases: 6 });
+    expect(main.calls.filter((c) => c === 'create')).toHaveLength(1);
+
+    // Once it ended, the six approved meanwhile start the next one, sending all twelve.
+    main.state.current = null;
+    expect(await trainer.check()).toMatchObject({ start: true, newCases: 6 });
+    expect(main.calls.filter((c) => c === 'create')).toHaveLength(2);
+    expect(main.pairs).toHaveLength(18);
+    main.state.current = null;
+    expect(await trainer.check()).toMatchObject({ start: false, wait: 'approvals', newCases: 0 });
+  });
+
+  it('reports a failed preflight with its fix and starts nothing', async () => {
+    const { repository, validation } = await library(40);
+    const main = fakeMain();
+    main.state.preflight = {
+      ok: false, python: null, freeDiskBytes: null,
+      problems: [{ code: 'no-torch', message: 'PyTorch is not installed for /usr/bin/python3.', fix: 'Install it: sudo apt-get install python3-torch.' }],
+    } as TrainingPreflight;
+    const problems: string[] = [];
+    const trainer = new AutoTrainer(main.api, repository, { onProblem: (m) => problems.push(m) });
+    await repository.setSettings({ trainAfterApprovals: 5 });
+    await approve(repository, validation.slice(0, 5));
+    expect(await trainer.check()).toMatchObject({ start: false });
+    expect(main.calls).toEqual(['preflight']);
+    expect(problems).toEqual(['Automatic fine-tuning could not start: PyTorch is not installed for /usr/bin/python3. Install it: sudo apt-get install python3-torch.']);
+  });
+
+  it('gives the job lock back when sending the pairs fails', async () => {
+    const { repository, validation } = await library(40);
+    const main = fakeMain();
+    main.api.addTrainingPairs = async () => {
+      main.calls.push('add');
+      throw new Error('the disk is full');
+    };
+    const problems: string[] = [];
+    const trainer = new AutoTrainer(main.api, repository, { onProblem: (m) => problems.push(m) });
+    await repository.setSettings({ trainAfterApprovals: 5 });
+    await approve(repository, validation.slice(0, 5));
+    main.api.cancelTrainingJob = async () => {
+      main.calls.push('cancel');
+      main.state.current = null;
+      return job('job-1', 'cancelled');
+    };
+    await trainer.check();
+    expect(main.calls).toEqual(['preflight', 'create', 'add', 'cancel']);
+    expect(problems).toEqual(['Automatic fine-tuning could not start: the disk is full']);
+  });
+});
