@@ -254,6 +254,10 @@ export const UNCERTAIN_BAND: readonly [number, number] = [0.25, 0.75];
  * pixels (0.25 <= p <= 0.75) divided by the number of pixels the model leans lesion-ward on
  * at all (p >= 0.25). 0 = a crisp mask (or confidently nothing), 1 = everything it marks is
  * ambiguous. Normalising by the candidate region keeps small lesions comparable to large ones.
+ * It orders the review queue ("Most uncertain first"): on the 300 ISIC 2017 cases the shipped
+ * model was not trained on, Spearman's rho against the Dice error is 0.76; no alternative
+ * measured beats it by more than 0.02 (the best needs three inferences), flip disagreement and
+ * whole-image entropy rank worse (`npm run bench:uncertainty`, README "Review queue").
  */
 export function uncertaintyScore(prob: Float32Array): number {
   const [lo, hi] = UNCERTAIN_BAND;

@@ -130,9 +130,24 @@ export class Segmenter {
 
   /** Probabilities at model output size for a decoded image. */
   async predict(decoded: DecodedImage, tta: boolean, session: ModelSession = this.current): Promise<Float32Array> {
+    if (!tta) {
+      const { width, height } = session.inputSize;
+      return session.runBatch(toModelInput(decoded.rgb, width, height), 1);
+    }
+    const [original, hflip, vflip] = await this.predictViews(decoded, session);
+    const mean = new Float32Array(original.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = (original[i] + hflip[i] + vflip[i]) / 3;
+    return mean;
+  }
+
+  /**
+   * The three flip views of test-time augmentation (original, h-flip, v-flip), each flipped
+   * back to the original orientation, in one batch; `predict` averages them. Kept separate so
+   * the uncertainty benchmark can score their disagreement.
+   */
+  async predictViews(decoded: DecodedImage, session: ModelSession = this.current): Promise<[Float32Array, Float32Array, Float32Array]> {
     const { width, height } = session.inputSize;
     const input = toModelInput(decoded.rgb, width, height);
-    if (!tta) return session.runBatch(input, 1);
     const size = 3 * width * height;
     const batch = new Float32Array(size * 3);
     batch.set(input, 0);
@@ -145,9 +160,7 @@ export class Segmenter {
     const vflip = new Float32Array(plane);
     flipInto(out.subarray(plane, 2 * plane), hflip, 0, ow, oh, 1, true);
     flipInto(out.subarray(2 * plane, 3 * plane), vflip, 0, ow, oh, 1, false);
-    const mean = new Float32Array(plane);
-    for (let i = 0; i < plane; i++) mean[i] = (out[i] + hflip[i] + vflip[i]) / 3;
-    return mean;
+    return [out.slice(0, plane), hflip, vflip];
   }
 
   /** Full-resolution results from probabilities. */

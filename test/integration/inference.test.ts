@@ -269,6 +269,13 @@ describe('inference options', () => {
     let maxDiff = 0;
     for (let i = 0; i < tta.length; i++) maxDiff = Math.max(maxDiff, Math.abs(tta[i] - (p0[i] + ph[i] + pv[i]) / 3));
     expect(maxDiff).toBeLessThan(1e-4);
+    // The views the uncertainty benchmark scores are these three, each flipped back.
+    const views = await s.predictViews(decoded);
+    let viewDiff = 0;
+    for (const [view, single] of [[views[0], p0], [views[1], ph], [views[2], pv]] as const) {
+      for (let i = 0; i < single.length; i++) viewDiff = Math.max(viewDiff, Math.abs(view[i] - single[i]));
+    }
+    expect(viewDiff).toBeLessThan(1e-4);
   });
 
   it('queues concurrent requests against the one session and returns the same results', async () => {

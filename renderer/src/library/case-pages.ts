@@ -109,3 +109,62 @@ export async function neighbourCase(cache: CasePageCache, caseId: string, select
   await cache.ensure(target, target + 1);
   return cache.at(target)?.id ?? null;
 }
+
+/** The case the review queue opens next, and whether the search went round to the list's top. */
+export interface QueueStep {
+  id: string;
+  wrapped: boolean;
+}
+
+/** A case still needs review unless it is approved (flagged cases wait for a second reader). */
+export const needsReview = (record: CaseRecord): boolean => record.status !== 'approved';
+
+// The first row in [from, to) other than `exclude` that `accept` takes, reading pages as needed.
+async function firstAccepted(
+  cache: CasePageCache,
+  from: number,
+  to: number,
+  exclude: string,
+  accept: (record: CaseRecord) => boolean,
+): Promise<string | null> {
+  for (let index = Math.max(0, from); index < to; index++) {
+    if (cache.total !== null && index >= cache.total) return null;
+    if (!cache.at(index)) await cache.ensure(index, index + cache.pageSize);
+    const row = cache.at(index);
+    // Past the end, or the list changed meanwhile (its pages were dropped): stop rather than guess.
+    if (!row) return null;
+    if (row.id !== exclude && accept(row)) return row.id;
+  }
+  return null;
+}
+
+/**
+ * The next case of the review queue after `caseId`: the first case below it in the list's order
+ * (its sort, e.g. "Most uncertain first", and filter) that still needs review, so approved cases
+ * are skipped. When none is below, the search goes round from the top (a case skipped earlier);
+ * null when no other case in the list needs review. `selected` is the row the case was shown at,
+ * as for `neighbourCase`.
+ */
+export async function nextInQueue(
+  cache: CasePageCache,
+  caseId: string,
+  selected: number,
+  accept: (record: CaseRecord) => boolean = needsReview,
+): Promise<QueueStep | null> {
+  let index = cache.indexOf(caseId);
+  if (index < 0 && selected >= 0) {
+    await cache.ensure(selected - 1, selected + 2);
+    index = cache.indexOf(caseId);
+  }
+  if (index < 0 && selected < 0) {
+    // Shown nowhere the list knows of (opened while the list was scrolled or re-sorted): find its row.
+    const found = await firstAccepted(cache, 0, Infinity, '', (record) => record.id === caseId);
+    if (found) index = cache.indexOf(caseId);
+  }
+  // A case that left the list (approved under a "needs review" filter): its successor moved up into its row.
+  const start = index >= 0 ? index + 1 : Math.max(0, selected);
+  const below = await firstAccepted(cache, start, Infinity, caseId, accept);
+  if (below) return { id: below, wrapped: false };
+  const above = await firstAccepted(cache, 0, start, caseId, accept);
+  return above ? { id: above, wrapped: true } : null;
+}

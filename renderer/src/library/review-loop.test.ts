@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ReviewAction } from '../case/case-commands.ts';
-import { runReviewAction, type ReviewLoop } from './review-loop.ts';
+import { queueEmpty, runReviewAction, type ReviewLoop } from './review-loop.ts';
 
-/** A loop over a list of ids where approving removes the case (a "needs review" filter). */
-function fakeLoop(ids: string[], open: string, approves = true) {
+/**
+ * A loop over a list of ids. With `removeApproved` approving removes the case (a "needs review"
+ * filter); otherwise it stays in the list, approved, and the queue skips it.
+ */
+function fakeLoop(ids: string[], open: string, approves = true, removeApproved = true, approvedAlready: string[] = []) {
   const list = [...ids];
+  const approved = new Set(approvedAlready);
   const log: string[] = [];
   let current: string | null = open;
   const loop: ReviewLoop = {
@@ -13,9 +17,20 @@ function fakeLoop(ids: string[], open: string, approves = true) {
       const i = list.indexOf(id);
       return i < 0 ? null : (list[i + step] ?? null);
     },
+    // The same rule as case-pages.ts nextInQueue, over the array (the real one is tested there).
+    nextToReview: async (id) => {
+      const i = list.indexOf(id);
+      const below = list.slice(i + 1).find((c) => !approved.has(c));
+      if (below) return { id: below, wrapped: false };
+      const above = list.slice(0, i + 1).find((c) => c !== id && !approved.has(c));
+      return above ? { id: above, wrapped: true } : null;
+    },
     approve: async () => {
       log.push(`approve ${current}`);
-      if (approves && current) list.splice(list.indexOf(current), 1);
+      if (approves && current) {
+        if (removeApproved) list.splice(list.indexOf(current), 1);
+        else approved.add(current);
+      }
       return approves;
     },
     flag: () => log.push(`flag ${current}`),
@@ -36,7 +51,9 @@ describe('runReviewAction', () => {
     await run('approve-next', loop);
     expect(log).toEqual(['approve b', 'open c']);
     await run('approve-next', loop);
-    expect(log).toEqual(['approve b', 'open c', 'approve c', 'notice Approved. That was the last case in the list.']);
+    expect(log).toEqual(['approve b', 'open c', 'approve c', 'open a', 'notice Back at the top of the list: every case below is approved; this one still needs review.']);
+    await run('approve-next', loop);
+    expect(log.slice(-2)).toEqual(['approve a', `notice Approved. ${queueEmpty}`]);
   });
 
   it('stays on the case when it was not approved (the no-lesion question was cancelled, or it failed)', async () => {
@@ -57,14 +74,26 @@ describe('runReviewAction', () => {
     expect(log).toEqual(['approve a']);
   });
 
-  it('next and previous walk the list and say when it ends; approve and flag stay', async () => {
-    const { loop, log } = fakeLoop(['a', 'b'], 'a');
+  it('next skips approved cases and says when the queue is empty; previous walks every row; approve and flag stay', async () => {
+    const { loop, log } = fakeLoop(['a', 'b', 'c', 'd'], 'a', true, false, ['b']);
     await run('previous', loop);
     await run('next', loop);
-    await run('next', loop);
+    expect(log).toEqual(['notice This is the first case in the list.', 'open c']);
     await run('flag', loop);
     await run('approve', loop);
-    expect(log).toEqual(['notice This is the first case in the list.', 'open b', 'notice This is the last case in the list.', 'flag b', 'approve b']);
+    await run('next', loop);
+    await run('previous', loop);
+    expect(log.slice(2)).toEqual(['flag c', 'approve c', 'open d', 'open c']);
+    await run('approve-next', loop);
+    expect(log.slice(6)).toEqual(['approve c', 'open d']);
+    await run('next', loop);
+    expect(log.slice(8)).toEqual(['open a', 'notice Back at the top of the list: every case below is approved; this one still needs review.']);
+    await run('approve', loop);
+    await run('next', loop);
+    expect(log.slice(10)).toEqual(['approve a', 'open d']);
+    await run('approve', loop);
+    await run('next', loop);
+    expect(log.slice(12)).toEqual(['approve d', `notice ${queueEmpty}`]);
   });
 
   it('does nothing without an open case', async () => {
