@@ -196,10 +196,13 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await page.getByTestId('open-training').click();
   await expect(page.getByTestId('training-auto-on')).toBeChecked();
   await expect(page.getByTestId('training-progress')).toHaveCount(0);
+  await page.getByTestId('open-training').click();
+  await expect(page.getByTestId('training-panel')).toHaveCount(0);
   const another = rows.find((r) => !chosen.includes(r))!;
   await approve(page, another.fileName, another.id);
   await expect(page.getByTestId('open-training')).toContainText(/Training \d+%/, { timeout: 60_000 });
   await expect(page.getByTestId('notice')).toContainText('Fine-tuning started by itself');
+  await page.getByTestId('open-training').click();
   await expect(page.getByTestId('training-progress')).toBeVisible();
   await expect(page.getByTestId('training-progress')).toContainText('from scsonet-isic2017@1.0.0');
   await page.getByTestId('training-cancel').click();
