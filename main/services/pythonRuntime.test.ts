@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,22 @@ describe('preflight', () => {
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.freeDiskBytes).toBeGreaterThan(0);
+  });
+
+  it('trusts an interpreter a recent preflight found while its file exists, and probes again when it is gone', async () => {
+    const runs = path.join(dir, 'runs.log');
+    const counted = script('python-counted', `echo run >> ${runs}\nexec ${systemPython} "$@"`);
+    const first = await preflight({ dataDir: dir, pythonSetting: counted });
+    expect(first.ok).toBe(true);
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    const again = await preflight({ dataDir: dir, pythonSetting: counted, knownPython: first.python });
+    expect(again).toMatchObject({ ok: true, python: first.python });
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    rmSync(counted);
+    expect(existsSync(counted)).toBe(false);
+    const gone = await preflight({ dataDir: dir, pythonSetting: counted, knownPython: first.python });
+    expect(gone.ok).toBe(false);
+    expect(gone.problems[0]).toMatchObject({ code: 'no-python', message: expect.stringMatching(/could not be run \(not found\)/) });
   });
 
   it('says when the disk is too full, with a fix', async () => {

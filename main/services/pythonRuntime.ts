@@ -31,6 +31,11 @@ export interface PreflightOptions {
   freeBytes?: (dir: string) => Promise<number>;
   /** Interpreters to try instead of defaultPythonCandidates (tests). */
   candidates?: string[];
+  /**
+   * An interpreter a recent preflight found working: used without starting it again while its
+   * file still exists (importing torch costs seconds, tens of seconds on a cold laptop disk).
+   */
+  knownPython?: PythonInfo | null;
 }
 
 /** Oldest PyTorch the trainer is tested with (Debian 12's). */
@@ -166,7 +171,8 @@ function formatBytes(n: number): string {
 /** Everything that keeps a job from starting, each with a fix. */
 export async function preflight(options: PreflightOptions): Promise<TrainingPreflight> {
   const problems: PreflightProblem[] = [];
-  const python = await findPython(options);
+  const known = options.knownPython;
+  const python: Probe = known && existsSync(known.path) ? { ok: true, info: known } : await findPython(options);
   if (python.problem) problems.push(python.problem);
   let free: number | null;
   try {

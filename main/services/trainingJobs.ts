@@ -32,7 +32,7 @@ import {
 import { errorMessage, TrainingJobError } from './errors.js';
 import type { EventHub } from './events.js';
 import { versionFiles, writeFileAtomic, type ModelStore, type StoredVersion } from './modelStore.js';
-import { preflight, type PreflightOptions } from './pythonRuntime.js';
+import { preflight, type PreflightOptions, type PythonInfo } from './pythonRuntime.js';
 import { decideGate, validationShortfall, type GateOptions } from './trainingGate.js';
 import { JobInput, type InputPair } from './trainingInput.js';
 
@@ -95,6 +95,8 @@ const phaseStart: Record<JobPhase, number> = {
 };
 
 const logTailLines = 25;
+/** How long a working interpreter is trusted without starting it again (see checkMachine). */
+const pythonMemoryMs = 10 * 60_000;
 const historyLimit = 50;
 
 function now(): string {
@@ -135,6 +137,7 @@ export class TrainingJobs {
   private readonly jobs = new Map<string, JobFile>();
   private readonly inputs = new Map<string, JobInput>();
   private running: { id: string; process: Running } | null = null;
+  private workingPython: { key: string; info: PythonInfo; at: number } | null = null;
   /** Ends of jobs, for callers that wait (the CLI, tests). */
   private readonly waiters = new Map<string, Array<(job: TrainingJob) => void>>();
 
@@ -258,14 +261,31 @@ export class TrainingJobs {
     return file.job;
   }
 
-  /** What keeps a job from starting on this machine, each with a fix. */
-  async preflight(): Promise<TrainingPreflight> {
+  /**
+   * The preflight without the one-job rule. A working interpreter is remembered for a few
+   * minutes, so the panel's check and the job's start do not each spend seconds importing torch
+   * before the first progress event; a failure is never remembered (the user may just have fixed it).
+   */
+  private async checkMachine(): Promise<TrainingPreflight> {
+    const key = `${this.options.pythonSetting ?? ''}\u0000${(this.options.env ?? process.env).LESIONDESK_PYTHON ?? ''}`;
+    const seen = this.workingPython;
+    const fresh = seen !== null && seen.key === key && Date.now() - seen.at < pythonMemoryMs;
     const result = await preflight({
       dataDir: this.options.dataDir,
       pythonSetting: this.options.pythonSetting,
       env: this.options.env,
       ...this.options.preflight,
+      knownPython: fresh ? seen.info : null,
     });
+    const pythonProblem = result.problems.some((p) => p.code === 'no-python' || p.code === 'no-torch' || p.code === 'old-torch');
+    if (result.python && !pythonProblem) this.workingPython = { key, info: result.python, at: fresh ? seen.at : Date.now() };
+    else this.workingPython = null;
+    return result;
+  }
+
+  /** What keeps a job from starting on this machine, each with a fix. */
+  async preflight(): Promise<TrainingPreflight> {
+    const result = await this.checkMachine();
     const current = this.status().current;
     if (current) {
       result.problems.push({
@@ -402,7 +422,7 @@ export class TrainingJobs {
     const shortfall = validationShortfall(counts.validation);
     if (shortfall) throw new TrainingJobError(shortfall);
     if (counts.train === 0) throw new TrainingJobError('the job has no training cases (every case it holds is a validation case); approve more cases');
-    const check = await preflight({ dataDir: this.options.dataDir, pythonSetting: this.options.pythonSetting, env: this.options.env, ...this.options.preflight });
+    const check = await this.checkMachine();
     if (!check.ok || !check.python) {
       const p = check.problems[0]!;
       throw new TrainingJobError(`${p.message} ${p.fix}`);
