@@ -210,6 +210,7 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(page.getByTestId('training-auto')).toHaveAttribute('data-new', '0');
   await page.getByTestId('training-auto-on').uncheck();
   await page.getByTestId('open-models').click();
+  await expect(page.getByTestId('model-item')).toHaveCount(2);
   expect(await versions(page)).toEqual(before);
   expect(problems, 'console errors or CSP violations').toEqual([]);
 });
