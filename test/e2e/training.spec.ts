@@ -205,6 +205,7 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await page.getByTestId('open-training').click();
   await expect(page.getByTestId('training-progress')).toBeVisible();
   await expect(page.getByTestId('training-progress')).toContainText('from scsonet-isic2017@1.0.0');
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-state', 'running', { timeout: 120_000 });
   await page.getByTestId('training-cancel').click();
   await expect(page.getByTestId('training-result')).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
   await expect(page.getByTestId('training-auto')).toHaveAttribute('data-new', '0');

@@ -130,6 +130,27 @@ describe('AutoTrainer', () => {
     expect(problems).toEqual(['Automatic fine-tuning could not start: PyTorch is not installed for /usr/bin/python3. Install it: sudo apt-get install python3-torch.']);
   });
 
+  it('stops sending, quietly, when the job is cancelled while its pairs are on their way', async () => {
+    const { repository, validation, train } = await library(60);
+    const main = fakeMain();
+    const problems: string[] = [];
+    const trainer = new AutoTrainer(main.api, repository, { onProblem: (m) => problems.push(m) });
+    await repository.setSettings({ trainAfterApprovals: 12 });
+    await approve(repository, [...validation.slice(0, 5), ...train.slice(0, 7)]);
+    const add = main.api.addTrainingPairs;
+    main.api.addTrainingPairs = async (args) => {
+      const result = await add(args);
+      // The user presses Cancel after the first chunk: main ends the job and says so.
+      trainer.jobEnded(args.jobId);
+      main.state.current = null;
+      return result;
+    };
+    await trainer.check();
+    expect(main.calls.filter((c) => c.startsWith('add'))).toEqual(['add 8']);
+    expect(main.calls).not.toContain('start');
+    expect(problems).toEqual([]);
+  });
+
   it('gives the job lock back when sending the pairs fails', async () => {
     const { repository, validation } = await library(40);
     const main = fakeMain();

@@ -62,12 +62,19 @@ export interface AutoTrainerEvents {
 export class AutoTrainer {
   private running: Promise<AutoTrainDecision> | null = null;
   private again = false;
+  /** The automatic job whose pairs are being sent: cancelling it (anywhere) stops the sending. */
+  private sending: { jobId: string | null; controller: AbortController } | null = null;
 
   constructor(
     private readonly api: TrainingApi,
     private readonly repository: CaseRepository,
     private readonly events: AutoTrainerEvents = {},
   ) {}
+
+  /** Main reported that a job ended (cancelled, failed): stop sending its pairs. */
+  jobEnded(jobId: string): void {
+    if (this.sending?.jobId === jobId) this.sending.controller.abort();
+  }
 
   check(): Promise<AutoTrainDecision> {
     if (this.running) {
@@ -98,12 +105,18 @@ export class AutoTrainer {
       jobRunning: status.current !== null,
     });
     if (!decision.start) return decision;
+    const sending = { jobId: null as string | null, controller: new AbortController() };
+    this.sending = sending;
     try {
       const outcome = await startFineTuningJob(this.api, this.repository, {
         cases: ready,
         epochs: settings.trainingEpochs,
         activate: settings.trainingActivate,
-        onCreated: (job) => this.events.onJob?.(job),
+        signal: sending.controller.signal,
+        onCreated: (job) => {
+          sending.jobId = job.id;
+          this.events.onJob?.(job);
+        },
       });
       if (outcome.kind === 'preflight-failed') {
         const problem = outcome.preflight.problems[0];
@@ -117,8 +130,12 @@ export class AutoTrainer {
     } catch (error) {
       const now = await this.api.getTrainingStatus().catch(() => null);
       if (now?.current) return { ...decision, start: false, wait: 'job-running' };
-      this.events.onProblem?.(`Automatic fine-tuning could not start: ${errorMessage(error)}`);
+      // Someone cancelled the job while its pairs were on their way: nothing to report.
+      const cancelled = sending.controller.signal.aborted || now?.history.some((job) => job.id === sending.jobId && job.state === 'cancelled');
+      if (!cancelled) this.events.onProblem?.(`Automatic fine-tuning could not start: ${errorMessage(error)}`);
       return { ...decision, start: false };
+    } finally {
+      if (this.sending === sending) this.sending = null;
     }
   }
 }
