@@ -138,7 +138,7 @@ describe('fine-tuning job (real trainer)', () => {
     const version = list.versions.find((v) => v.id === 'synth-base@1.1.0')!;
     expect(version).toMatchObject({ kind: 'fine-tuned', status: 'ok', base: 'synth-base@1.0.0', lineage: ['synth-base@1.0.0', 'synth-base@1.1.0'], corrections: 40 });
     const files = await readdir(path.join(store.versionsDir, 'synth-base@1.1.0'));
-    expect(files.sort()).toEqual(['job.log', 'metrics.json', 'model.json', 'model.onnx', 'model.pt', 'version.json']);
+    expect(files.sort()).toEqual(['evidence', 'evidence.json', 'job.log', 'metrics.json', 'model.json', 'model.onnx', 'model.pt', 'version.json']);
     // The card the Python writer made is read by the TypeScript reader, and segment runs it.
     const services = await createServices({ modelDirs: [shippedDir], dataDir });
     try {
