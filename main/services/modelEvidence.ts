@@ -20,8 +20,8 @@ import type { ModelStore, StoredVersion } from './modelStore.js';
 export const evidenceFile = 'evidence.json';
 
 const kinds = ['image', 'final', 'base', 'candidate'] as const;
-/** `evidence/<stem>.<kind>.png`: the only files a row may name (nothing outside the folder). */
-const evidencePath = /^evidence\/[A-Za-z0-9][A-Za-z0-9._-]*\.(image|final|base|candidate)\.png$/;
+/** `evidence/<row number>.<kind>.png`: the only files a row may name (nothing outside the folder). */
+const evidencePath = /^evidence\/\d{1,9}\.(image|final|base|candidate)\.png$/;
 
 const dice = z.number().min(0).max(1);
 const EvidenceFile = z.object({

@@ -10,8 +10,8 @@ the library moves on (a case reopened and corrected again, or deleted)::
        "candidate": "name@version", "size": 256, "threshold": 0.5,
        "cases": [{"id": "<stem>", "caseId": "..." | null, "maskVersionId": "..." | null,
                   "base_dsc": 0.81, "candidate_dsc": 0.86,
-                  "files": {"image": "evidence/<stem>.image.png", "final": "evidence/<stem>.final.png",
-                            "base": "evidence/<stem>.base.png", "candidate": "evidence/<stem>.candidate.png"}}]}
+                  "files": {"image": "evidence/0001.image.png", "final": "evidence/0001.final.png",
+                            "base": "evidence/0001.base.png", "candidate": "evidence/0001.candidate.png"}}]}
 
 The Dice values are those of the very masks in the PNGs (thresholded at ``threshold``), so
 the table and the pictures cannot disagree. Masks are 1-bit PNGs (a few hundred bytes at
@@ -77,7 +77,8 @@ def write_evidence(
     cases = _cases_by_id(job)
     rows = []
     for k, stem in enumerate(job.val_ids):
-        files = {kind: f"{EVIDENCE_DIR}/{stem}.{kind}.png" for kind in KINDS}
+        # Named by row, not by stem: a stem from a hand-made job may hold spaces or any character.
+        files = {kind: f"{EVIDENCE_DIR}/{k + 1:04d}.{kind}.png" for kind in KINDS}
         Image.fromarray(job.val_images[k]).save(Path(out) / files["image"], optimize=True)
         _mask_png(job.val_masks[k], Path(out) / files["final"])
         _mask_png(base_masks[k], Path(out) / files["base"])

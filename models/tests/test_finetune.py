@@ -198,7 +198,7 @@ def test_without_a_manifest_provenance_falls_back_to_file_stems(default_run):
     ev = json.loads((out / "evidence.json").read_text())
     assert [(c["id"], c["caseId"], c["maskVersionId"]) for c in ev["cases"]] == [(i, None, None) for i in val_ids]
     assert sorted(p.name for p in (out / "evidence").iterdir()) == sorted(
-        f"{i}.{kind}.png" for i in val_ids for kind in ("image", "final", "base", "candidate"))
+        f"{k:04d}.{kind}.png" for k in range(1, len(val_ids) + 1) for kind in ("image", "final", "base", "candidate"))
 
 
 def test_too_few_validation_cases_is_a_sentence_with_what_to_do(base_checkpoint, tmp_path, cli):
