@@ -53,6 +53,9 @@ describe('contract methods', () => {
       'startTrainingJob',
       'cancelTrainingJob',
       'getTrainingStatus',
+      'getModelEvidence',
+      'getEvidenceCase',
+      'getCaseProvenance',
     ]);
     expect(new Set(methodNames.map(channelOf)).size).toBe(methodNames.length);
   });

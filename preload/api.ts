@@ -208,6 +208,56 @@ export const ModelVersionList = z.strictObject({
 
 export const ModelVersionArgs = z.strictObject({ id: ModelVersionId });
 
+/** One validation case in a version's evidence: base and candidate Dice against the same approved mask. */
+export const EvidenceRow = z.strictObject({
+  /** The row's key within the version (the case's file stem in the job). */
+  id: z.string().min(1).max(limits.idLength),
+  /** The library's case id and the approved mask version the Dice was computed on (null: a job made outside the app). */
+  caseId: opaqueId.nullable(),
+  maskVersionId: opaqueId.nullable(),
+  baseDice: z.number().min(0).max(1),
+  candidateDice: z.number().min(0).max(1),
+});
+
+/** A version's evidence: every validation case, biggest Dice drop first. */
+export const ModelEvidence = z.strictObject({
+  version: ModelVersionId,
+  base: ModelVersionId.nullable(),
+  /** Side of the square images and masks the Dice was computed at (the training size). */
+  size: z.number().int().positive().nullable(),
+  /** Why there are no rows (a shipped model, or a version trained before evidence was kept); null when there are. */
+  missing: z.string().nullable(),
+  rows: z.array(EvidenceRow),
+});
+
+export const EvidenceCaseArgs = z.strictObject({ id: ModelVersionId, row: z.string().min(1).max(limits.idLength) });
+
+/** One evidence row's pictures, PNGs at the training size: the image, the approved mask and both predictions. */
+export const EvidenceCase = z.strictObject({
+  row: EvidenceRow,
+  image: uint8Array(limits.imageBytes),
+  approved: uint8Array(limits.imageBytes),
+  base: uint8Array(limits.imageBytes),
+  candidate: uint8Array(limits.imageBytes),
+});
+
+export const CaseProvenanceArgs = z.strictObject({ caseId: opaqueId });
+
+/** A model version that used one of the case's masks. */
+export const CaseUse = z.strictObject({
+  version: ModelVersionId,
+  /** The mask version it used (null: not recorded). */
+  maskVersionId: opaqueId.nullable(),
+  created: z.string().nullable(),
+  active: z.boolean(),
+});
+
+/** Which model versions learned from a case (its training masks) and which it judged (validation). */
+export const CaseProvenance = z.strictObject({
+  learnedBy: z.array(CaseUse),
+  validatedBy: z.array(CaseUse),
+});
+
 /** One problem that keeps a job from starting, with what to do about it. */
 export const PreflightProblem = z.strictObject({
   code: z.enum(['no-python', 'no-torch', 'old-torch', 'low-disk', 'no-base', 'busy']),
@@ -351,6 +401,9 @@ export const api = {
   startTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
   cancelTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
   getTrainingStatus: { args: NoArgs, result: TrainingStatus, maxBodyBytes: limits.smallBodyBytes },
+  getModelEvidence: { args: ModelVersionArgs, result: ModelEvidence, maxBodyBytes: limits.smallBodyBytes },
+  getEvidenceCase: { args: EvidenceCaseArgs, result: EvidenceCase, maxBodyBytes: limits.smallBodyBytes },
+  getCaseProvenance: { args: CaseProvenanceArgs, result: CaseProvenance, maxBodyBytes: limits.smallBodyBytes },
 } as const satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;
@@ -376,6 +429,11 @@ export type TrainingJob = z.output<typeof TrainingJob>;
 export type TrainingStatus = z.output<typeof TrainingStatus>;
 export type TrainingPair = z.output<typeof TrainingPair>;
 export type EpochRecord = z.output<typeof EpochRecord>;
+export type EvidenceRow = z.output<typeof EvidenceRow>;
+export type ModelEvidence = z.output<typeof ModelEvidence>;
+export type EvidenceCase = z.output<typeof EvidenceCase>;
+export type CaseUse = z.output<typeof CaseUse>;
+export type CaseProvenance = z.output<typeof CaseProvenance>;
 export type JobState = z.output<typeof JobState>;
 export type JobPhase = z.output<typeof JobPhase>;
 export type ApiEvent = z.output<typeof ApiEvent>;
@@ -418,7 +476,10 @@ export type ServiceMethodName =
   | 'addTrainingPairs'
   | 'startTrainingJob'
   | 'cancelTrainingJob'
-  | 'getTrainingStatus';
+  | 'getTrainingStatus'
+  | 'getModelEvidence'
+  | 'getEvidenceCase'
+  | 'getCaseProvenance';
 /** The part of the API implemented by main/services (inference, imaging, model registry). */
 export type ServiceHandlers = Pick<ApiHandlers, ServiceMethodName>;
 /** The part implemented by the shell (app facts, the OS). */

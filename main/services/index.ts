@@ -11,6 +11,7 @@ import { chooseProviders, currentHostFacts, type ProviderName } from './executio
 import { DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
 import { resolveModel, scanModelDirs, type ModelCatalog, type ModelEntry } from './modelRegistry.js';
 import { ModelStore } from './modelStore.js';
+import { caseProvenance, evidenceCase, modelEvidence } from './modelEvidence.js';
 import { TrainingJobs, type TrainingJobsOptions } from './trainingJobs.js';
 import { errorMessage } from './errors.js';
 import { ModelSession } from './modelSession.js';
@@ -200,6 +201,9 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     startTrainingJob: jobs ? ({ jobId }) => jobs.start(jobId) : needJobs,
     cancelTrainingJob: jobs ? ({ jobId }) => jobs.cancel(jobId) : needJobs,
     getTrainingStatus: jobs ? async () => jobs.status() : needJobs,
+    getModelEvidence: store ? ({ id }) => modelEvidence(store, id) : needStore,
+    getEvidenceCase: store ? ({ id, row }) => evidenceCase(store, id, row) : needStore,
+    getCaseProvenance: store ? ({ caseId }) => caseProvenance(store, caseId) : needStore,
   };
   return {
     handlers,

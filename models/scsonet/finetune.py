@@ -4,7 +4,9 @@ The app writes a job folder (see ``job.py``) and runs ``python -m scsonet finetu
 model.pt --data JOB --out RESULT``. The job trains on the job's training cases mixed with
 replay pairs from the data the base model learnt from (so it does not forget them), scores
 the base and the candidate on the job's validation cases and on a fixed anchor set, and
-writes ``model.pt``, ``model.onnx``, ``model.json`` (card) and ``metrics.json``.
+writes ``model.pt``, ``model.onnx``, ``model.json`` (card, with the case and mask version ids it
+learned from), ``metrics.json``, and ``evidence.json`` with ``evidence/`` (each validation case's
+base and candidate masks; see ``evidence.py``).
 
 The candidate is the last epoch's weights. Choosing the best epoch (or stopping early) on the
 validation cases would select on the very cases the app's gate then compares base and
@@ -35,6 +37,7 @@ import numpy as np
 import torch
 
 from .augment import augment_batch, minmax_scale
+from .evidence import provenance, write_evidence
 from .export import card_validator, export_model, sha256_file
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
@@ -46,6 +49,7 @@ ETA_MIN_FRACTION = 1 / 20  # the cosine ends at lr / 20, not zero: the last epoc
 # Scoring batch: the no-grad activations of 16 images at 256 px outweigh the decoded data of a
 # whole job; with 8, scoring stays below training's own peak (the same scores either way).
 EVAL_BATCH = 8
+THRESHOLD = 0.5  # the card's threshold: the app binarises the candidate's output the same way
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([-+].*)?$")  # as model-card.schema.json
 
 
@@ -156,10 +160,14 @@ def _rounded(metrics: Dict) -> Dict:
 
 
 def _score(model: torch.nn.Module, job: JobData, anchor: Optional[AnchorSet]) -> Dict:
-    """Validation metrics, the Dice of each validation case, and anchor metrics (or None)."""
-    validation, per_case = evaluate_cases(model, job.val_images, job.val_masks, batch_size=EVAL_BATCH)
-    anchor_metrics = _rounded(evaluate_arrays(model, anchor.images, anchor.masks, batch_size=EVAL_BATCH)) if anchor else None
-    return {"validation": _rounded(validation), "cases": [round(d, 5) for d in per_case], "anchor": anchor_metrics}
+    """Validation metrics, the Dice and predicted mask of each validation case, and anchor metrics (or None)."""
+    masks: List[np.ndarray] = []
+    validation, per_case = evaluate_cases(model, job.val_images, job.val_masks, threshold=THRESHOLD,
+                                          batch_size=EVAL_BATCH, predictions=masks)
+    anchor_metrics = _rounded(evaluate_arrays(model, anchor.images, anchor.masks, threshold=THRESHOLD,
+                                              batch_size=EVAL_BATCH)) if anchor else None
+    return {"validation": _rounded(validation), "cases": [round(d, 5) for d in per_case], "masks": masks,
+            "anchor": anchor_metrics}
 
 
 def mixed_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[np.ndarray]:
@@ -255,6 +263,8 @@ def _card_training(
                    f"(min {cfg.lr * ETA_MIN_FRACTION:g}), batch {cfg.batch_size}, flips, rotation, zoom 0.8-1.25, "
                    f"colour jitter, {cfg.size} px; the last epoch's weights (no selection on the validation cases)"),
         "license": data_license or "see the base model",
+        # Which approved masks taught this version and which judged it (case id, mask version id).
+        **provenance(job),
     }
 
 
@@ -295,7 +305,7 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
         "validation": candidate_scores["validation"],
         "anchor": candidate_scores["anchor"],
         "split": f"{n_val} validation cases of job {job.job_id}",
-        "threshold": 0.5,
+        "threshold": THRESHOLD,
     }
     card = export_model(model, tmp / "model", base["name"], version, training, card_metrics, base=base)
     save_checkpoint(tmp / "model.pt", model=model.state_dict(), name=base["name"], version=version, base=base,
@@ -325,6 +335,8 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
         "history": history,
     }
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_evidence(tmp, job, f"{base['name']}@{base['version']}", f"{base['name']}@{version}", cfg.size, THRESHOLD,
+                   base_scores["cases"], candidate_scores["cases"], base_scores["masks"], candidate_scores["masks"])
     summary = (f"fine-tuned {base['name']} {base['version']} -> {version} in {metrics['seconds']:.0f} s: validation DSC "
                f"{base_scores['validation']['dsc']:.4f} -> {candidate_scores['validation']['dsc']:.4f}")
     if anchor:

@@ -85,18 +85,22 @@ def predict_prob(model: torch.nn.Module, images: torch.Tensor, tta: bool = False
 
 def evaluate_cases(
     model: torch.nn.Module, images: np.ndarray, masks: np.ndarray, threshold: float = 0.5, tta: bool = False,
-    batch_size: int = 16,
+    batch_size: int = 16, predictions: Optional[List[np.ndarray]] = None,
 ) -> Tuple[Dict[str, float], List[float]]:
     """Pooled metrics and the Dice of every image, in order, on uint8 images and bool masks.
 
     Images become float one batch at a time: a float copy of a whole set is 4x its uint8 size,
-    which is most of a fine-tuning job's memory at 256 px.
+    which is most of a fine-tuning job's memory at 256 px. ``predictions``, when given, receives
+    every image's thresholded mask (H x W bool), in order: the masks the Dice was computed on.
     """
     meter = SegmentationMeter()
     for i in range(0, images.shape[0], batch_size):
         x, _ = to_tensors(images[i : i + batch_size], masks[i : i + batch_size])
         prob = predict_prob(model, x, tta=tta, batch_size=batch_size)
-        meter.update(prob[:, 0].numpy() >= threshold, masks[i : i + batch_size])
+        pred = prob[:, 0].numpy() >= threshold
+        meter.update(pred, masks[i : i + batch_size])
+        if predictions is not None:
+            predictions.extend(pred)
     return meter.compute(), list(meter.per_image_dsc)
 
 

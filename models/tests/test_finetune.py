@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from scsonet.data import split_of
 from scsonet.export import sha256_file, validate_card
@@ -144,6 +145,60 @@ def test_manifest_decides_the_split_and_unlisted_pairs_are_ignored(base_checkpoi
     assert m["validation"]["ids"] == sorted(listed[:5]) and m["train"]["n"] == 6 and m["job"] == "job-7"
     assert m["anchor"] is None and m["train"]["replay_pool"] == 0 and m["train"]["replay_sources"] == []
     assert f"ignored: {by_rule[11]}" in res.stderr
+
+
+def _dice(pred: np.ndarray, truth: np.ndarray) -> float:
+    tp = np.logical_and(pred, truth).sum()
+    denom = pred.sum() + truth.sum()
+    return 1.0 if denom == 0 else float(2 * tp / denom)
+
+
+def _png(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_what_it_learned_from(
+        base_checkpoint, tmp_path, cli):
+    ids = _job(tmp_path / "job", 12, seed=6, n_val=5)
+    res = cli("finetune", "--base", base_checkpoint, "--data", tmp_path / "job", "--out", tmp_path / "out",
+              "--epochs", "1", *FAST, timeout=300)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "out"
+    ev = json.loads((out / "evidence.json").read_text())
+    m = json.loads((out / "metrics.json").read_text())
+    assert ev["format"] == "lesiondesk-finetune-evidence/1" and ev["job"] == "job-7" and ev["size"] == 64
+    assert ev["base"] == "scsonet@1.0.0" and ev["candidate"] == "scsonet@1.1.0" and ev["threshold"] == 0.5
+    assert [c["id"] for c in ev["cases"]] == ids[:5]
+    base_differs = False
+    for row, scored in zip(ev["cases"], m["cases"]):
+        assert row["caseId"] == f"case-of-{row['id']}" and row["maskVersionId"] == f"mv-{row['id']}"
+        assert (row["base_dsc"], row["candidate_dsc"]) == (scored["base_dsc"], scored["candidate_dsc"])
+        image, final = _png(out / row["files"]["image"]), _png(out / row["files"]["final"])
+        base, candidate = _png(out / row["files"]["base"]), _png(out / row["files"]["candidate"])
+        assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+        assert final.shape == base.shape == candidate.shape == (64, 64) and final.dtype == bool
+        # The approved mask as the job holds it (the synthetic pairs are 64 px already).
+        assert np.array_equal(final, _png(tmp_path / "job" / "masks" / f"{row['id']}.png") > 127)
+        # The PNGs are the very masks the Dice was computed on.
+        assert abs(_dice(base, final) - row["base_dsc"]) < 1e-4
+        assert abs(_dice(candidate, final) - row["candidate_dsc"]) < 1e-4
+        base_differs |= not np.array_equal(base, candidate)
+    assert base_differs, "base and candidate predicted identical masks on every case; the evidence shows nothing"
+    training = json.loads((out / "model.json").read_text())["training"]
+    assert training["trained_on"] == [{"caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}"} for i in ids[5:]]
+    assert training["validated_on"] == [{"caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}"} for i in ids[:5]]
+
+
+def test_without_a_manifest_provenance_falls_back_to_file_stems(default_run):
+    out = default_run["out"]
+    training = json.loads((out / "model.json").read_text())["training"]
+    val_ids = [i for i in default_run["ids"] if split_of(i) == "validation"]
+    assert training["validated_on"] == [{"caseId": i, "maskVersionId": None} for i in val_ids]
+    assert len(training["trained_on"]) == len(default_run["ids"]) - len(val_ids)
+    ev = json.loads((out / "evidence.json").read_text())
+    assert [(c["id"], c["caseId"], c["maskVersionId"]) for c in ev["cases"]] == [(i, None, None) for i in val_ids]
+    assert sorted(p.name for p in (out / "evidence").iterdir()) == sorted(
+        f"{k:04d}.{kind}.png" for k in range(1, len(val_ids) + 1) for kind in ("image", "final", "base", "candidate"))
 
 
 def test_too_few_validation_cases_is_a_sentence_with_what_to_do(base_checkpoint, tmp_path, cli):

@@ -2,6 +2,7 @@
  * The learning loop in browser mode with the real Python trainer: import an ISIC folder (images
  * with `_segmentation.png` masks), approve 12 cases of which at least 5 are validation cases,
  * fine-tune (small trainer size for speed), see progress and the new version with its metrics,
+ * its per-case evidence (a compare view, then the case itself) and which cases it learned from,
  * activate and roll back; a second job survives a reload (the panel re-attaches) and, cancelled,
  * leaves the versions unchanged; "train after every N approvals" starts a third by itself. The
  * server has a data folder of its own.
@@ -164,6 +165,44 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.0.0');
   const before = await versions(page);
   expect(before).toEqual(['scsonet-isic2017@1.0.0', 'scsonet-isic2017@1.1.0']);
+
+  // Evidence: one row per validation case, biggest drop first; a row compares the masks.
+  await candidate.getByTestId('model-evidence-toggle').click();
+  const evidence = candidate.getByTestId('model-evidence');
+  const evidenceRows = evidence.getByTestId('evidence-row');
+  await expect(evidenceRows).toHaveCount(Math.min(7, validation.length));
+  const changes = await evidenceRows.evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-change'))));
+  expect(changes).toEqual([...changes].sort((a, b) => a - b));
+  const evidenceIds = await evidenceRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-case-id')));
+  expect(new Set(evidenceIds)).toEqual(new Set(chosen.filter((r) => validates(r.id)).map((r) => r.id)));
+  const compared = chosen.find((r) => r.id === evidenceIds[0])!;
+  await expect(evidenceRows.first()).toContainText(compared.fileName);
+  await candidate.screenshot({ path: path.join(shots, 'model-evidence.png') });
+  await evidenceRows.first().click();
+  const compare = page.getByTestId('evidence-compare');
+  await expect(compare).toBeVisible();
+  await expect(compare.getByTestId('evidence-base-dice')).toContainText('Dice');
+  await expect(compare.getByTestId('evidence-candidate-dice')).toContainText('Dice');
+  for (const kind of ['approved', 'base', 'candidate']) {
+    await expect(compare.getByTestId(`evidence-${kind}`).locator('canvas')).toHaveJSProperty('width', 64);
+  }
+  await compare.screenshot({ path: path.join(shots, 'evidence-compare.png') });
+  await compare.getByTestId('evidence-open-case').click();
+  await expect(compare).toBeHidden();
+  await expect(page.getByTestId('case-view')).toContainText(compared.fileName);
+
+  // Provenance: the validation case judged the version; a training case taught it.
+  await page.getByTestId('history-toggle').click();
+  await expect(page.getByTestId('history-validated-by')).toContainText('scsonet-isic2017@1.1.0');
+  await expect(page.getByTestId('history-learned-by')).toHaveAttribute('data-versions', '');
+  const taught = chosen.find((r) => !validates(r.id))!;
+  await page.getByTestId('case-search').fill(taught.fileName);
+  await page.locator(`[data-testid="case-item"][data-case-id="${taught.id}"]`).click();
+  await expect(page.getByTestId('case-view')).toContainText(taught.fileName);
+  await expect(page.getByTestId('history-learned-by')).toHaveAttribute('data-versions', 'scsonet-isic2017@1.1.0');
+  await expect(page.getByTestId('history-learned-by')).toContainText('Learned by scsonet-isic2017@1.1.0');
+  await expect(page.getByTestId('history-version-taught')).toContainText('scsonet-isic2017@1.1.0');
+  await page.getByTestId('case-search').fill('');
 
   // Second job: a reload re-attaches to it; cancelled, it leaves the versions as they were.
   await page.getByTestId('open-training').click();

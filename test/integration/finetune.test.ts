@@ -138,7 +138,7 @@ describe('fine-tuning job (real trainer)', () => {
     const version = list.versions.find((v) => v.id === 'synth-base@1.1.0')!;
     expect(version).toMatchObject({ kind: 'fine-tuned', status: 'ok', base: 'synth-base@1.0.0', lineage: ['synth-base@1.0.0', 'synth-base@1.1.0'], corrections: 40 });
     const files = await readdir(path.join(store.versionsDir, 'synth-base@1.1.0'));
-    expect(files.sort()).toEqual(['job.log', 'metrics.json', 'model.json', 'model.onnx', 'model.pt', 'version.json']);
+    expect(files.sort()).toEqual(['evidence', 'evidence.json', 'job.log', 'metrics.json', 'model.json', 'model.onnx', 'model.pt', 'version.json']);
     // The card the Python writer made is read by the TypeScript reader, and segment runs it.
     const services = await createServices({ modelDirs: [shippedDir], dataDir });
     try {
@@ -148,6 +148,17 @@ describe('fine-tuning job (real trainer)', () => {
       await services.handlers.rollbackModel(undefined);
       const after = await services.handlers.segmentImage({ bytes: image, fileName: 'a.jpg' });
       expect(after.model).toEqual({ name: 'synth-base', version: '1.0.0' });
+      // Evidence and provenance through the contract: the job's own case and mask version ids.
+      const evidence = await services.handlers.getModelEvidence({ id: 'synth-base@1.1.0' });
+      const validationCases = manifest.cases.filter((c) => c.split === 'validation');
+      expect(evidence.rows.map((row) => [row.caseId, row.maskVersionId]).sort()).toEqual(validationCases.map((c) => [c.caseId, c.maskVersionId]).sort());
+      const pictures = await services.handlers.getEvidenceCase({ id: 'synth-base@1.1.0', row: evidence.rows[0]!.id });
+      expect((await sharp(pictures.candidate).metadata()).width).toBe(64);
+      const trained = manifest.cases.find((c) => c.split === 'train')!;
+      expect(await services.handlers.getCaseProvenance({ caseId: trained.caseId })).toMatchObject({
+        learnedBy: [{ version: 'synth-base@1.1.0', maskVersionId: trained.maskVersionId }],
+        validatedBy: [],
+      });
     } finally {
       await services.close();
     }

@@ -3,6 +3,12 @@
  * for byte as imported, and its final (latest) mask re-encoded as a 0/255 PNG, as the ISIC export
  * writes it. Pairs are read one case at a time and sent in chunks (at most 8 pairs and 256 MB a
  * call), so memory holds one chunk.
+ *
+ * Only approved masks train. The list of ready cases is taken when the user presses start, but
+ * sending takes a while and another tab may reopen or edit a case meanwhile; so each case is
+ * re-read when its pair is built and each chunk once more right before it is sent: a case that
+ * is no longer approved, or whose approved mask is no longer the one read, is left out and
+ * reported as skipped with the reason.
  */
 import { limits, type LesionDeskApi, type TrainingPair } from '../../../preload/api.ts';
 import { decodeMaskImage } from '../exchange/image-codec.ts';
@@ -16,9 +22,20 @@ export async function readyCases(repository: CaseRepository, onlyCorrected: bool
   return cases.filter((c) => c.latestVersionId !== null);
 }
 
-/** One case as a training pair, or the reason it cannot be one. */
-export async function loadPair(repository: CaseRepository, record: CaseRecord): Promise<TrainingPair | string> {
+/** Why a case, as read now, cannot train with `maskVersionId`; null when it still can. */
+export function notTrainable(record: CaseRecord | undefined, maskVersionId?: string): string | null {
+  if (!record) return 'the case was deleted';
+  if (record.status !== 'approved') return 'it is no longer approved (reopened since the job started)';
   if (!record.latestVersionId) return 'the case has no mask';
+  if (maskVersionId !== undefined && record.latestVersionId !== maskVersionId) return 'its approved mask changed since the job started';
+  return null;
+}
+
+/** One case as a training pair, or the reason it cannot be one (the case is re-read first). */
+export async function loadPair(repository: CaseRepository, listed: CaseRecord): Promise<TrainingPair | string> {
+  const record = await repository.getCase(listed.id);
+  const why = notTrainable(record);
+  if (why || !record?.latestVersionId) return why ?? 'the case has no mask';
   const [image, version] = await Promise.all([repository.getImage(record.id), repository.getVersion(record.latestVersionId)]);
   if (!image) return 'its image is missing';
   if (!version) return 'its final mask is missing';
@@ -56,9 +73,22 @@ export async function sendPairs(
 ): Promise<SendReport> {
   const report: SendReport = { sent: 0, total: records.length, train: 0, validation: 0, skipped: [] };
   const chunker = createChunker<TrainingPair>(limits.trainingPairsPerCall, limits.trainingChunkBytes);
-  const send = async (chunk: TrainingPair[] | null) => {
-    if (!chunk) return;
+  const fileNames = new Map(records.map((r) => [r.id, r.fileName]));
+  const skip = (caseId: string, reason: string) => {
+    report.skipped.push({ fileName: fileNames.get(caseId) ?? caseId, reason });
+    report.total--;
+  };
+  const send = async (read: TrainingPair[] | null) => {
+    if (!read) return;
     signal?.throwIfAborted();
+    // Approval is read again right before the pairs leave: what is sent is approved now.
+    const now = new Map((await repository.getCases(read.map((p) => p.caseId))).map((r) => [r.id, r]));
+    const chunk = read.filter((pair) => {
+      const why = notTrainable(now.get(pair.caseId), pair.maskVersionId);
+      if (why) skip(pair.caseId, why);
+      return why === null;
+    });
+    if (chunk.length === 0) return;
     const result = await api.addTrainingPairs({ jobId, pairs: chunk });
     report.sent += chunk.length;
     report.train = result.train;
@@ -70,8 +100,7 @@ export async function sendPairs(
     signal?.throwIfAborted();
     const pair = await loadPair(repository, record);
     if (typeof pair === 'string') {
-      report.skipped.push({ fileName: record.fileName, reason: pair });
-      report.total--;
+      skip(record.id, pair);
       continue;
     }
     await send(chunker.push(pair, pair.image.byteLength + pair.maskPng.byteLength));
