@@ -1,0 +1,91 @@
+/**
+ * Background re-prediction after a model switch: every unapproved case whose latest prediction
+ * came from another model (isStalePrediction) gets the running model's prediction, one case at
+ * a time while the library stays usable. The repository decides where each one goes
+ * (addPrediction): it replaces only a prediction; beside a person's or ground-truth mask it is
+ * kept in the history, so a person's mask always stays the latest. A case approved meanwhile is
+ * skipped. Cancellable between cases; a case that fails is reported and the rest go on.
+ */
+import type { LesionDeskApi } from '../../../preload/api.ts';
+import { storePrediction } from '../case/case-versions.ts';
+import { errorMessage } from '../lib/format.ts';
+import { isStalePrediction, type CaseRepository } from '../storage/index.ts';
+
+export interface RepredictProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly current: string;
+  /** Failures so far (the task goes on past them). */
+  readonly failed: number;
+}
+
+export interface RepredictReport {
+  /** Predictions that became the case's mask (they replaced an older prediction). */
+  replaced: number;
+  /** Predictions kept in the history beside a person's or ground-truth mask. */
+  keptInHistory: number;
+  /** Cases gone, approved, open in the editor, or no longer stale when their turn came. */
+  skipped: number;
+  failed: { caseId: string; fileName: string; reason: string }[];
+  cancelled: boolean;
+}
+
+export interface RepredictOptions {
+  /** `name@version` of the model the server runs now. */
+  readonly runningModel: string;
+  readonly threshold?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: RepredictProgress) => void;
+  /** After each stored prediction. */
+  readonly onPredicted?: (caseId: string) => void;
+  /** Cases to leave alone right now (the case open in the editor: its view owns its versions). */
+  readonly skip?: (caseId: string) => boolean;
+}
+
+/** Re-predicts the unapproved stale cases, most uncertain first. */
+export async function repredictStale(
+  repository: Pick<CaseRepository, 'listStaleCases' | 'getCase' | 'getImage' | 'addPrediction'>,
+  api: Pick<LesionDeskApi, 'segmentImage'>,
+  options: RepredictOptions,
+): Promise<RepredictReport> {
+  const report: RepredictReport = { replaced: 0, keptInHistory: 0, skipped: 0, failed: [], cancelled: false };
+  const stale = await repository.listStaleCases(options.runningModel);
+  const total = stale.length;
+  for (const [index, listed] of stale.entries()) {
+    if (options.signal?.aborted) {
+      report.cancelled = true;
+      break;
+    }
+    options.onProgress?.({ done: index, total, current: listed.fileName, failed: report.failed.length });
+    // Read again: the case may have been re-predicted, approved or deleted since the list was made.
+    const record = await repository.getCase(listed.id);
+    if (!record || record.status === 'approved' || options.skip?.(record.id) || !isStalePrediction(record, options.runningModel)) {
+      report.skipped++;
+      continue;
+    }
+    try {
+      const image = await repository.getImage(record.id);
+      if (!image) throw new Error('its image is missing from the library');
+      const stored = await storePrediction(api, repository, record, image, options.threshold, { approved: 'skip' });
+      if (stored.placement === 'latest') report.replaced++;
+      else if (stored.placement === 'history') report.keptInHistory++;
+      else report.skipped++;
+      if (stored.version) options.onPredicted?.(record.id);
+    } catch (error) {
+      report.failed.push({ caseId: record.id, fileName: record.fileName, reason: errorMessage(error) });
+    }
+  }
+  options.onProgress?.({ done: total, total, current: '', failed: report.failed.length });
+  return report;
+}
+
+/** One sentence for the library once a run ends. */
+export function repredictSummary(report: RepredictReport, model: string): string {
+  const done = report.replaced + report.keptInHistory;
+  const parts = [`${report.cancelled ? 'Cancelled after re-predicting' : 'Re-predicted'} ${done} case${done === 1 ? '' : 's'} with ${model}`];
+  if (report.keptInHistory > 0) {
+    parts.push(`${report.keptInHistory} kept in the history because a person's or ground-truth mask is the latest`);
+  }
+  if (report.failed.length > 0) parts.push(`${report.failed.length} failed`);
+  return `${parts.join('; ')}.`;
+}
