@@ -52,12 +52,14 @@ function median(xs: readonly number[]): number {
 
 /** A dermoscopy-like JPEG whose lesion shape and colour depend on `seed` (distinct bytes per case). */
 async function lesionJpeg(seed: number): Promise<Buffer> {
-  const cx = width * (0.4 + ((seed * 37) % 20) / 100);
-  const cy = height * (0.4 + ((seed * 53) % 20) / 100);
-  const r = Math.min(width, height) * (0.18 + ((seed * 17) % 10) / 100);
-  const tone = 40 + (seed % 40);
+  // Low-discrepancy fractions (golden-ratio steps): no two seeds give the same picture, so no import is a duplicate.
+  const frac = (k: number): number => (seed * k * 0.6180339887) % 1;
+  const cx = width * (0.4 + 0.2 * frac(1));
+  const cy = height * (0.4 + 0.2 * frac(2));
+  const r = Math.min(width, height) * (0.18 + 0.1 * frac(3));
+  const tone = 40 + Math.round(40 * frac(5));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
-    <rect width="100%" height="100%" fill="rgb(${210 - (seed % 20)},150,120)"/>
+    <rect width="100%" height="100%" fill="rgb(${190 + Math.round(20 * frac(7))},150,120)"/>
     <ellipse cx="${cx}" cy="${cy}" rx="${r * 1.2}" ry="${r}" fill="rgb(${tone + 30},${tone},${tone - 20})"/>
     <circle cx="${cx + r * 0.5}" cy="${cy - r * 0.3}" r="${r * 0.5}" fill="rgb(${tone + 10},${tone - 10},${tone - 25})"/>
   </svg>`;
@@ -138,10 +140,25 @@ async function main(): Promise<void> {
     const imported = caseCount + 1;
     console.error(`Importing ${imported} ${width}x${height} JPEGs and pre-annotating them with ${v1}…`);
     const files = await Promise.all(Array.from({ length: imported }, async (_, i) => ({ name: `case_${String(i).padStart(4, '0')}.jpg`, mimeType: 'image/jpeg', buffer: await lesionJpeg(i) })));
+    console.error('Images ready; importing…');
     await page.getByTestId('import-files').setInputFiles(files);
-    await page.getByTestId('import-report').filter({ hasText: `Imported ${imported} images` }).waitFor({ timeout: 600_000 });
+    await page.getByTestId('import-report').waitFor({ timeout: 600_000 });
+    const headline = (await page.getByTestId('import-report').textContent())?.trim() ?? '';
+    if (!headline.startsWith(`Imported ${imported} images`)) throw new Error(`The import report says "${headline}", expected ${imported} new images.`);
     const preStart = Date.now();
-    await waitFor(`${imported} pre-annotations`, async () => (await libraryState(page, v1)).models.filter((m) => m === v1).length === imported, 1_800_000);
+    let logged = Date.now();
+    await waitFor(
+      `${imported} pre-annotations`,
+      async () => {
+        const done = (await libraryState(page, v1)).models.filter((m) => m === v1).length;
+        if (Date.now() - logged > 15_000) {
+          logged = Date.now();
+          console.error(`  ${done} of ${imported} predicted`);
+        }
+        return done === imported;
+      },
+      1_800_000,
+    );
     const preAnnotationSeconds = (Date.now() - preStart) / 1000;
 
     const results: RunResult[] = [];
