@@ -2,8 +2,9 @@
  * After a model switch, in browser mode against the real server and model: the library marks
  * every case predicted by the old version as stale, the background re-prediction clears the
  * marks, and a person's mask stays the case's latest (the new prediction only joins its
- * history). The second version is the shipped weights under a 1.1.0 card in the server's own
- * data folder, activated from the models panel.
+ * history); after a switch to a third version, opening a case stores its new prediction by the
+ * same rule. The other versions are the shipped weights under 1.1.0 and 1.2.0 cards in the
+ * server's own data folder, activated from the models panel.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +16,14 @@ import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
 
 const v1 = 'scsonet-isic2017@1.0.0';
 const v2 = 'scsonet-isic2017@1.1.0';
+const v3 = 'scsonet-isic2017@1.2.0';
 let tmp: string;
 let server: RunningServer;
 
 test.beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'lesiondesk-stale-'));
   expect(await addModelVersion(path.join(tmp, 'data'), '1.1.0')).toBe(v2);
+  expect(await addModelVersion(path.join(tmp, 'data'), '1.2.0')).toBe(v3);
   server = await startServe(0, { pinModel: false, env: { LESIONDESK_DATA_DIR: path.join(tmp, 'data') } });
 });
 
@@ -137,5 +140,23 @@ test("a switch marks old predictions stale; re-predicting clears them and keeps 
   stored = await storedCases(page);
   expect(stored.get('b.jpg')).toMatchObject({ activeModel: v2, latest: { authorKind: 'model', author: v2 } });
   expect(stored.get('a.jpg')!.latest).toEqual({ authorKind: 'person', author: 'Dr Ana Silva' });
+
+  // Switch to 1.2.0, which has predicted nothing yet: opening a case predicts it in the case view, by the same rule.
+  await page.locator(`[data-testid="model-item"][data-version="${v3}"]`).getByTestId('model-activate').click();
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', v3);
+  await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', '3');
+  await row(page, 'c.jpg').click();
+  await expect(page.getByTestId('case-view')).toContainText('c.jpg');
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
+  await row(page, 'a.jpg').click();
+  await expect(page.getByTestId('case-view')).toContainText('a.jpg');
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
+  await expect(page.getByTestId('prediction-model')).toHaveText(v3);
+  await expect.poll(() => maskArea(page)).toBe(edited);
+  await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', '1');
+  stored = await storedCases(page);
+  expect(stored.get('c.jpg')).toMatchObject({ activeModel: v3, latest: { authorKind: 'model', author: v3 } });
+  expect(stored.get('a.jpg')).toMatchObject({ activeModel: v3, latest: { authorKind: 'person', author: 'Dr Ana Silva' } });
+  expect(stored.get('a.jpg')!.authors).toEqual([v1, 'Dr Ana Silva', v2, v3]);
   expect(problems, 'console errors or CSP violations').toEqual([]);
 });
