@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SegmentImageResult } from '../../../preload/api.ts';
 import { isStalePrediction, openCaseRepository, type CaseRepository } from '../storage/index.ts';
-import { repredictStale } from './repredict.ts';
+import { repredictStale, repredictSummary } from './repredict.ts';
 
 const v1 = 'scsonet@1.0.0';
 const v2 = 'scsonet@1.1.0';
@@ -129,7 +129,10 @@ describe('repredictStale', () => {
       skip: (id) => id === ids[3],
       onProgress: (p) => progress.push(`${p.done}/${p.total}`),
     });
-    expect(report).toMatchObject({ replaced: 1, keptInHistory: 1, skipped: 1, cancelled: false });
+    expect(report).toMatchObject({ replaced: 1, keptInHistory: 1, skipped: 1, approved: 1, cancelled: false });
+    expect(repredictSummary(report, v2)).toBe(
+      "Re-predicted 2 cases with scsonet@1.1.0; 1 kept in the history because a person's or ground-truth mask is the latest; 1 failed; 1 approved case keeps its prediction (reopen one to include it).",
+    );
     expect(report.failed).toEqual([{ caseId: ids[2], fileName: 'c2.png', reason: 'model crashed' }]);
     expect(calls.sort()).toEqual(['c0.png', 'c1.png', 'c2.png']);
     expect(progress.at(-1)).toBe('4/4');
@@ -141,7 +144,7 @@ describe('repredictStale', () => {
     // Failed, skipped (open) and approved cases stay stale; a second run picks up only the unapproved ones.
     expect(await repository.countStaleCases(v2)).toBe(3);
     const again = await repredictStale(repository, service(png, { name: 'scsonet', version: '1.1.0' }, calls), { runningModel: v2 });
-    expect(again).toMatchObject({ replaced: 2, keptInHistory: 0, skipped: 0, failed: [] });
+    expect(again).toMatchObject({ replaced: 2, keptInHistory: 0, skipped: 0, approved: 1, failed: [] });
     expect(await repository.countStaleCases(v2)).toBe(1);
   });
 

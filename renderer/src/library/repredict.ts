@@ -26,6 +26,8 @@ export interface RepredictReport {
   keptInHistory: number;
   /** Cases gone, approved, open in the editor, or no longer stale when their turn came. */
   skipped: number;
+  /** Approved cases with a stale prediction, left as they are (reopening one includes it). */
+  approved: number;
   failed: { caseId: string; fileName: string; reason: string }[];
   cancelled: boolean;
 }
@@ -48,8 +50,10 @@ export async function repredictStale(
   api: Pick<LesionDeskApi, 'segmentImage'>,
   options: RepredictOptions,
 ): Promise<RepredictReport> {
-  const report: RepredictReport = { replaced: 0, keptInHistory: 0, skipped: 0, failed: [], cancelled: false };
-  const stale = await repository.listStaleCases(options.runningModel);
+  const report: RepredictReport = { replaced: 0, keptInHistory: 0, skipped: 0, approved: 0, failed: [], cancelled: false };
+  const all = await repository.listStaleCases(options.runningModel, { includeApproved: true });
+  const stale = all.filter((record) => record.status !== 'approved');
+  report.approved = all.length - stale.length;
   const total = stale.length;
   for (const [index, listed] of stale.entries()) {
     if (options.signal?.aborted) {
@@ -87,5 +91,8 @@ export function repredictSummary(report: RepredictReport, model: string): string
     parts.push(`${report.keptInHistory} kept in the history because a person's or ground-truth mask is the latest`);
   }
   if (report.failed.length > 0) parts.push(`${report.failed.length} failed`);
+  if (report.approved > 0) {
+    parts.push(`${report.approved} approved case${report.approved === 1 ? ' keeps its' : 's keep their'} prediction (reopen one to include it)`);
+  }
   return `${parts.join('; ')}.`;
 }
