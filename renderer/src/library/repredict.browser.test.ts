@@ -148,6 +148,25 @@ describe('repredictStale', () => {
     expect(await repository.countStaleCases(v2)).toBe(1);
   });
 
+  it('leaves a case approved while the model ran on it as it is', async () => {
+    const { repository, ids, png } = await library(3);
+    for (const id of ids) await repository.addPrediction(prediction(id, png, v1));
+    await personMask(repository, ids[1]!, png);
+    const inner = service(png, { name: 'scsonet', version: '1.1.0' }, []);
+    const api = {
+      segmentImage: async (args: { fileName: string }) => {
+        // Someone approves c1 in another window while its prediction is computed.
+        if (args.fileName === 'c1.png') await approve(repository, ids[1]!);
+        return inner.segmentImage(args);
+      },
+    };
+    const before = (await repository.getCase(ids[1]!))!;
+    const report = await repredictStale(repository, api, { runningModel: v2 });
+    expect(report).toMatchObject({ replaced: 2, keptInHistory: 0, skipped: 1, failed: [] });
+    expect(await repository.getCase(ids[1]!)).toMatchObject({ status: 'approved', latestVersionId: before.latestVersionId, activeModel: v1 });
+    expect(await repository.listVersions(ids[1]!)).toHaveLength(2);
+  });
+
   it('stops between cases when cancelled', async () => {
     const { repository, ids, png } = await library(4);
     for (const id of ids) await repository.addPrediction(prediction(id, png, v1));

@@ -6,10 +6,10 @@
  * kept in the history, so a person's mask always stays the latest. A case approved meanwhile is
  * skipped. Cancellable between cases; a case that fails is reported and the rest go on.
  */
-import type { LesionDeskApi } from '../../../preload/api.ts';
-import { storePrediction } from '../case/case-versions.ts';
+import type { LesionDeskApi, SegmentImageResult } from '../../../preload/api.ts';
+import { runPrediction, savePrediction } from '../case/case-versions.ts';
 import { errorMessage } from '../lib/format.ts';
-import { isStalePrediction, type CaseRepository } from '../storage/index.ts';
+import { isStalePrediction, type CaseRecord, type CaseRepository } from '../storage/index.ts';
 
 export interface RepredictProgress {
   readonly done: number;
@@ -44,7 +44,17 @@ export interface RepredictOptions {
   readonly skip?: (caseId: string) => boolean;
 }
 
-/** Re-predicts the unapproved stale cases, most uncertain first. */
+/** A case's turn: skipped, or its model call (already started). */
+interface Turn {
+  readonly record: CaseRecord | undefined;
+  readonly result: Promise<SegmentImageResult> | null;
+}
+
+/**
+ * Re-predicts the unapproved stale cases, most uncertain first. The model call of the next case
+ * starts while the current one is written to IndexedDB (one case ahead, so the server and the
+ * page work at the same time); where each prediction goes is still decided when it is written.
+ */
 export async function repredictStale(
   repository: Pick<CaseRepository, 'listStaleCases' | 'getCase' | 'getImage' | 'addPrediction'>,
   api: Pick<LesionDeskApi, 'segmentImage'>,
@@ -55,31 +65,48 @@ export async function repredictStale(
   const stale = all.filter((record) => record.status !== 'approved');
   report.approved = all.length - stale.length;
   const total = stale.length;
-  for (const [index, listed] of stale.entries()) {
+
+  const prepare = async (listed: CaseRecord): Promise<Turn> => {
+    // Read again: the case may have been re-predicted, approved or deleted since the list was made.
+    const record = await repository.getCase(listed.id);
+    if (!record || record.status === 'approved' || options.skip?.(record.id) || !isStalePrediction(record, options.runningModel)) {
+      return { record, result: null };
+    }
+    const result = repository.getImage(record.id).then((image) => {
+      if (!image) throw new Error('its image is missing from the library');
+      return runPrediction(api, record, image, options.threshold);
+    });
+    // A failure is reported at the case's turn; after a cancel nobody waits for it.
+    result.catch(() => {});
+    return { record, result };
+  };
+
+  let next = total > 0 ? prepare(stale[0]!) : null;
+  for (let index = 0; index < total; index++) {
     if (options.signal?.aborted) {
       report.cancelled = true;
       break;
     }
-    options.onProgress?.({ done: index, total, current: listed.fileName, failed: report.failed.length });
-    // Read again: the case may have been re-predicted, approved or deleted since the list was made.
-    const record = await repository.getCase(listed.id);
-    if (!record || record.status === 'approved' || options.skip?.(record.id) || !isStalePrediction(record, options.runningModel)) {
+    options.onProgress?.({ done: index, total, current: stale[index]!.fileName, failed: report.failed.length });
+    const turn = await next!;
+    next = index + 1 < total ? prepare(stale[index + 1]!) : null;
+    if (!turn.record || !turn.result) {
       report.skipped++;
       continue;
     }
     try {
-      const image = await repository.getImage(record.id);
-      if (!image) throw new Error('its image is missing from the library');
-      const stored = await storePrediction(api, repository, record, image, options.threshold, { approved: 'skip' });
+      const result = await turn.result;
+      const stored = await savePrediction(repository, turn.record.id, result, options.threshold, { approved: 'skip' });
       if (stored.placement === 'latest') report.replaced++;
       else if (stored.placement === 'history') report.keptInHistory++;
       else report.skipped++;
-      if (stored.version) options.onPredicted?.(record.id);
+      if (stored.version) options.onPredicted?.(turn.record.id);
     } catch (error) {
-      report.failed.push({ caseId: record.id, fileName: record.fileName, reason: errorMessage(error) });
+      report.failed.push({ caseId: turn.record.id, fileName: turn.record.fileName, reason: errorMessage(error) });
     }
   }
-  options.onProgress?.({ done: total, total, current: '', failed: report.failed.length });
+  // A cancel leaves the case prepared ahead unwritten; its model call is simply not awaited.
+  if (!report.cancelled) options.onProgress?.({ done: total, total, current: '', failed: report.failed.length });
   return report;
 }
 
