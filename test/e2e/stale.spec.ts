@@ -160,3 +160,41 @@ test("a switch marks old predictions stale; re-predicting clears them and keeps 
   expect(stored.get('a.jpg')!.authors).toEqual([v1, 'Dr Ana Silva', v2, v3]);
   expect(problems, 'console errors or CSP violations').toEqual([]);
 });
+
+test('the re-prediction shows its progress, stops on cancel and picks up the rest later', async ({ page }) => {
+  test.setTimeout(300_000);
+  const problems: string[] = [];
+  watchPageProblems(page, problems);
+  await page.goto(server.url);
+  await enterProfile(page);
+  const active = (await page.getByTestId('status-model').getAttribute('data-version'))!;
+  expect([v1, v2, v3]).toContain(active);
+  const target = active === v1 ? v2 : v1;
+
+  const count = 24;
+  await page.getByTestId('import-files').setInputFiles(
+    await Promise.all(Array.from({ length: count }, async (_, i) => ({ name: `s${String(i).padStart(2, '0')}.jpg`, mimeType: 'image/jpeg', buffer: await syntheticLesionJpeg(320 + 4 * i, 240) }))),
+  );
+  await expect(page.getByTestId('import-report')).toContainText(`Imported ${count} images`);
+  await expect.poll(async () => [...(await storedCases(page)).values()].filter((c) => c.activeModel === active).length, { timeout: 120_000 }).toBe(count);
+
+  await page.getByTestId('open-models').click();
+  await page.locator(`[data-testid="model-item"][data-version="${target}"]`).getByTestId('model-activate').click();
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', target);
+  await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', String(count));
+
+  await page.getByTestId('repredict-stale').click();
+  const progress = page.getByTestId('repredict-progress');
+  await expect(progress).toContainText(new RegExp(`Re-predicting \\d+ of ${count} with ${target.replace(/\./g, '\\.')}`));
+  await page.getByTestId('repredict-cancel').click();
+  await expect(page.getByTestId('repredict-report')).toContainText(/^Cancelled after re-predicting \d+ cases? with /);
+  const done = Number(/re-predicting (\d+)/.exec((await page.getByTestId('repredict-report').textContent()) ?? '')![1]);
+  expect(done).toBeLessThan(count - 1);
+  await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', String(count - done));
+
+  // Started again, it does the rest; the case open in the editor is left to its view.
+  await page.getByTestId('repredict-stale').click();
+  await expect(page.getByTestId('repredict-report')).toContainText(`Re-predicted ${count - done - 1} case`, { timeout: 120_000 });
+  await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', '1');
+  expect(problems, 'console errors or CSP violations').toEqual([]);
+});
