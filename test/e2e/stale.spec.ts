@@ -78,7 +78,14 @@ test("a switch marks old predictions stale; re-predicting clears them and keeps 
   watchPageProblems(page, problems);
   await page.goto(server.url);
   await enterProfile(page);
-  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', v1);
+  // The store is the worker's: an earlier test may have left another version active.
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', /@/);
+  if ((await page.getByTestId('status-model').getAttribute('data-version')) !== v1) {
+    await page.getByTestId('open-models').click();
+    await page.locator(`[data-testid="model-item"][data-version="${v1}"]`).getByTestId('model-activate').click();
+    await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', v1);
+    await page.getByTestId('open-models').click();
+  }
 
   // Three cases; the first opens, the others are pre-annotated in the background.
   const sizes = { 'a.jpg': [480, 360], 'b.jpg': [500, 360], 'c.jpg': [520, 360] } as const;
@@ -167,6 +174,7 @@ test('the re-prediction shows its progress, stops on cancel and picks up the res
   watchPageProblems(page, problems);
   await page.goto(server.url);
   await enterProfile(page);
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', /@/);
   const active = (await page.getByTestId('status-model').getAttribute('data-version'))!;
   expect([v1, v2, v3]).toContain(active);
   const target = active === v1 ? v2 : v1;
