@@ -6,7 +6,7 @@
  * same rule. The other versions are the shipped weights under 1.1.0 and 1.2.0 cards in the
  * server's own data folder, activated from the models panel.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -17,11 +17,13 @@ import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
 const v1 = 'scsonet-isic2017@1.0.0';
 const v2 = 'scsonet-isic2017@1.1.0';
 const v3 = 'scsonet-isic2017@1.2.0';
+const shots = process.env['LESIONDESK_SCREENSHOTS'] ?? path.join(tmpdir(), 'lesiondesk-stale-shots');
 let tmp: string;
 let server: RunningServer;
 
 test.beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'lesiondesk-stale-'));
+  mkdirSync(shots, { recursive: true });
   expect(await addModelVersion(path.join(tmp, 'data'), '1.1.0')).toBe(v2);
   expect(await addModelVersion(path.join(tmp, 'data'), '1.2.0')).toBe(v3);
   server = await startServe(0, { pinModel: false, env: { LESIONDESK_DATA_DIR: path.join(tmp, 'data') } });
@@ -120,6 +122,9 @@ test("a switch marks old predictions stale; re-predicting clears them and keeps 
   await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', v2);
   await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', '3');
   await expect(page.getByTestId('stale-prediction')).toHaveCount(3);
+  await page.getByTestId('open-models').click();
+  await page.locator('aside.library').screenshot({ path: path.join(shots, 'stale-library.png') });
+  await page.getByTestId('open-models').click();
 
   // Re-predict: a.jpg and c.jpg are done; b.jpg, open in the editor, is left for later.
   await page.getByTestId('repredict-stale').click();
