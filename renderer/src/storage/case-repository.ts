@@ -537,9 +537,16 @@ export class CaseRepository {
       .sort((a, b) => (b.uncertainty ?? -1) - (a.uncertainty ?? -1) || a.createdAt - b.createdAt);
   }
 
-  /** How many cases carry a stale prediction (approved ones included), from the index alone. */
+  /**
+   * How many cases carry a stale prediction (approved ones included): two index counts, below
+   * and above the running model's key (a notEqual collection would walk its keys to count them).
+   */
   async countStaleCases(runningModel: string): Promise<number> {
-    return this.db.cases.where('activeModel').notEqual(runningModel).count();
+    const { db } = this;
+    return db.transaction('r', db.cases, async () => {
+      const [below, above] = await Promise.all([db.cases.where('activeModel').below(runningModel).count(), db.cases.where('activeModel').above(runningModel).count()]);
+      return below + above;
+    });
   }
 
   /**
