@@ -126,9 +126,19 @@ describe('case versions', () => {
       model: { name: 'scsonet', version: '1.0.0' }, provider: 'cpu',
     };
     const api = { segmentImage: async () => result };
-    const { version: stored } = await storePrediction(api, store, record, image, 0.4);
+    // The repository decides where the prediction goes; storePrediction passes the option on.
+    const asked: unknown[] = [];
+    const predictions = {
+      addPrediction: async (input: Parameters<typeof store.addMaskVersion>[0], options?: unknown) => {
+        asked.push(options);
+        return { version: await store.addMaskVersion({ ...input, authorKind: 'model' }), placement: 'latest' as const };
+      },
+    };
+    const { version: stored, placement } = await storePrediction(api, predictions, record, image, 0.4, { approved: 'history' });
+    expect(placement).toBe('latest');
+    expect(asked).toEqual([{ approved: 'history' }]);
     expect(stored).toMatchObject({ authorKind: 'model', author: 'scsonet@1.0.0', area: 8, threshold: 0.4 });
     expect(new Float32Array(await versions[0]!.probabilityMap!.data.arrayBuffer())[0]).toBeCloseTo(0.7);
-    await expect(storePrediction(api, store, record, { ...image, width: 5 })).rejects.toThrow(/4 x 2 mask for a 5 x 2 image/);
+    await expect(storePrediction(api, predictions, record, { ...image, width: 5 })).rejects.toThrow(/4 x 2 mask for a 5 x 2 image/);
   });
 });

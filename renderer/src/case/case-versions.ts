@@ -4,7 +4,15 @@
  * session started from).
  */
 import type { LesionDeskApi, SegmentImageResult } from '../../../preload/api.ts';
-import { StorageError, type CaseRecord, type CaseRepository, type ImageRecord, type MaskVersionRecord, type NewMaskVersion } from '../storage/index.ts';
+import {
+  StorageError,
+  type CaseRecord,
+  type CaseRepository,
+  type ImageRecord,
+  type MaskVersionRecord,
+  type NewMaskVersion,
+  type PredictionPlacement,
+} from '../storage/index.ts';
 
 /** The model whose prediction the case view shows. */
 export interface ActiveModel {
@@ -173,32 +181,58 @@ export function saveRefusal(error: unknown): { code: 'conflict' | 'approved'; me
   return null;
 }
 
-/**
- * Runs the model on the case's image and stores the result as a model version with its
- * probability map, so the threshold can be changed later without running the model again.
- */
-export async function storePrediction(
+/** Runs the model on the case's image; refuses a mask that does not fit the image. */
+export async function runPrediction(
   api: Pick<LesionDeskApi, 'segmentImage'>,
-  repository: Pick<CaseRepository, 'addMaskVersion'>,
-  record: CaseRecord,
+  record: Pick<CaseRecord, 'fileName'>,
   image: ImageRecord,
   threshold?: number,
-): Promise<{ version: MaskVersionRecord; result: SegmentImageResult }> {
+): Promise<SegmentImageResult> {
   const bytes = new Uint8Array(await image.blob.arrayBuffer());
   const result = await api.segmentImage({ bytes, fileName: record.fileName, ...(threshold !== undefined ? { threshold } : {}) });
   if (result.width !== image.width || result.height !== image.height) {
     throw new Error(`The model returned a ${result.width} x ${result.height} mask for a ${image.width} x ${image.height} image.`);
   }
-  const version = await repository.addMaskVersion({
-    caseId: record.id,
-    png: new Blob([result.maskPng as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
-    authorKind: 'model',
-    author: `${result.model.name}@${result.model.version}`,
-    area: result.lesionAreaPx,
-    parentVersionId: record.latestVersionId,
-    probabilityMap: { width: result.probWidth, height: result.probHeight, data: new Blob([result.prob as Float32Array<ArrayBuffer>]) },
-    ...(threshold !== undefined ? { threshold } : {}),
-    uncertainty: result.uncertainty,
-  });
-  return { version, result };
+  return result;
+}
+
+/**
+ * Stores a model's result as a model version with its probability map, so the threshold can be
+ * changed later without running the model again. It goes through CaseRepository.addPrediction:
+ * it becomes the case's mask only over another prediction (or none); over a person's or
+ * ground-truth mask, or on an approved case when `approved` is 'history', it is kept in the
+ * history; an approved case is otherwise skipped (`version` null).
+ */
+export async function savePrediction(
+  repository: Pick<CaseRepository, 'addPrediction'>,
+  caseId: string,
+  result: SegmentImageResult,
+  threshold?: number,
+  options: { approved?: 'skip' | 'history' } = {},
+): Promise<{ version: MaskVersionRecord | null; placement: PredictionPlacement }> {
+  return repository.addPrediction(
+    {
+      caseId,
+      png: new Blob([result.maskPng as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
+      author: `${result.model.name}@${result.model.version}`,
+      area: result.lesionAreaPx,
+      probabilityMap: { width: result.probWidth, height: result.probHeight, data: new Blob([result.prob as Float32Array<ArrayBuffer>]) },
+      ...(threshold !== undefined ? { threshold } : {}),
+      uncertainty: result.uncertainty,
+    },
+    options,
+  );
+}
+
+/** runPrediction, then savePrediction. */
+export async function storePrediction(
+  api: Pick<LesionDeskApi, 'segmentImage'>,
+  repository: Pick<CaseRepository, 'addPrediction'>,
+  record: CaseRecord,
+  image: ImageRecord,
+  threshold?: number,
+  options: { approved?: 'skip' | 'history' } = {},
+): Promise<{ version: MaskVersionRecord | null; placement: PredictionPlacement; result: SegmentImageResult }> {
+  const result = await runPrediction(api, record, image, threshold);
+  return { ...(await savePrediction(repository, record.id, result, threshold, options)), result };
 }

@@ -36,7 +36,7 @@ export interface PreAnnotationOptions {
 
 /** Predicts every listed case that has no prediction by `model` yet, in order. */
 export async function preAnnotate(
-  repository: Pick<CaseRepository, 'getCase' | 'getImage' | 'listVersions' | 'addMaskVersion'>,
+  repository: Pick<CaseRepository, 'getCase' | 'getImage' | 'listVersions' | 'addPrediction'>,
   api: Pick<LesionDeskApi, 'segmentImage'>,
   caseIds: readonly string[],
   options: PreAnnotationOptions,
@@ -56,7 +56,12 @@ export async function preAnnotate(
     try {
       const image = await repository.getImage(caseId);
       if (!image) throw new Error('its image is missing');
-      await storePrediction(api, repository, record, image, options.threshold);
+      const stored = await storePrediction(api, repository, record, image, options.threshold);
+      if (stored.placement === 'skipped') {
+        // Approved meanwhile: an approved case gets no new prediction in the background.
+        report.skipped++;
+        continue;
+      }
       report.predicted++;
       options.onPredicted?.(caseId);
     } catch (error) {

@@ -34,9 +34,12 @@ import {
   type MaskVersionRecord,
   type NewImage,
   type NewMaskVersion,
+  type NewPrediction,
   type PendingEdit,
   type StatusChangeRecord,
+  type StoredPrediction,
 } from './types.ts';
+import { isStalePrediction } from './stale.ts';
 import { transitionProblem } from './workflow.ts';
 import { errorMessage } from '../lib/format.ts';
 
@@ -465,6 +468,84 @@ export class CaseRepository {
       }
       await db.cases.put(next);
       return version;
+    });
+  }
+
+  /**
+   * Store a model's prediction without ever replacing a person's mask. In one transaction, on
+   * the case as it is at that moment (not as it was when the model started): the prediction
+   * becomes the latest version only when the latest is a prediction too, or there is none (a
+   * new case then moves to `predicted`); over a person's or ground-truth mask it is kept in the
+   * history only. An approved case is skipped (nothing written) unless `approved: 'history'`
+   * asks to keep the prediction in its history (the case view showing an approved case's
+   * probabilities). Whenever it is stored, the case's `activeModel` and `uncertainty` name this
+   * prediction, which is now the case's latest one, so it is no longer stale.
+   */
+  async addPrediction(input: NewPrediction, options: { approved?: 'skip' | 'history' } = {}): Promise<StoredPrediction> {
+    if (!(input.area >= 0) || !Number.isInteger(input.area)) {
+      throw new StorageError('invalid-input', `A mask area must be a whole number of pixels, not ${input.area}.`);
+    }
+    if (!input.author.trim()) throw new StorageError('invalid-input', 'A prediction needs the name@version of its model.');
+    const { db } = this;
+    return db.transaction('rw', [db.cases, db.maskVersions, db.statusHistory], async () => {
+      const row = requireCase(await db.cases.get(input.caseId), input.caseId);
+      const approved = row.status === 'approved';
+      if (approved && options.approved !== 'history') return { version: null, placement: 'skipped' };
+      const latest = row.latestVersionId ? ((await db.maskVersions.get(row.latestVersionId)) ?? null) : null;
+      const placement = approved || (latest !== null && latest.authorKind !== 'model') ? 'history' : 'latest';
+      const version: MaskVersionRow = {
+        id: crypto.randomUUID(),
+        caseId: input.caseId,
+        png: input.png,
+        authorKind: 'model',
+        author: input.author,
+        createdAt: input.createdAt ?? Date.now(),
+        area: input.area,
+        parentVersionId: input.parentVersionId === undefined ? row.latestVersionId : input.parentVersionId,
+        ...(input.probabilityMap ? { probabilityMap: input.probabilityMap } : {}),
+        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+      };
+      await db.maskVersions.add(version);
+      const now = Date.now();
+      const next: CaseRow = { ...row, activeModel: input.author, updatedAt: now };
+      if (input.uncertainty !== undefined) {
+        next.uncertainty = input.uncertainty;
+        next.uncertaintyKey = input.uncertainty;
+      }
+      if (placement === 'latest') {
+        next.latestVersionId = version.id;
+        if (row.status === 'new') {
+          next.status = 'predicted';
+          await db.statusHistory.add({ caseId: row.id, from: row.status, to: 'predicted', comment: 'prediction saved', author: input.author, at: now });
+        }
+      }
+      await db.cases.put(next);
+      return { version, placement };
+    });
+  }
+
+  /**
+   * Cases whose latest prediction is stale for `runningModel` (see isStalePrediction), most
+   * uncertain first (the review queue's order); approved ones only with `includeApproved`.
+   * Reads the activeModel index: cases no model has predicted are not in it.
+   */
+  async listStaleCases(runningModel: string, options: { includeApproved?: boolean } = {}): Promise<CaseRecord[]> {
+    const rows = await this.db.cases.where('activeModel').notEqual(runningModel).toArray();
+    return rows
+      .map(caseRecordFromRow)
+      .filter((record) => isStalePrediction(record, runningModel) && (options.includeApproved || record.status !== 'approved'))
+      .sort((a, b) => (b.uncertainty ?? -1) - (a.uncertainty ?? -1) || a.createdAt - b.createdAt);
+  }
+
+  /**
+   * How many cases carry a stale prediction (approved ones included): two index counts, below
+   * and above the running model's key (a notEqual collection would walk its keys to count them).
+   */
+  async countStaleCases(runningModel: string): Promise<number> {
+    const { db } = this;
+    return db.transaction('r', db.cases, async () => {
+      const [below, above] = await Promise.all([db.cases.where('activeModel').below(runningModel).count(), db.cases.where('activeModel').above(runningModel).count()]);
+      return below + above;
     });
   }
 

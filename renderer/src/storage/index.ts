@@ -4,5 +4,6 @@
  */
 export { CaseRepository, defaultDatabaseName, openCaseRepository, sha256Hex } from './case-repository.ts';
 export { latestSchemaVersion } from './database.ts';
+export { isStalePrediction } from './stale.ts';
 export { allowedTransitions, canTransition, statusLabel, transitionProblem } from './workflow.ts';
 export * from './types.ts';

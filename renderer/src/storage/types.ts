@@ -218,6 +218,22 @@ export interface NewMaskVersion {
   historyOnly?: boolean;
 }
 
+/** A model's prediction to store with addPrediction (see there for where it goes). */
+export type NewPrediction = Omit<NewMaskVersion, 'authorKind' | 'expectedLatestVersionId' | 'expectedLatestRevision' | 'historyOnly'>;
+
+/**
+ * Where addPrediction put a prediction: `latest` (it is the case's mask now), `history` (kept
+ * beside a person's or ground-truth mask, or on an approved case) or `skipped` (an approved
+ * case, nothing written).
+ */
+export type PredictionPlacement = 'latest' | 'history' | 'skipped';
+
+export interface StoredPrediction {
+  /** The stored version; null when skipped. */
+  version: MaskVersionRecord | null;
+  placement: PredictionPlacement;
+}
+
 /** An edit not yet saved as a mask version; see PendingEditRow in database.ts. */
 export interface PendingEdit {
   caseId: string;
