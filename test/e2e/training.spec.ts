@@ -3,9 +3,9 @@
  * with `_segmentation.png` masks), approve 12 cases of which at least 5 are validation cases,
  * fine-tune (small trainer size for speed), see progress and the new version with its metrics,
  * its per-case evidence (a compare view, then the case itself) and which cases it learned from,
- * activate and roll back; a second job survives a reload (the panel re-attaches) and, cancelled,
- * leaves the versions unchanged; "train after every N approvals" starts a third by itself. The
- * server has a data folder of its own.
+ * activate it (the library marks stale predictions) and roll back; a second job survives a
+ * reload (the panel re-attaches) and, cancelled, leaves the versions unchanged; "train after
+ * every N approvals" starts a third by itself. The server has a data folder of its own.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -159,10 +159,15 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(candidate.getByTestId('model-active')).toBeVisible();
   await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
   await models.screenshot({ path: path.join(shots, 'models-panel.png') });
+  // The library marks the predictions the shipped version made as stale (re-predicting is
+  // covered by stale.spec.ts); rolling back makes them current again.
+  await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', /^[1-9]\d*$/);
+  await expect(page.getByTestId('stale-prediction').first()).toBeVisible();
   await page.getByTestId('model-rollback').click();
   await expect(shipped.getByTestId('model-active')).toBeVisible();
   await expect(candidate.getByTestId('model-active')).toHaveCount(0);
   await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.0.0');
+  await expect(page.getByTestId('stale-count')).toHaveCount(0);
   const before = await versions(page);
   expect(before).toEqual(['scsonet-isic2017@1.0.0', 'scsonet-isic2017@1.1.0']);
 
