@@ -34,6 +34,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
 import { startServe, type RunningServer } from '../test/e2e/browser-mode.js';
+import { libraryCaseRows as caseRows } from '../test/e2e/workspace.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -271,22 +272,6 @@ async function enterProfile(page: Page): Promise<void> {
   await page.getByTestId('profile-name').fill('Bench Annotator');
   await page.getByTestId('profile-save').click();
   await page.getByTestId('profile-dialog').waitFor({ state: 'hidden' });
-}
-
-/** Every case's id and file name, read from the page's library database. */
-async function caseRows(page: Page): Promise<{ id: string; fileName: string }[]> {
-  return page.evaluate<{ id: string; fileName: string }[]>(`new Promise((resolve, reject) => {
-    const open = indexedDB.open('lesiondesk');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const all = open.result.transaction('cases').objectStore('cases').getAll();
-      all.onsuccess = () => {
-        resolve(all.result.map(({ id, fileName }) => ({ id, fileName })));
-        open.result.close();
-      };
-      all.onerror = () => reject(all.error);
-    };
-  })`);
 }
 
 /** Open the case through the search box and approve it in the case view (as the e2e test does). */

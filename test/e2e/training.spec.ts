@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { root, startServe, watchPageProblems, type RunningServer } from './browser-mode.ts';
-import { enterProfile } from './workspace.ts';
+import { enterProfile, libraryCaseRows as caseRows } from './workspace.ts';
 
 const python = process.env['LESIONDESK_PYTHON'] ?? '/usr/bin/python3';
 const shots = process.env['LESIONDESK_SCREENSHOTS'] ?? path.join(tmpdir(), 'lesiondesk-training-shots');
@@ -50,23 +50,6 @@ test.afterAll(async () => {
   await server?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Every case's id and file name, read from the page's library database. */
-async function caseRows(page: Page): Promise<{ id: string; fileName: string }[]> {
-  // A string, so this Node-typed file needs no DOM types.
-  return page.evaluate<{ id: string; fileName: string }[]>(`new Promise((resolve, reject) => {
-    const open = indexedDB.open('lesiondesk');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const all = open.result.transaction('cases').objectStore('cases').getAll();
-      all.onsuccess = () => {
-        resolve(all.result.map(({ id, fileName }) => ({ id, fileName })));
-        open.result.close();
-      };
-      all.onerror = () => reject(all.error);
-    };
-  })`);
-}
 
 async function approve(page: Page, fileName: string, id: string): Promise<void> {
   await page.getByTestId('case-search').fill(fileName);

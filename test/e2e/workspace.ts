@@ -43,3 +43,20 @@ export async function strokeOnStage(page: Page, stage: Locator, image: { width: 
   }
   await page.mouse.up();
 }
+
+/** Every case's id and file name, read from the page's library database (tests and benches). */
+export async function libraryCaseRows(page: Page): Promise<{ id: string; fileName: string }[]> {
+  // A string, so this Node-typed file needs no DOM types.
+  return page.evaluate<{ id: string; fileName: string }[]>(`new Promise((resolve, reject) => {
+    const open = indexedDB.open('lesiondesk');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('cases').objectStore('cases').getAll();
+      all.onsuccess = () => {
+        resolve(all.result.map(({ id, fileName }) => ({ id, fileName })));
+        open.result.close();
+      };
+      all.onerror = () => reject(all.error);
+    };
+  })`);
+}
