@@ -194,8 +194,8 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   await expect(page.locator('[data-testid="case-item"][aria-selected="true"]')).toHaveCount(1);
   const selected = await page.locator('[data-testid="case-item"][aria-selected="true"]').getAttribute('data-case-id');
   await page.keyboard.press('k');
-  const afterK = await page.locator('[data-testid="case-item"][aria-selected="true"]').getAttribute('data-case-id');
-  expect(afterK).not.toBe(selected);
+  // The selection moves on the next render: wait for it rather than read it at once.
+  await expect(page.locator('[data-testid="case-item"][aria-selected="true"]')).not.toHaveAttribute('data-case-id', selected!);
   const name = await page.locator('[data-testid="case-item"][aria-selected="true"] .name').textContent();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('case-view')).toContainText(name!);
