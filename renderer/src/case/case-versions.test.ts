@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError, type MaskVersionRecord, type NewMaskVersion } from '../storage/index.ts';
-import { findPrediction, modelAuthor, PersonVersionWriter, saveRefusal, storePrediction, versionLabel, type VersionStore } from './case-versions.ts';
+import { findPrediction, modelAuthor, PersonVersionWriter, reusablePrediction, saveRefusal, storePrediction, versionLabel, type VersionStore } from './case-versions.ts';
 
 function version(partial: Partial<MaskVersionRecord>): MaskVersionRecord {
   return { id: 'v', caseId: 'c', png: new Blob(), authorKind: 'model', author: 'scsonet@1.0.0', createdAt: 0, area: 0, parentVersionId: null, ...partial };
@@ -47,6 +47,15 @@ describe('case versions', () => {
     expect(findPrediction(versions, model)?.id).toBe('new');
     expect(findPrediction(versions, { name: 'other', version: '1' })).toBeNull();
     expect(versionLabel(versions[4]!, 'en-GB')).toMatch(/^Ana · person · /);
+  });
+
+  it('reuses a stored prediction only while the case names that model (a roll back predicts again)', () => {
+    const model = { name: 'scsonet', version: '1.0.0' };
+    const versions = [version({ id: 'mine', createdAt: 1, probabilityMap }), version({ id: 'newer-model', createdAt: 5, author: 'scsonet@1.1.0', probabilityMap })];
+    expect(reusablePrediction({ activeModel: 'scsonet@1.0.0' }, versions, model)?.id).toBe('mine');
+    expect(reusablePrediction({ activeModel: null }, versions, model)?.id).toBe('mine');
+    // 1.1.0 predicted the case after 1.0.0; back on 1.0.0 the case is stale until 1.0.0 runs again.
+    expect(reusablePrediction({ activeModel: 'scsonet@1.1.0' }, versions, model)).toBeNull();
   });
 
   it('adds one person version per session, then updates it', async () => {

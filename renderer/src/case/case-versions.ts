@@ -37,6 +37,21 @@ export function findPrediction(versions: readonly MaskVersionRecord[], model: Ac
   return found;
 }
 
+/**
+ * The stored prediction the case view shows for `model` without running it again: its newest
+ * one, unless the case carries another model's prediction (the running model was rolled back to,
+ * after a newer one predicted the case). Then the model runs again, so the case names the running
+ * model and is no longer listed as stale.
+ */
+export function reusablePrediction(
+  record: { readonly activeModel: string | null },
+  versions: readonly MaskVersionRecord[],
+  model: ActiveModel,
+): MaskVersionRecord | null {
+  if (record.activeModel !== null && record.activeModel !== modelAuthor(model)) return null;
+  return findPrediction(versions, model);
+}
+
 /** A version as one line of the compare menu: "scsonet@1.0.0 · model · 25 Nov 14:03". */
 export function versionLabel(version: MaskVersionRecord, locale?: string): string {
   const when = new Date(version.createdAt).toLocaleString(locale, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
