@@ -123,23 +123,16 @@ function usesOf(training: unknown, key: 'trained_on' | 'validated_on'): z.infer<
  * and which it helped judge (a validation case), oldest version first.
  */
 export async function caseProvenance(store: ModelStore, caseId: string): Promise<CaseProvenance> {
-  const list = await store.list();
-  const byId = new Map(list.versions.map((v) => [v.id, v]));
+  // One scan of the store: the list carries each version's card, creation time and active flag.
+  const { versions } = await store.list();
   const learnedBy: CaseUse[] = [];
   const validatedBy: CaseUse[] = [];
-  for (const version of await store.versions()) {
-    const card = version.entry?.card;
-    if (!card || version.kind !== 'fine-tuned') continue;
-    const described = byId.get(version.id);
-    const use = (u: { maskVersionId: string | null }): CaseUse => ({
-      version: version.id,
-      maskVersionId: u.maskVersionId,
-      created: described?.created ?? null,
-      active: described?.active ?? false,
-    });
-    const trained = usesOf(card.training, 'trained_on').find((u) => u.caseId === caseId);
+  for (const version of versions) {
+    if (version.kind !== 'fine-tuned') continue;
+    const use = (u: { maskVersionId: string | null }): CaseUse => ({ version: version.id, maskVersionId: u.maskVersionId, created: version.created, active: version.active });
+    const trained = usesOf(version.card['training'], 'trained_on').find((u) => u.caseId === caseId);
     if (trained) learnedBy.push(use(trained));
-    const validated = usesOf(card.training, 'validated_on').find((u) => u.caseId === caseId);
+    const validated = usesOf(version.card['training'], 'validated_on').find((u) => u.caseId === caseId);
     if (validated) validatedBy.push(use(validated));
   }
   return { learnedBy, validatedBy };

@@ -20,6 +20,7 @@ import {
   caseStatuses,
   defaultSettings,
   type AnnotatorProfile,
+  type AuthorKind,
   type AppSettings,
   type CaseCounts,
   type CasePage,
@@ -91,6 +92,30 @@ function clockTime(at: number): string {
 }
 
 /** Refuses a person's change to an approved case: approval is a decision, undone only by reopening. */
+/** Refuses a version whose area is not a whole pixel count or that names no author. */
+function checkNewVersion(input: { area: number; author: string }, noAuthor: string): void {
+  if (!(input.area >= 0) || !Number.isInteger(input.area)) {
+    throw new StorageError('invalid-input', `A mask area must be a whole number of pixels, not ${input.area}.`);
+  }
+  if (!input.author.trim()) throw new StorageError('invalid-input', noAuthor);
+}
+
+/** The stored row of a new mask version. */
+function newVersionRow(input: NewPrediction, authorKind: AuthorKind, parentVersionId: string | null): MaskVersionRow {
+  return {
+    id: crypto.randomUUID(),
+    caseId: input.caseId,
+    png: input.png,
+    authorKind,
+    author: input.author,
+    createdAt: input.createdAt ?? Date.now(),
+    area: input.area,
+    parentVersionId,
+    ...(input.probabilityMap ? { probabilityMap: input.probabilityMap } : {}),
+    ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+  };
+}
+
 function approvedRefusal(row: CaseRow, latest: MaskVersionRecord | null): StorageError {
   return new StorageError('approved', `${row.fileName} is approved; reopen it before changing its mask.`, latest);
 }
@@ -407,18 +432,22 @@ export class CaseRepository {
   }
 
   /**
-   * Save a new mask version and make it the case's latest. Saving moves the workflow on its own:
-   * a model prediction takes a new case to `predicted`, and a person's edit takes a new,
+   * Save a new mask version and make it the case's latest. A model's version goes where
+   * addPrediction puts it (expectedLatestVersionId does not apply to it). Saving moves the
+   * workflow on its own: a model prediction takes a new case to `predicted`, and a person's edit takes a new,
    * predicted or flagged case to `in-progress`. A person's edit of an approved case is refused
    * (`approved`): it must be reopened first. With `expectedLatestVersionId` the write is refused
    * (`conflict`) unless that is still the latest version; with `historyOnly` the version is kept
    * in the history and neither the latest version nor the status moves.
    */
   async addMaskVersion(input: NewMaskVersion): Promise<MaskVersionRecord> {
-    if (!(input.area >= 0) || !Number.isInteger(input.area)) {
-      throw new StorageError('invalid-input', `A mask area must be a whole number of pixels, not ${input.area}.`);
+    checkNewVersion(input, 'A mask version needs an author.');
+    // A model's version follows the prediction rule (never over a person's or ground-truth mask,
+    // never the mask of an approved case), whoever asks: there is one place that decides it.
+    if (input.authorKind === 'model' && !input.historyOnly) {
+      const { version } = await this.addPrediction({ ...input, parentVersionId: input.parentVersionId ?? null }, { approved: 'history' });
+      return version!;
     }
-    if (!input.author.trim()) throw new StorageError('invalid-input', 'A mask version needs an author.');
     const { db } = this;
     return db.transaction('rw', [db.cases, db.maskVersions, db.statusHistory], async () => {
       const row = requireCase(await db.cases.get(input.caseId), input.caseId);
@@ -432,39 +461,19 @@ export class CaseRepository {
           throw conflictRefusal(row, latest);
         }
       }
-      const version: MaskVersionRow = {
-        id: crypto.randomUUID(),
-        caseId: input.caseId,
-        png: input.png,
-        authorKind: input.authorKind,
-        author: input.author,
-        createdAt: input.createdAt ?? Date.now(),
-        area: input.area,
-        parentVersionId: input.parentVersionId ?? null,
-        ...(input.probabilityMap ? { probabilityMap: input.probabilityMap } : {}),
-        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
-      };
+      const version = newVersionRow(input, input.authorKind, input.parentVersionId ?? null);
       await db.maskVersions.add(version);
       if (input.historyOnly) return version;
 
       const now = Date.now();
       const next: CaseRow = { ...row, latestVersionId: version.id, updatedAt: now };
-      let to: CaseStatus | null = null;
-      if (input.authorKind === 'model') {
-        next.activeModel = input.author;
-        if (input.uncertainty !== undefined) {
-          next.uncertainty = input.uncertainty;
-          next.uncertaintyKey = input.uncertainty;
-        }
-        if (row.status === 'new') to = 'predicted';
-      } else if (input.authorKind === 'person') {
+      // A person's edit takes the case to in-progress; ground truth leaves the status as it is.
+      if (input.authorKind === 'person') {
         next.hasCorrection = 1;
-        if (row.status !== 'in-progress') to = 'in-progress';
-      }
-      if (to) {
-        next.status = to;
-        const comment = input.authorKind === 'model' ? 'prediction saved' : 'mask edited';
-        await db.statusHistory.add({ caseId: row.id, from: row.status, to, comment, author: input.author, at: now });
+        if (row.status !== 'in-progress') {
+          next.status = 'in-progress';
+          await db.statusHistory.add({ caseId: row.id, from: row.status, to: 'in-progress', comment: 'mask edited', author: input.author, at: now });
+        }
       }
       await db.cases.put(next);
       return version;
@@ -482,10 +491,7 @@ export class CaseRepository {
    * prediction, which is now the case's latest one, so it is no longer stale.
    */
   async addPrediction(input: NewPrediction, options: { approved?: 'skip' | 'history' } = {}): Promise<StoredPrediction> {
-    if (!(input.area >= 0) || !Number.isInteger(input.area)) {
-      throw new StorageError('invalid-input', `A mask area must be a whole number of pixels, not ${input.area}.`);
-    }
-    if (!input.author.trim()) throw new StorageError('invalid-input', 'A prediction needs the name@version of its model.');
+    checkNewVersion(input, 'A prediction needs the name@version of its model.');
     const { db } = this;
     return db.transaction('rw', [db.cases, db.maskVersions, db.statusHistory], async () => {
       const row = requireCase(await db.cases.get(input.caseId), input.caseId);
@@ -493,18 +499,7 @@ export class CaseRepository {
       if (approved && options.approved !== 'history') return { version: null, placement: 'skipped' };
       const latest = row.latestVersionId ? ((await db.maskVersions.get(row.latestVersionId)) ?? null) : null;
       const placement = approved || (latest !== null && latest.authorKind !== 'model') ? 'history' : 'latest';
-      const version: MaskVersionRow = {
-        id: crypto.randomUUID(),
-        caseId: input.caseId,
-        png: input.png,
-        authorKind: 'model',
-        author: input.author,
-        createdAt: input.createdAt ?? Date.now(),
-        area: input.area,
-        parentVersionId: input.parentVersionId === undefined ? row.latestVersionId : input.parentVersionId,
-        ...(input.probabilityMap ? { probabilityMap: input.probabilityMap } : {}),
-        ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
-      };
+      const version = newVersionRow(input, 'model', input.parentVersionId === undefined ? row.latestVersionId : input.parentVersionId);
       await db.maskVersions.add(version);
       const now = Date.now();
       const next: CaseRow = { ...row, activeModel: input.author, updatedAt: now };

@@ -169,6 +169,16 @@ describe('images', () => {
 });
 
 describe('workflow', () => {
+  it("keeps a person's mask the latest whoever stores a model version (addMaskVersion follows addPrediction's rule)", async () => {
+    const repository = await freshRepository();
+    const { caseId } = await repository.importImage({ fileName: 'p.png', blob: bytes('p'), width: 2, height: 2 });
+    await repository.addMaskVersion({ caseId, png, authorKind: 'model', author: 'scsonet@1.0.0', area: 2, uncertainty: 0.4 });
+    const mine = await repository.addMaskVersion({ caseId, png, authorKind: 'person', author: 'Ana', area: 3 });
+    const later = await repository.addMaskVersion({ caseId, png, authorKind: 'model', author: 'scsonet@1.1.0', area: 1, uncertainty: 0.1 });
+    expect(await repository.getCase(caseId)).toMatchObject({ latestVersionId: mine.id, activeModel: 'scsonet@1.1.0', uncertainty: 0.1, status: 'in-progress' });
+    expect((await repository.listVersions(caseId)).map((v) => v.id)).toContain(later.id);
+  });
+
   it('walks new -> predicted -> in progress -> flagged/approved with history', async () => {
     const repository = await freshRepository();
     await repository.setProfile({ name: '  Dr. Ada  ' });
