@@ -137,7 +137,7 @@ export class TrainingJobs {
   private readonly jobs = new Map<string, JobFile>();
   private readonly inputs = new Map<string, JobInput>();
   private running: { id: string; process: Running } | null = null;
-  private workingPython: { key: string; info: PythonInfo; at: number } | null = null;
+  private workingPython: { info: PythonInfo; at: number } | null = null;
   /** Ends of jobs, for callers that wait (the CLI, tests). */
   private readonly waiters = new Map<string, Array<(job: TrainingJob) => void>>();
 
@@ -267,9 +267,9 @@ export class TrainingJobs {
    * before the first progress event; a failure is never remembered (the user may just have fixed it).
    */
   private async checkMachine(): Promise<TrainingPreflight> {
-    const key = `${this.options.pythonSetting ?? ''}\u0000${(this.options.env ?? process.env).LESIONDESK_PYTHON ?? ''}`;
+    // The Python setting and environment are fixed for this runner, so one remembered interpreter suffices.
     const seen = this.workingPython;
-    const fresh = seen !== null && seen.key === key && Date.now() - seen.at < pythonMemoryMs;
+    const fresh = seen !== null && Date.now() - seen.at < pythonMemoryMs;
     const result = await preflight({
       dataDir: this.options.dataDir,
       pythonSetting: this.options.pythonSetting,
@@ -278,7 +278,7 @@ export class TrainingJobs {
       knownPython: fresh ? seen.info : null,
     });
     const pythonProblem = result.problems.some((p) => p.code === 'no-python' || p.code === 'no-torch' || p.code === 'old-torch');
-    if (result.python && !pythonProblem) this.workingPython = { key, info: result.python, at: fresh ? seen.at : Date.now() };
+    if (result.python && !pythonProblem) this.workingPython = { info: result.python, at: fresh ? seen.at : Date.now() };
     else this.workingPython = null;
     return result;
   }

@@ -30,11 +30,15 @@ export interface AutoTrainDecision {
   summary: string;
 }
 
+function progressText(every: number, newCases: number): string {
+  return `${newCases} of ${every} new approved case${every === 1 ? '' : 's'} since the last job`;
+}
+
 export function decideAutoTrain(input: { every: number | null; newCases: number; validationCases: number; jobRunning: boolean }): AutoTrainDecision {
   const { every, newCases, validationCases, jobRunning } = input;
   const base = { newCases, every };
   if (every === null) return { ...base, start: false, wait: 'off', summary: 'Training starts only when you press Start.' };
-  const progress = `${newCases} of ${every} new approved case${every === 1 ? '' : 's'} since the last job`;
+  const progress = progressText(every, newCases);
   if (newCases < every) return { ...base, start: false, wait: 'approvals', summary: `${progress}.` };
   if (validationCases < minValidationCases) {
     return {
@@ -123,7 +127,7 @@ export class AutoTrainer {
         // Another window or the CLI started a job meanwhile: this one waits for it quietly.
         if (outcome.preflight.problems.every((p) => p.code === 'busy')) return { ...decision, start: false, wait: 'job-running' };
         this.events.onProblem?.(`Automatic fine-tuning could not start: ${problem?.message ?? 'the preflight failed'} ${problem?.fix ?? ''}`.trim());
-        return { ...decision, start: false, summary: `${decision.summary.replace(/: starting a job\.$/, '')}; could not start (see the notice).` };
+        return { ...decision, start: false, summary: `${progressText(settings.trainAfterApprovals, decision.newCases)}; could not start (see the notice).` };
       }
       this.events.onJob?.(outcome.job);
       return decision;
