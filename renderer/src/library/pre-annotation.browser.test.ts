@@ -51,6 +51,26 @@ describe('preAnnotate', () => {
     expect(calls.filter((c) => c === 'c0.png')).toHaveLength(1);
   });
 
+  it('leaves a case opened while the model ran on it to its view (nothing is written)', async () => {
+    const { repository, ids, png } = await library(2);
+    let open: string | null = null;
+    const calls: string[] = [];
+    const model2 = api(png, calls);
+    const slow = {
+      segmentImage: async (args: { fileName: string }) => {
+        const result = await model2.segmentImage(args);
+        // The user opens this case while its prediction is on its way.
+        if (args.fileName === 'c0.png') open = ids[0]!;
+        return result;
+      },
+    };
+    const report = await preAnnotate(repository, slow, ids, { model, skip: (id) => id === open });
+    expect(report).toMatchObject({ predicted: 1, skipped: 1 });
+    expect(calls).toEqual(['c0.png', 'c1.png']);
+    expect(await repository.listVersions(ids[0]!)).toEqual([]);
+    expect((await repository.getCases(ids)).map((c) => c.status)).toEqual(['new', 'predicted']);
+  });
+
   it('stops between cases when cancelled', async () => {
     const { repository, ids, png } = await library(5);
     const controller = new AbortController();

@@ -5,7 +5,7 @@
  * Cancellable between cases; a case that fails is reported and the rest go on.
  */
 import type { LesionDeskApi } from '../../../preload/api.ts';
-import { findPrediction, storePrediction, type ActiveModel } from '../case/case-versions.ts';
+import { findPrediction, runPrediction, savePrediction, type ActiveModel } from '../case/case-versions.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { CaseRepository } from '../storage/index.ts';
 
@@ -56,7 +56,15 @@ export async function preAnnotate(
     try {
       const image = await repository.getImage(caseId);
       if (!image) throw new Error('its image is missing');
-      const stored = await storePrediction(api, repository, record, image, options.threshold);
+      const result = await runPrediction(api, record, image, options.threshold);
+      // Asked again once the model has answered (seconds on a large photo): a case opened meanwhile
+      // belongs to its view, which predicts it itself; a second prediction landing under a stroke
+      // being drawn there would replace the mask it is drawn on.
+      if (options.skip?.(caseId)) {
+        report.skipped++;
+        continue;
+      }
+      const stored = await savePrediction(repository, caseId, result, options.threshold);
       if (stored.placement === 'skipped') {
         // Approved meanwhile: an approved case gets no new prediction in the background.
         report.skipped++;
