@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath } from './playwright.config.ts';
@@ -8,8 +9,10 @@ import { chromiumPath } from './playwright.config.ts';
  * downloaded; CHROMIUM_PATH overrides /usr/bin/chromium as for the end-to-end tests.
  */
 export default defineConfig({
+  // Components (and `.svelte.ts` test modules with runes) compile as in the app.
+  plugins: [svelte({ configFile: './svelte.config.js' })],
   // Pre-bundle up front: discovering a dependency mid-run makes Vite reload the test page.
-  optimizeDeps: { include: ['dexie', 'fflate', 'konva', 'zod'] },
+  optimizeDeps: { include: ['dexie', 'fflate', 'konva', 'zod', 'svelte', 'svelte/internal/client'] },
   test: {
     include: ['renderer/**/*.browser.test.ts'],
     // Seeding 10,000 cases on a machine shared with model training can take a minute or more.

@@ -189,14 +189,19 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
 
   // Keyboard: j moves the selection down, Enter opens it.
   await page.getByTestId('case-list').focus();
+  // Background pre-annotation writes meanwhile (each write re-reads the list's pages), which is
+  // when Enter once did nothing. Rows carry their position in their id: wait for each move to land.
+  const selectedRow = page.locator('[data-testid="case-item"][aria-selected="true"]');
+  await expect(selectedRow).toHaveCount(1);
+  const start = Number((await selectedRow.getAttribute('id'))!.replace('case-row-', ''));
   await page.keyboard.press('j');
   await page.keyboard.press('j');
-  await expect(page.locator('[data-testid="case-item"][aria-selected="true"]')).toHaveCount(1);
-  const selected = await page.locator('[data-testid="case-item"][aria-selected="true"]').getAttribute('data-case-id');
+  const afterDown = Math.min(total - 1, start + 2);
+  await expect(page.locator(`#case-row-${afterDown}`)).toHaveAttribute('aria-selected', 'true');
   await page.keyboard.press('k');
-  // The selection moves on the next render: wait for it rather than read it at once.
-  await expect(page.locator('[data-testid="case-item"][aria-selected="true"]')).not.toHaveAttribute('data-case-id', selected!);
-  const name = await page.locator('[data-testid="case-item"][aria-selected="true"] .name').textContent();
+  await expect(page.locator(`#case-row-${afterDown - 1}`)).toHaveAttribute('aria-selected', 'true');
+  await expect(selectedRow).toHaveCount(1);
+  const name = await page.locator(`#case-row-${afterDown - 1} .name`).textContent();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('case-view')).toContainText(name!);
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted', { timeout: 60_000 });
