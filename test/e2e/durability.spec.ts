@@ -7,7 +7,7 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { syntheticLesionJpeg, watchPageProblems } from './browser-mode.ts';
 import { expect, test } from './fixtures.ts';
-import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
+import { enterProfile, maskArea, stagePoint, strokeOnStage } from './workspace.ts';
 
 /** Accept every dialog: the beforeunload prompt is answered "Leave", as a user closing anyway would. */
 function leaveOnPrompt(page: Page, prompts: string[]): void {
@@ -213,4 +213,44 @@ test('two pages on one case: each follows the other, a change made meanwhile is 
   // The kept change is in the case's history; the approved version is still the latest.
   await b.getByTestId('history-toggle').click();
   await expect(b.getByTestId('history-version')).toHaveCount(4);
+});
+
+test('a stroke being drawn when the other page saves is kept: it ends in a choice, never under their version', async ({ context, server }) => {
+  test.setTimeout(180_000);
+  const { a, b } = await twoPagesOnOneCase(context, server.url);
+  const start = await settledArea(a);
+  await settledArea(b);
+  // B's history lists the versions: it changing shows B has seen A's save.
+  await b.getByTestId('history-toggle').click();
+  await expect(b.getByTestId('history-version').first()).toBeVisible();
+  const versionsBefore = await b.getByTestId('history-version').count();
+
+  // B presses and draws half a stroke...
+  const stage = b.getByTestId('editor-stage');
+  const from = await stagePoint(stage, image, 40, 560);
+  const middle = await stagePoint(stage, image, 200, 560);
+  const to = await stagePoint(stage, image, 360, 560);
+  await b.mouse.move(from.x, from.y);
+  await b.mouse.down();
+  await b.mouse.move(middle.x, middle.y, { steps: 8 });
+  // ...while A saves a change of its own.
+  await strokeOnStage(a, a.getByTestId('editor-stage'), image, [[600, 40], [760, 40]]);
+  const aArea = await settledArea(a);
+  await expect(b.getByTestId('history-version')).toHaveCount(versionsBefore + 1, { timeout: 20_000 });
+  // B's view waits for the stroke instead of loading A's version under it.
+  await expect(b.getByTestId('case-notice')).toHaveCount(0);
+  await b.mouse.move(to.x, to.y, { steps: 8 });
+  await b.mouse.up();
+
+  // The finished stroke is an unsaved change made over an older version: B is told and chooses.
+  await expect(b.getByTestId('save-conflict')).toContainText(/Dr Ana Silva saved a newer version/);
+  await expect(b.getByTestId('save-state')).toHaveText('Not saved: choose below');
+  const bArea = await maskArea(b);
+  expect(bArea).toBeGreaterThan(start);
+  expect(bArea).not.toBe(aArea);
+  await b.getByTestId('conflict-keep-mine').click();
+  expect(await settledArea(b)).toBe(bArea);
+  await expect.poll(() => maskArea(a), { timeout: 20_000 }).toBe(bArea);
+  // A's version stays in the history under B's.
+  await expect(b.getByTestId('history-version')).toHaveCount(versionsBefore + 2);
 });

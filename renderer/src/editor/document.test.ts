@@ -58,6 +58,36 @@ describe('EditorDocument history across tools', () => {
     expect(doc.history.redoEntries.map((e) => e.label)).toEqual(['Brush stroke']);
   });
 
+  it('says when a gesture is in progress, and announces its end', () => {
+    const doc = new EditorDocument(40, 40, { brushSize: 4 });
+    const kinds: EditorChange['kind'][] = [];
+    doc.onChange((change) => kinds.push(change.kind));
+    expect(doc.gestureInProgress).toBe(false);
+    doc.pointerDown(pointer(5, 5));
+    doc.pointerMove(pointer(15, 5));
+    expect(doc.gestureInProgress).toBe(true);
+    kinds.length = 0;
+    doc.pointerUp(pointer(20, 5));
+    expect(doc.gestureInProgress).toBe(false);
+    expect(kinds).toContain('history');
+
+    // An open polygon is unfinished work too, until closed or cancelled.
+    doc.setTool('polygon');
+    doc.pointerDown(pointer(30, 30, { hitRadius: 1 }));
+    expect(doc.gestureInProgress).toBe(true);
+    kinds.length = 0;
+    doc.keyDown(key('Escape'));
+    expect(doc.gestureInProgress).toBe(false);
+    expect(kinds).toContain('preview');
+
+    // A stroke abandoned (pointer capture lost) ends the gesture as well.
+    doc.setTool('brush');
+    doc.pointerDown(pointer(5, 20));
+    doc.pointerMove(pointer(15, 20));
+    doc.cancel();
+    expect(doc.gestureInProgress).toBe(false);
+  });
+
   it('announces mask, history, tool, brush and preview changes', () => {
     const doc = new EditorDocument(20, 20);
     const kinds: EditorChange['kind'][] = [];

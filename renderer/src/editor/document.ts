@@ -178,6 +178,15 @@ export class EditorDocument implements ToolContext {
     this.activeTool.onPointerUp(event);
   }
 
+  /**
+   * True while the active tool holds unfinished work: a stroke being drawn, polygon or lasso
+   * points not yet closed. Loading another mask now (following a version saved elsewhere) would
+   * throw that work away, so the case view waits for it to end.
+   */
+  get gestureInProgress(): boolean {
+    return this.activeTool.state !== 'idle' || this.history.inTransaction;
+  }
+
   /** Abandons the active gesture (pointer capture lost, window blur). */
   cancel(): void {
     this.activeTool.onCancel();
