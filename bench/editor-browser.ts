@@ -22,6 +22,11 @@ const outDir = path.join(root, 'out/bench-editor-browser');
 const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const screenshotArg = process.argv.indexOf('--screenshot');
 const screenshotPath = screenshotArg > 0 ? process.argv[screenshotArg + 1] : undefined;
+// `--cpu-throttle N`: Chromium runs N times slower (DevTools' CPU throttling), to see the editor as
+// a slower clinic laptop would, where an operation's frame comes later.
+const throttleArg = process.argv.indexOf('--cpu-throttle');
+const cpuThrottle = throttleArg > 0 ? Number(process.argv[throttleArg + 1]) : 1;
+if (!(cpuThrottle >= 1)) throw new Error('--cpu-throttle takes a factor of 1 or more.');
 
 // The callbacks passed to page.evaluate run in Chromium; this file is compiled for Node without
 // the DOM library, so the few page globals they touch are declared here.
@@ -140,6 +145,7 @@ async function main(): Promise<void> {
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    if (cpuThrottle > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: cpuThrottle });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
@@ -207,7 +213,7 @@ async function main(): Promise<void> {
     if (screenshotPath) await page.screenshot({ path: screenshotPath });
     const results = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', note: 'shared, contended CPU; Chromium software rendering (--disable-gpu)' },
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', note: 'shared, contended CPU; Chromium software rendering (--disable-gpu)', cpuThrottle },
       image: { width: 6000, height: 4000 },
       stroke: {
         durationMs: strokeMs,
