@@ -259,6 +259,8 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   await page.getByTestId('next-case').click();
   await expect(page.getByTestId('case-view')).toContainText(expected.name);
   await expect(page.getByTestId('review-status')).not.toHaveAttribute('data-status', 'approved');
+  await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
+  await expect(page.getByTestId('mask-area')).toBeVisible();
 
   const shot = test.info().outputPath('library.png');
   await page.screenshot({ path: shot });
