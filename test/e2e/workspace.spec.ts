@@ -260,7 +260,7 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   await expect(page.getByTestId('case-view')).toContainText(expected.name);
   await expect(page.getByTestId('review-status')).not.toHaveAttribute('data-status', 'approved');
   await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
-  await expect(page.getByTestId('mask-area')).toBeVisible();
+  await expect(page.getByTestId('measure-perimeter')).toBeVisible();
 
   const shot = test.info().outputPath('library.png');
   await page.screenshot({ path: shot });
