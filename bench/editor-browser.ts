@@ -12,21 +12,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { build } from 'vite';
+import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom, stringOption } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const root = repoRootFrom(import.meta.url);
 const outDir = path.join(root, 'out/bench-editor-browser');
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const screenshotArg = process.argv.indexOf('--screenshot');
-const screenshotPath = screenshotArg > 0 ? process.argv[screenshotArg + 1] : undefined;
+const screenshotPath = stringOption('screenshot');
 // `--cpu-throttle N`: Chromium runs N times slower (DevTools' CPU throttling), to see the editor as
 // a slower clinic laptop would, where an operation's frame comes later.
-const throttleArg = process.argv.indexOf('--cpu-throttle');
-const cpuThrottle = throttleArg > 0 ? Number(process.argv[throttleArg + 1]) : 1;
-if (!(cpuThrottle >= 1)) throw new Error('--cpu-throttle takes a factor of 1 or more.');
+const cpuThrottle = numberOption('cpu-throttle', 1);
+if (cpuThrottle < 1) throw new Error('--cpu-throttle is a slow-down factor of 1 or more.');
 
 // The callbacks passed to page.evaluate run in Chromium; this file is compiled for Node without
 // the DOM library, so the few page globals they touch are declared here.
@@ -141,7 +138,7 @@ async function main(): Promise<void> {
   const server = await serve();
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-precise-memory-info'],
+    args: [...chromiumLaunchArgs, '--disable-dev-shm-usage', '--enable-precise-memory-info'],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

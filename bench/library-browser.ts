@@ -24,29 +24,21 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { startServe } from '../test/e2e/browser-mode.js';
+import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom, stringOption } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const root = repoRootFrom(import.meta.url);
 const cacheRoot = path.join(os.tmpdir(), 'lesiondesk-bench-library');
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!(value > 0)) throw new Error(`--${name} needs a positive number.`);
-  return value;
-}
-const runs = option('runs', 2);
-const importCount = option('images', 500);
-const caseCount = option('cases', 10_000);
-const scrollSeconds = option('scroll-seconds', 6);
-const port = option('port', 41731);
+const runs = numberOption('runs', 2);
+const importCount = numberOption('images', 500);
+const caseCount = numberOption('cases', 10_000);
+const scrollSeconds = numberOption('scroll-seconds', 6);
+const port = numberOption('port', 41731);
 // `--only scroll` or `--only import` runs one half (while working on it).
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const only = stringOption('only');
 
 // The callbacks passed to page.evaluate run in Chromium; this file is compiled for Node without
 // the DOM library, so the few page globals they touch are declared here.
@@ -333,7 +325,7 @@ async function scrollList(page: Page, startRow: number, seconds: number, rowHeig
 
 /** A persistent (disk-backed) Chromium profile in `dir`, opened on the app. */
 async function openApp(dir: string, serverUrl: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await chromium.launchPersistentContext(dir, { executablePath: chromiumPath, args: launchArgs, viewport: { width: 1440, height: 900 } });
+  const context = await chromium.launchPersistentContext(dir, { executablePath: chromiumPath, args: [...chromiumLaunchArgs], viewport: { width: 1440, height: 900 } });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

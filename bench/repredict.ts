@@ -20,23 +20,17 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { startServe } from '../test/e2e/browser-mode.js';
 import { addModelVersion } from '../test/e2e/model-versions.js';
+import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom, stringOption } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const root = repoRootFrom(import.meta.url);
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
-const runs = Number(option('runs', '2'));
-const caseCount = Number(option('cases', '200'));
-const [width, height] = option('size', '1024x768').split('x').map(Number) as [number, number];
+const runs = numberOption('runs', 2);
+const caseCount = numberOption('cases', 200);
+const [width, height] = (stringOption('size') ?? '1024x768').split('x').map(Number) as [number, number];
 if (!(runs > 0) || !(caseCount > 0) || !(width > 0) || !(height > 0)) throw new Error('--runs, --cases and --size need positive numbers.');
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -126,7 +120,7 @@ async function main(): Promise<void> {
   const v2 = await addModelVersion(dataDir, '1.1.0');
   const loadStart = os.loadavg();
   const server = await startServe(0, { pinModel: false, env: { LESIONDESK_DATA_DIR: dataDir } });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: launchArgs });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumLaunchArgs] });
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors: string[] = [];

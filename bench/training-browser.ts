@@ -31,31 +31,23 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
 import { startServe, type RunningServer } from '../test/e2e/browser-mode.js';
 import { libraryCaseRows as caseRows } from '../test/e2e/workspace.js';
+import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const root = repoRootFrom(import.meta.url);
 const python = process.env['LESIONDESK_PYTHON'] ?? '/usr/bin/python3';
 const trainerArgs = process.env['LESIONDESK_TRAINER_ARGS'] ?? '--size 64 --threads 2 --replay-max 24 --batch-size 8';
 const cacheRoot = path.join(os.tmpdir(), 'lesiondesk-bench-training');
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!(value > 0)) throw new Error(`--${name} needs a positive number.`);
-  return value;
-}
-const runs = option('runs', 3);
-const caseCount = option('cases', 1000);
-const epochs = option('epochs', 2);
-const idleSeconds = option('idle-seconds', 10);
+const runs = numberOption('runs', 3);
+const caseCount = numberOption('cases', 1000);
+const epochs = numberOption('epochs', 2);
+const idleSeconds = numberOption('idle-seconds', 10);
 const sampleEveryMs = 500;
 const approveCount = 12;
 const minValidation = 5;
-const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 // The callbacks passed to page.evaluate run in Chromium; this file is compiled for Node without
 // the DOM library, so the few page globals they touch are declared here.
@@ -425,7 +417,7 @@ async function main(): Promise<void> {
       pinModel: false,
       env: { LESIONDESK_DATA_DIR: path.join(dataDir, 'data'), LESIONDESK_PYTHON: python, LESIONDESK_TRAINER_ARGS: trainerArgs },
     });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: launchArgs });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumLaunchArgs] });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {

@@ -25,6 +25,7 @@ import { packageRoot } from '../main/cli/paths.js';
 import { createServices } from '../main/services/index.js';
 import { runsToMask, uncertaintyScore } from '../main/services/maskGeometry.js';
 import { spearman } from '../main/services/rankCorrelation.js';
+import { seededRandom } from '../test/fixtures/images.js';
 
 const root = packageRoot();
 const { values } = parseArgs({
@@ -68,18 +69,6 @@ function heldOutIds(seed: number, fraction: number): string[] {
     process.exit(2);
   }
   return JSON.parse(run.stdout) as string[];
-}
-
-/** A seeded uniform [0, 1) generator (mulberry32), so subsets and bootstrap draws repeat. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Seeded subset (partial Fisher-Yates), for --limit smoke runs. */
