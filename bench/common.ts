@@ -2,6 +2,7 @@
  * What the browser benchmark drivers share: the repository root, the system Chromium and the
  * flags it is launched with (never a downloaded browser), and their command-line options.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,3 +28,22 @@ export function numberOption(name: string, fallback: number): number {
   if (!(value > 0)) throw new Error(`--${name} needs a positive number, not ${given}.`);
   return value;
 }
+
+/** The nearest-rank quantile (q in [0, 1]); NaN for no samples. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+/** The median (the mean of the middle two for an even count); NaN for no samples. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** The 1, 5 and 15 minute load averages, recorded with each result: this VM is shared. */
+export const loadAverage = (): number[] => os.loadavg().map((x) => round(x, 2));

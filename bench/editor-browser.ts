@@ -15,7 +15,7 @@ import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { build } from 'vite';
-import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom, stringOption } from './common.js';
+import { chromiumLaunchArgs, chromiumPath, numberOption, quantile, repoRootFrom, round, stringOption } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
 const outDir = path.join(root, 'out/bench-editor-browser');
@@ -33,13 +33,7 @@ declare const window: Record<string, unknown> & {
 declare const document: { querySelector(selector: string): { textContent: string | null; disabled?: boolean } | null };
 declare function requestAnimationFrame(callback: (time: number) => void): number;
 
-function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
 
-const round = (x: number): number => Math.round(x * 10) / 10;
 
 async function buildPage(): Promise<void> {
   await build({

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { startServe } from '../test/e2e/browser-mode.js';
-import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom, stringOption } from './common.js';
+import { chromiumLaunchArgs, chromiumPath, loadAverage, median, numberOption, quantile, repoRootFrom, round, stringOption } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
 const cacheRoot = path.join(os.tmpdir(), 'lesiondesk-bench-library');
@@ -74,18 +74,6 @@ declare const indexedDB: {
   };
 };
 
-function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const loadAverage = (): number[] => os.loadavg().map((x) => round(x, 2));
 
 // ---------------------------------------------------------------------------------------------
 // Images: distinct dermoscopy-like JPEGs (skin, an irregular brown lesion, noise), one seed each.

@@ -24,7 +24,7 @@ import { chromium, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { startServe } from '../test/e2e/browser-mode.js';
 import { addModelVersion } from '../test/e2e/model-versions.js';
-import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom, stringOption } from './common.js';
+import { chromiumLaunchArgs, chromiumPath, median, numberOption, quantile, repoRootFrom, round, stringOption } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
 
@@ -33,16 +33,6 @@ const caseCount = numberOption('cases', 200);
 const [width, height] = (stringOption('size') ?? '1024x768').split('x').map(Number) as [number, number];
 if (!(runs > 0) || !(caseCount > 0) || !(width > 0) || !(height > 0)) throw new Error('--runs, --cases and --size need positive numbers.');
 
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** A dermoscopy-like JPEG whose lesion shape and colour depend on `seed` (distinct bytes per case). */
 async function lesionJpeg(seed: number): Promise<Buffer> {

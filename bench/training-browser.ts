@@ -34,7 +34,7 @@ import path from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
 import { startServe, type RunningServer } from '../test/e2e/browser-mode.js';
 import { libraryCaseRows as caseRows } from '../test/e2e/workspace.js';
-import { chromiumLaunchArgs, chromiumPath, numberOption, repoRootFrom } from './common.js';
+import { chromiumLaunchArgs, chromiumPath, loadAverage, median, numberOption, repoRootFrom, round } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
 const python = process.env['LESIONDESK_PYTHON'] ?? '/usr/bin/python3';
@@ -69,13 +69,6 @@ declare class MutationObserver {
   disconnect(): void;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const loadAverage = (): number[] => os.loadavg().map((x) => round(x, 2));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
