@@ -24,6 +24,7 @@ import { chromium, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { startServe } from '../test/e2e/browser-mode.js';
 import { addModelVersion } from '../test/e2e/model-versions.js';
+import { storedLibrary } from '../test/e2e/workspace.js';
 import { chromiumLaunchArgs, chromiumPath, median, numberOption, quantile, repoRootFrom, round, stringOption } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
@@ -52,22 +53,9 @@ async function lesionJpeg(seed: number): Promise<Buffer> {
 
 /** Model `name@version` of every case and how many versions `author` has, read from the page's IndexedDB. */
 async function libraryState(page: Page, author: string): Promise<{ models: (string | null)[]; versionsBy: number; createdBy: number[] }> {
-  // A string, so this Node-typed file needs no DOM types.
-  return page.evaluate<{ models: (string | null)[]; versionsBy: number; createdBy: number[] }>(`new Promise((resolve, reject) => {
-    const open = indexedDB.open('lesiondesk');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction(['cases', 'maskVersions']);
-      const cases = tx.objectStore('cases').getAll();
-      const versions = tx.objectStore('maskVersions').getAll();
-      tx.oncomplete = () => {
-        open.result.close();
-        const mine = versions.result.filter((v) => v.author === ${JSON.stringify(author)});
-        resolve({ models: cases.result.map((c) => c.activeModel), versionsBy: mine.length, createdBy: mine.map((v) => v.createdAt).sort((a, b) => a - b) });
-      };
-      tx.onerror = () => reject(tx.error);
-    };
-  })`);
+  const cases = await storedLibrary(page);
+  const mine = cases.flatMap((c) => c.versions).filter((v) => v.author === author);
+  return { models: cases.map((c) => c.activeModel), versionsBy: mine.length, createdBy: mine.map((v) => v.createdAt).sort((a, b) => a - b) };
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

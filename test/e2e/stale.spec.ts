@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startServe, syntheticLesionJpeg, watchPageProblems, type RunningServer } from './browser-mode.ts';
 import { addModelVersion } from './model-versions.ts';
-import { enterProfile, maskArea, strokeOnStage } from './workspace.ts';
+import { enterProfile, maskArea, storedLibrary, strokeOnStage } from './workspace.ts';
 
 const v1 = 'scsonet-isic2017@1.0.0';
 const v2 = 'scsonet-isic2017@1.1.0';
@@ -34,40 +34,29 @@ test.afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-interface StoredCase {
-  fileName: string;
-  status: string;
-  activeModel: string | null;
-  latest: { authorKind: string; author: string } | null;
-  authors: string[];
+/** Every case by file name, with its latest version and the authors of its history. */
+async function storedCases(page: Page) {
+  const rows = (await storedLibrary(page)).map((c) => {
+    const latest = c.versions.find((v) => v.id === c.latestVersionId) ?? null;
+    return {
+      fileName: c.fileName,
+      status: c.status,
+      activeModel: c.activeModel,
+      latest: latest ? { authorKind: latest.authorKind, author: latest.author } : null,
+      authors: c.versions.map((v) => v.author),
+    };
+  });
+  return new Map(rows.map((row) => [row.fileName, row]));
 }
 
-/** Every case with its latest version and the authors of its history, read from the page's IndexedDB. */
-async function storedCases(page: Page): Promise<Map<string, StoredCase>> {
-  // A string, so this Node-typed file needs no DOM types.
-  const rows = await page.evaluate<StoredCase[]>(`new Promise((resolve, reject) => {
-    const open = indexedDB.open('lesiondesk');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction(['cases', 'maskVersions']);
-      const cases = tx.objectStore('cases').getAll();
-      const versions = tx.objectStore('maskVersions').getAll();
-      tx.oncomplete = () => {
-        open.result.close();
-        const byId = new Map(versions.result.map((v) => [v.id, v]));
-        resolve(cases.result.map((c) => {
-          const latest = c.latestVersionId ? byId.get(c.latestVersionId) : null;
-          return {
-            fileName: c.fileName, status: c.status, activeModel: c.activeModel,
-            latest: latest ? { authorKind: latest.authorKind, author: latest.author } : null,
-            authors: versions.result.filter((v) => v.caseId === c.id).sort((a, b) => a.createdAt - b.createdAt).map((v) => v.author),
-          };
-        }));
-      };
-      tx.onerror = () => reject(tx.error);
-    };
-  })`);
-  return new Map(rows.map((row) => [row.fileName, row]));
+/** Opens the app on a fresh profile; returns the list its console errors are collected in and the active model. */
+async function openApp(page: Page): Promise<{ problems: string[]; active: string }> {
+  const problems: string[] = [];
+  watchPageProblems(page, problems);
+  await page.goto(server.url);
+  await enterProfile(page);
+  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', /@/);
+  return { problems, active: (await page.getByTestId('status-model').getAttribute('data-version'))! };
 }
 
 function row(page: Page, fileName: string) {
@@ -76,13 +65,9 @@ function row(page: Page, fileName: string) {
 
 test("a switch marks old predictions stale; re-predicting clears them and keeps a person's mask the latest", async ({ page }) => {
   test.setTimeout(300_000);
-  const problems: string[] = [];
-  watchPageProblems(page, problems);
-  await page.goto(server.url);
-  await enterProfile(page);
+  const { problems, active } = await openApp(page);
   // The store is the worker's: an earlier test may have left another version active.
-  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', /@/);
-  if ((await page.getByTestId('status-model').getAttribute('data-version')) !== v1) {
+  if (active !== v1) {
     await page.getByTestId('open-models').click();
     await page.locator(`[data-testid="model-item"][data-version="${v1}"]`).getByTestId('model-activate').click();
     await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', v1);
@@ -175,12 +160,7 @@ test("a switch marks old predictions stale; re-predicting clears them and keeps 
 
 test('the re-prediction shows its progress, stops on cancel and picks up the rest later', async ({ page }) => {
   test.setTimeout(300_000);
-  const problems: string[] = [];
-  watchPageProblems(page, problems);
-  await page.goto(server.url);
-  await enterProfile(page);
-  await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', /@/);
-  const active = (await page.getByTestId('status-model').getAttribute('data-version'))!;
+  const { problems, active } = await openApp(page);
   expect([v1, v2, v3]).toContain(active);
   const target = active === v1 ? v2 : v1;
 

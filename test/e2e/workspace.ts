@@ -60,3 +60,40 @@ export async function libraryCaseRows(page: Page): Promise<{ id: string; fileNam
     };
   })`);
 }
+
+/** A case as stored in the page's library database, with its mask versions oldest first (tests and benches). */
+export interface StoredCase {
+  id: string;
+  fileName: string;
+  status: string;
+  activeModel: string | null;
+  latestVersionId: string | null;
+  versions: { id: string; author: string; authorKind: string; createdAt: number }[];
+}
+
+/** Every case and its versions' metadata (never their images), read from the page's IndexedDB. */
+export async function storedLibrary(page: Page): Promise<StoredCase[]> {
+  // A string, so this Node-typed file needs no DOM types.
+  return page.evaluate<StoredCase[]>(`new Promise((resolve, reject) => {
+    const open = indexedDB.open('lesiondesk');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(['cases', 'maskVersions']);
+      const cases = tx.objectStore('cases').getAll();
+      const versions = tx.objectStore('maskVersions').getAll();
+      tx.oncomplete = () => {
+        open.result.close();
+        const byCase = new Map();
+        for (const v of [...versions.result].sort((a, b) => a.createdAt - b.createdAt)) {
+          if (!byCase.has(v.caseId)) byCase.set(v.caseId, []);
+          byCase.get(v.caseId).push({ id: v.id, author: v.author, authorKind: v.authorKind, createdAt: v.createdAt });
+        }
+        resolve(cases.result.map((c) => ({
+          id: c.id, fileName: c.fileName, status: c.status, activeModel: c.activeModel, latestVersionId: c.latestVersionId,
+          versions: byCase.get(c.id) ?? [],
+        })));
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  })`);
+}
