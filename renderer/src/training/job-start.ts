@@ -6,7 +6,7 @@
  */
 import type { LesionDeskApi, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
-import { sendPairs, type SendProgress } from './pairs.ts';
+import { sendPairs, type SendProgress, type SendReport } from './pairs.ts';
 
 export type TrainingApi = Pick<
   LesionDeskApi,
@@ -25,7 +25,7 @@ export interface StartJobOptions {
 
 export type StartJobOutcome =
   | { kind: 'preflight-failed'; preflight: TrainingPreflight }
-  | { kind: 'started'; job: TrainingJob; skipped: { fileName: string; reason: string }[] };
+  | { kind: 'started'; job: TrainingJob; skipped: SendReport['skipped'] };
 
 /** `caseId#maskVersionId`: one approved mask as a job receives it. */
 export function pairKey(record: Pick<CaseRecord, 'id' | 'latestVersionId'>): string {

@@ -74,7 +74,7 @@ describe('training pairs from the library', () => {
     const { api, sent } = fakeApi();
     const report = await sendPairs(api as never, repository, 'job', listed, () => undefined);
     expect(sent.map((p) => p.caseId)).toEqual([ids[0], ids[2]]);
-    expect(report.skipped).toEqual([{ fileName: 'case-1.png', reason: 'it is no longer approved (reopened since the job started)' }]);
+    expect(report.skipped).toEqual([{ caseId: ids[1], fileName: 'case-1.png', reason: 'it is no longer approved (reopened since the job started)' }]);
     expect(report.total).toBe(2);
   });
 
@@ -98,6 +98,6 @@ describe('training pairs from the library', () => {
     const { api, sent } = fakeApi();
     const report = await sendPairs(api as never, racing, 'job', listed, () => undefined);
     expect(sent.map((p) => p.caseId)).toEqual([ids[1], ids[2]]);
-    expect(report.skipped).toEqual([{ fileName: 'case-0.png', reason: 'it is no longer approved (reopened since the job started)' }]);
+    expect(report.skipped).toEqual([{ caseId: ids[0], fileName: 'case-0.png', reason: 'it is no longer approved (reopened since the job started)' }]);
   });
 });

@@ -59,7 +59,8 @@ export interface SendProgress {
 }
 
 export interface SendReport extends SendProgress {
-  skipped: { fileName: string; reason: string }[];
+  /** Cases left out, with why; file names repeat (IMG_0001.jpg from two cameras), case ids do not. */
+  skipped: { caseId: string; fileName: string; reason: string }[];
 }
 
 /** Send every case's pair to the job in chunks; stops (throws) when `signal` aborts. */
@@ -75,7 +76,7 @@ export async function sendPairs(
   const chunker = createChunker<TrainingPair>(limits.trainingPairsPerCall, limits.trainingChunkBytes);
   const fileNames = new Map(records.map((r) => [r.id, r.fileName]));
   const skip = (caseId: string, reason: string) => {
-    report.skipped.push({ fileName: fileNames.get(caseId) ?? caseId, reason });
+    report.skipped.push({ caseId, fileName: fileNames.get(caseId) ?? caseId, reason });
     report.total--;
   };
   const send = async (read: TrainingPair[] | null) => {
