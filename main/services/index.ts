@@ -127,12 +127,13 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const trainerDir = options.trainerDir ?? defaultTrainerDir(options.modelDirs);
   const jobs =
     store && options.dataDir && trainerDir
-      ? await TrainingJobs.open({ dataDir: options.dataDir, store, events, trainerDir, log: options.log, ...options.training })
+      ? await TrainingJobs.open({ dataDir: options.dataDir, store, events, trainerDir, log: options.log, onActivated: (change) => announceSwitch(change), ...options.training })
       : null;
 
   // Switching models: the active pointer changed (activate, roll back, a job's gate); load the
-  // new active version and swap it in. Requests in flight finish on the old session. A model
-  // pinned with `model` stays pinned.
+  // new active version and swap it in, then announce it (active-model-changed), so a renderer
+  // that predicts on hearing the news gets the new version. Requests in flight finish on the old
+  // session. A model pinned with `model` stays pinned.
   let switching: Promise<void> = Promise.resolve();
   const switchToActive = (): Promise<void> => {
     if (!store || options.model) return Promise.resolve();
@@ -146,17 +147,17 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     switching = switching.then(task, task);
     return switching;
   };
-  events.subscribe((event) => {
-    if (event.type === 'active-model-changed') {
-      switchToActive().catch((error: unknown) => options.log?.(`model switch failed: ${errorMessage(error)}`));
+  async function announceSwitch({ active, previous }: { active: string; previous: string | null }): Promise<void> {
+    try {
+      await switchToActive();
+    } finally {
+      // Announced even when loading failed: the store's pointer moved, and the panels re-read it.
+      events.publish({ type: 'active-model-changed', active, previous });
     }
-  });
+  }
   const changeActive = async (change: () => Promise<{ active: string; previous: string | null }>) => {
     const { active, previous } = await change();
-    if (previous !== null && previous !== active) {
-      events.publish({ type: 'active-model-changed', active, previous });
-      await switchToActive();
-    }
+    if (previous !== null && previous !== active) await announceSwitch({ active, previous });
     return store!.list();
   };
 

@@ -64,6 +64,12 @@ export interface TrainingJobsOptions {
   replaySources?: string[];
   /** The fixed anchor set scored for forgetting (default `<trainerDir>/replay/anchor`; null: none). */
   anchorSet?: string | null;
+  /**
+   * Called when a job's gate activated its version, instead of publishing active-model-changed
+   * directly: the services load the new version first and then announce it, so a prediction
+   * asked for on hearing the news runs on the new version.
+   */
+  onActivated?: (change: { active: string; previous: string | null }) => Promise<void>;
   /** SIGTERM first, then kill after this long (default 10 s). */
   cancelGraceMs?: number;
   /** Preflight overrides (tests: free disk). */
@@ -612,7 +618,8 @@ export class TrainingJobs {
     });
     if (gate.activated) {
       const change = await store.activate(added.id);
-      this.options.events.publish({ type: 'active-model-changed', active: change.active, previous: change.previous });
+      if (this.options.onActivated) await this.options.onActivated(change).catch((error: unknown) => this.options.log?.(`switching to ${change.active} failed: ${errorMessage(error)}`));
+      else this.options.events.publish({ type: 'active-model-changed', active: change.active, previous: change.previous });
     }
     await this.finish(this.jobs.get(file.job.id)!, 'succeeded', null, { result: { version: added.id, validation, anchor, gate } });
   }

@@ -6,9 +6,11 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices } from '../../main/services/index.js';
 import { readModelCard } from '../../main/services/modelRegistry.js';
 import { ModelSession } from '../../main/services/modelSession.js';
 import { Segmenter } from '../../main/services/segmentation.js';
+import { addModelVersion } from '../e2e/model-versions.js';
 import { lesionJpeg } from '../fixtures/images.js';
 import { modelDir } from './helpers.js';
 
@@ -59,5 +61,38 @@ describe('Segmenter.swap', () => {
     await segmenter.swap(second);
     expect((await segmenter.segment({ bytes: image, name: 'c.jpg' })).model.version).toBe('1.1.0');
     await second.release();
+  });
+});
+
+describe('the running services on a version switch', () => {
+  it('announce active-model-changed only once the new version answers, on activate and roll back', async () => {
+    const dataDir = await mkdtemp(path.join(tmp, 'data-'));
+    const next = await addModelVersion(dataDir, '1.2.0');
+    const services = await createServices({ modelDirs: [modelDir], dataDir });
+    try {
+      const shipped = (await services.handlers.listModelVersions(undefined)).active!;
+      // What a renderer does on hearing the news: ask which model runs, and predict.
+      const heard: { event: string; info: string; predictedBy: string }[] = [];
+      const asked: Promise<void>[] = [];
+      services.events.subscribe((event) => {
+        if (event.type !== 'active-model-changed') return;
+        asked.push(
+          (async () => {
+            const info = await services.handlers.getModelInfo(undefined);
+            const result = await services.handlers.segmentImage({ bytes: image, fileName: 'c.jpg' });
+            heard.push({ event: event.active!, info: `${info.name}@${info.version}`, predictedBy: `${result.model.name}@${result.model.version}` });
+          })(),
+        );
+      });
+      await services.handlers.activateModelVersion({ id: next });
+      await services.handlers.rollbackModel(undefined);
+      await Promise.all(asked);
+      expect(heard).toEqual([
+        { event: next, info: next, predictedBy: next },
+        { event: shipped, info: shipped, predictedBy: shipped },
+      ]);
+    } finally {
+      await services.close();
+    }
   });
 });
