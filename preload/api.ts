@@ -511,7 +511,12 @@ export const tokenHeader = 'x-lesiondesk-token';
 // ---------------------------------------------------------------------------------------------
 // Errors and the reply envelope, shared by both transports.
 
-export type ApiErrorCode = 'unknown-method' | 'invalid-args' | 'forbidden' | 'failed';
+/**
+ * `refused`: the call was understood and the app said no for a reason the user can act on (a
+ * corrupt image, a job already running, Python missing); `failed`: something went wrong that the
+ * user did not cause. The others are the caller's mistakes or a refused sender.
+ */
+export type ApiErrorCode = 'unknown-method' | 'invalid-args' | 'forbidden' | 'refused' | 'failed';
 
 /** An error a caller sees: a stable code and a sentence a user can read. */
 export class ApiError extends Error {

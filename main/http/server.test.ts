@@ -17,6 +17,7 @@ import {
   type ApiHandlers,
   type SegmentImageResult,
 } from '../../preload/api.ts';
+import { ImageDecodeError } from '../services/errors.ts';
 import { createEventHub } from '../services/events.ts';
 import { startBrowserServer, type BrowserServer } from './server.ts';
 
@@ -265,6 +266,35 @@ describe('browser-mode server', () => {
       ok: false,
       error: { code: 'invalid-args', message: expect.stringContaining('bytes: expected a Uint8Array') },
     });
+  });
+
+  it('answers a refusal (a corrupt image) with 200 and the reason, a fault with 500', async () => {
+    const refusing = await startBrowserServer({
+      handlers: {
+        ...handlers,
+        segmentImage: async () => {
+          throw new ImageDecodeError('broken.jpg could not be read as an image.');
+        },
+      },
+      rendererDir,
+      events: createEventHub(),
+    });
+    try {
+      const call = (method: string, args: unknown) =>
+        fetch(`http://127.0.0.1:${refusing.port}/api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': frameContentType, [tokenHeader]: refusing.token },
+          body: encodeFrame(args) as Uint8Array<ArrayBuffer>,
+        });
+      const refused = await call('segmentImage', { bytes: new Uint8Array([1, 2, 3]), fileName: 'broken.jpg' });
+      expect(refused.status).toBe(200);
+      expect(decodeFrame(new Uint8Array(await refused.arrayBuffer()))).toEqual({ ok: false, error: { code: 'refused', message: 'broken.jpg could not be read as an image.' } });
+      const fault = await call('getModelInfo', undefined);
+      expect(fault.status).toBe(500);
+      expect(decodeFrame(new Uint8Array(await fault.arrayBuffer()))).toMatchObject({ ok: false, error: { code: 'failed' } });
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('refuses bodies over the method limit before reading them', async () => {

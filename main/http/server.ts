@@ -122,7 +122,9 @@ function sendText(res: http.ServerResponse, status: number, text: string): void 
 function sendReply(res: http.ServerResponse, reply: Reply): void {
   const status = reply.ok
     ? 200
-    : { 'invalid-args': 400, forbidden: 403, 'unknown-method': 404, failed: 500 }[reply.error.code];
+    : // A refusal is the call's answer, carried fine: 200 (the browser logs every 4xx/5xx as a
+      // failed resource). The caller's mistakes and faults keep their HTTP status.
+      { refused: 200, 'invalid-args': 400, forbidden: 403, 'unknown-method': 404, failed: 500 }[reply.error.code];
   const body = encodeFrame(reply);
   res.writeHead(status, {
     ...securityHeaders,

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { methodNames, type ApiHandlers } from '../../preload/api.ts';
+import { TrainingJobError } from '../services/errors.ts';
 import { dispatch } from './dispatch.ts';
 
 function handlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers {
@@ -49,6 +50,22 @@ describe('dispatch', () => {
     expect(reply).toEqual({ ok: false, error: { code: 'failed', message: 'No model found in /models.' } });
     expect(JSON.stringify(reply)).not.toMatch(/\bat .*\.ts:\d+/);
     expect(log).toHaveBeenCalledOnce();
+  });
+
+  it("answers the services' own errors as refusals, with their message and no failure logged", async () => {
+    const log = vi.fn();
+    const reply = await dispatch(
+      handlers({
+        trainingPreflight: async () => {
+          throw new TrainingJobError('A fine-tuning job is already running (job 3).');
+        },
+      }),
+      'trainingPreflight',
+      undefined,
+      { log },
+    );
+    expect(reply).toEqual({ ok: false, error: { code: 'refused', message: 'A fine-tuning job is already running (job 3).' } });
+    expect(log).not.toHaveBeenCalled();
   });
 
   it('catches a handler that breaks the contract', async () => {

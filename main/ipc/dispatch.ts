@@ -4,6 +4,7 @@
  * every outcome into a Reply, so no stack trace ever reaches the renderer.
  */
 import { ApiError, api, describeIssues, parseArgs, type ApiHandlers, type MethodName, type Reply } from '../../preload/api.ts';
+import { LesionDeskError } from '../services/errors.ts';
 
 export interface DispatchOptions {
   /** Check results against the contract too (a handler bug becomes a clear error). */
@@ -41,6 +42,8 @@ export async function dispatch(
 
 /** Turn anything thrown into a Reply with a readable message. */
 export function failure(error: unknown, method: string, log?: DispatchOptions['log']): Reply {
+  // The services' own errors are refusals a user can act on, not faults: not logged as failures.
+  if (error instanceof LesionDeskError) return { ok: false, error: { code: 'refused', message: error.message } };
   if (error instanceof ApiError) {
     if (error.code === 'failed') log?.(`${method}: ${error.message}`, error);
     return { ok: false, error: { code: error.code, message: error.message } };
