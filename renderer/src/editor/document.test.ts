@@ -69,7 +69,19 @@ describe('EditorDocument history across tools', () => {
     kinds.length = 0;
     doc.pointerUp(pointer(20, 5));
     expect(doc.gestureInProgress).toBe(false);
-    expect(kinds).toContain('history');
+    expect(kinds).toEqual(expect.arrayContaining(['history', 'gesture-end']));
+
+    // A fill press that changes nothing still ends (no history entry, but gesture-end).
+    doc.setTool('flood-fill');
+    doc.pointerDown(pointer(30, 30));
+    doc.pointerUp(pointer(30, 30));
+    doc.pointerDown(pointer(30, 30));
+    expect(doc.gestureInProgress).toBe(true);
+    kinds.length = 0;
+    doc.pointerUp(pointer(30, 30));
+    expect(doc.gestureInProgress).toBe(false);
+    expect(kinds).toContain('gesture-end');
+    expect(kinds).not.toContain('history');
 
     // An open polygon is unfinished work too, until closed or cancelled.
     doc.setTool('polygon');
@@ -78,7 +90,7 @@ describe('EditorDocument history across tools', () => {
     kinds.length = 0;
     doc.keyDown(key('Escape'));
     expect(doc.gestureInProgress).toBe(false);
-    expect(kinds).toContain('preview');
+    expect(kinds).toEqual(expect.arrayContaining(['preview', 'gesture-end']));
 
     // A stroke abandoned (pointer capture lost) ends the gesture as well.
     doc.setTool('brush');

@@ -30,7 +30,9 @@ export type EditorChange =
   | { readonly kind: 'preview' }
   | { readonly kind: 'shortcut-sheet' }
   /** An edit was refused because the document is read-only (an approved case). */
-  | { readonly kind: 'read-only' };
+  | { readonly kind: 'read-only' }
+  /** The tool's unfinished work ended (committed, cancelled, or a press that changed nothing). */
+  | { readonly kind: 'gesture-end' };
 
 export interface EditorDocumentOptions {
   /** Initial brush diameter in image pixels (default 20). */
@@ -161,13 +163,13 @@ export class EditorDocument implements ToolContext {
 
   pointerDown(event: EditorPointerEvent): void {
     if (this.refused()) return;
-    this.activeTool.onPointerDown(event);
+    this.endingGesture(() => this.activeTool.onPointerDown(event));
   }
 
   /** The last press was the second of a double-click (see EditorTool.onDoubleClick). */
   doubleClick(event: EditorPointerEvent): void {
     if (this.locked) return;
-    this.activeTool.onDoubleClick?.(event);
+    this.endingGesture(() => this.activeTool.onDoubleClick?.(event));
   }
 
   pointerMove(event: EditorPointerEvent): void {
@@ -175,7 +177,7 @@ export class EditorDocument implements ToolContext {
   }
 
   pointerUp(event: EditorPointerEvent): void {
-    this.activeTool.onPointerUp(event);
+    this.endingGesture(() => this.activeTool.onPointerUp(event));
   }
 
   /**
@@ -187,14 +189,22 @@ export class EditorDocument implements ToolContext {
     return this.activeTool.state !== 'idle' || this.history.inTransaction;
   }
 
+  /** Runs a tool input and announces 'gesture-end' when it ended the tool's unfinished work. */
+  private endingGesture<T>(input: () => T): T {
+    const before = this.gestureInProgress;
+    const result = input();
+    if (before && !this.gestureInProgress) this.emit({ kind: 'gesture-end' });
+    return result;
+  }
+
   /** Abandons the active gesture (pointer capture lost, window blur). */
   cancel(): void {
-    this.activeTool.onCancel();
+    this.endingGesture(() => this.activeTool.onCancel());
   }
 
   /** Routes a key press: the active tool first (Enter, Escape, Backspace), then the commands. Returns true if handled. */
   keyDown(event: EditorKeyEvent): boolean {
-    if (this.activeTool.onKeyDown(event)) return true;
+    if (this.endingGesture(() => this.activeTool.onKeyDown(event))) return true;
     const command = findCommand(this.commandList, event);
     if (!command) return false;
     command.run(this.commandContext());
