@@ -24,6 +24,11 @@ async function openOnlyCase(page: Page): Promise<void> {
 
 async function settledArea(page: Page): Promise<number> {
   await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 60_000 });
+  return stableArea(page);
+}
+
+/** The mask area once the measurement worker stops changing it. */
+async function stableArea(page: Page): Promise<number> {
   let previous = -1;
   // The measurement worker reports a moment after the mask is shown; wait until it stops moving.
   await expect
@@ -223,6 +228,11 @@ test('a stroke being drawn when the other page saves is kept: it ends in a choic
   // B's history lists the versions: it changing shows B has seen A's save.
   await b.getByTestId('history-toggle').click();
   await expect(b.getByTestId('history-version').first()).toBeVisible();
+  // With the history open the case bar is narrow: the file name is cut and the status stays
+  // readable, never drawn under Undo.
+  const status = (await b.getByTestId('case-view-status').boundingBox())!;
+  const undo = (await b.getByTestId('undo').boundingBox())!;
+  expect(status.x + status.width).toBeLessThanOrEqual(undo.x);
   const versionsBefore = await b.getByTestId('history-version').count();
 
   // B presses and draws half a stroke...
@@ -245,8 +255,9 @@ test('a stroke being drawn when the other page saves is kept: it ends in a choic
   // The finished stroke is an unsaved change made over an older version: B is told and chooses.
   await expect(b.getByTestId('save-conflict')).toContainText(/Dr Ana Silva saved a newer version/);
   await expect(b.getByTestId('save-state')).toHaveText('Not saved: choose below');
-  const bArea = await maskArea(b);
-  expect(bArea).toBeGreaterThan(start);
+  // The measurements follow the stroke a moment later (a worker): wait for them.
+  await expect.poll(() => maskArea(b), { timeout: 20_000 }).toBeGreaterThan(start);
+  const bArea = await stableArea(b);
   expect(bArea).not.toBe(aArea);
   await b.getByTestId('conflict-keep-mine').click();
   expect(await settledArea(b)).toBe(bArea);
