@@ -127,7 +127,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const trainerDir = options.trainerDir ?? defaultTrainerDir(options.modelDirs);
   const jobs =
     store && options.dataDir && trainerDir
-      ? await TrainingJobs.open({ dataDir: options.dataDir, store, events, trainerDir, log: options.log, onActivated: (change) => announceSwitch(change), ...options.training })
+      ? await TrainingJobs.open({ dataDir: options.dataDir, store, events, trainerDir, log: options.log, onActivated: announceSwitch, ...options.training })
       : null;
 
   // Switching models: the active pointer changed (activate, roll back, a job's gate); load the

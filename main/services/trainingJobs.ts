@@ -618,10 +618,15 @@ export class TrainingJobs {
     });
     if (gate.activated) {
       const change = await store.activate(added.id);
-      if (this.options.onActivated) await this.options.onActivated(change).catch((error: unknown) => this.options.log?.(`switching to ${change.active} failed: ${errorMessage(error)}`));
-      else this.options.events.publish({ type: 'active-model-changed', active: change.active, previous: change.previous });
+      await this.announceActivation(change).catch((error: unknown) => this.options.log?.(`switching to ${change.active} failed: ${errorMessage(error)}`));
     }
     await this.finish(this.jobs.get(file.job.id)!, 'succeeded', null, { result: { version: added.id, validation, anchor, gate } });
+  }
+
+  /** The services' own announcement (load, then publish), or a plain event where there are none (the CLI). */
+  private async announceActivation(change: { active: string; previous: string | null }): Promise<void> {
+    if (this.options.onActivated) return this.options.onActivated(change);
+    this.options.events.publish({ type: 'active-model-changed', active: change.active, previous: change.previous });
   }
 
   /** Ends a job: state, end time, log tail; publishes job-ended and wakes waiters. */
