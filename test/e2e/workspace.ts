@@ -44,23 +44,6 @@ export async function strokeOnStage(page: Page, stage: Locator, image: { width: 
   await page.mouse.up();
 }
 
-/** Every case's id and file name, read from the page's library database (tests and benches). */
-export async function libraryCaseRows(page: Page): Promise<{ id: string; fileName: string }[]> {
-  // A string, so this Node-typed file needs no DOM types.
-  return page.evaluate<{ id: string; fileName: string }[]>(`new Promise((resolve, reject) => {
-    const open = indexedDB.open('lesiondesk');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const all = open.result.transaction('cases').objectStore('cases').getAll();
-      all.onsuccess = () => {
-        resolve(all.result.map(({ id, fileName }) => ({ id, fileName })));
-        open.result.close();
-      };
-      all.onerror = () => reject(all.error);
-    };
-  })`);
-}
-
 /** A case as stored in the page's library database, with its mask versions oldest first (tests and benches). */
 export interface StoredCase {
   id: string;
@@ -71,16 +54,21 @@ export interface StoredCase {
   versions: { id: string; author: string; authorKind: string; createdAt: number }[];
 }
 
-/** Every case and its versions' metadata (never their images), read from the page's IndexedDB. */
-export async function storedLibrary(page: Page): Promise<StoredCase[]> {
+/**
+ * Every case and its versions' metadata (never their images), read from the page's IndexedDB.
+ * `versions: false` reads the cases store alone (a 1,000-case library polled by a bench).
+ */
+export async function storedLibrary(page: Page, options: { versions?: boolean } = {}): Promise<StoredCase[]> {
+  const stores = options.versions === false ? ['cases'] : ['cases', 'maskVersions'];
   // A string, so this Node-typed file needs no DOM types.
   return page.evaluate<StoredCase[]>(`new Promise((resolve, reject) => {
     const open = indexedDB.open('lesiondesk');
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
-      const tx = open.result.transaction(['cases', 'maskVersions']);
+      const stores = ${JSON.stringify(stores)};
+      const tx = open.result.transaction(stores);
       const cases = tx.objectStore('cases').getAll();
-      const versions = tx.objectStore('maskVersions').getAll();
+      const versions = stores.includes('maskVersions') ? tx.objectStore('maskVersions').getAll() : { result: [] };
       tx.oncomplete = () => {
         open.result.close();
         const byCase = new Map();
@@ -96,4 +84,9 @@ export async function storedLibrary(page: Page): Promise<StoredCase[]> {
       tx.onerror = () => reject(tx.error);
     };
   })`);
+}
+
+/** Every case's id and file name (tests and benches). */
+export async function libraryCaseRows(page: Page): Promise<{ id: string; fileName: string }[]> {
+  return (await storedLibrary(page, { versions: false })).map(({ id, fileName }) => ({ id, fileName }));
 }
