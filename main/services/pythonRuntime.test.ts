@@ -63,6 +63,27 @@ describe('finding Python for fine-tuning', () => {
     expect(probe.problem).toMatchObject({ code: 'old-torch', message: expect.stringMatching(/PyTorch 1\.8\.1; fine-tuning needs 1\.13 or newer/) });
   });
 
+  it('calls an interpreter that answers with other JSON not usable, saying what it answered, with the fix', async () => {
+    // Each stands in for a program that is not the Python we asked for (a wrapper, a shim that
+    // prints its own status, an interpreter whose sitecustomize prints JSON last).
+    const replies = {
+      'a JSON null': 'null',
+      'a list': '[1, 2]',
+      'other keys': '{"status": "ok"}',
+      'wrong types': '{"python": 3.11, "missing": "none", "torch": 2}',
+    };
+    for (const [what, reply] of Object.entries(replies)) {
+      const other = script(`python-other-${what.replace(/\W+/g, '-')}`, `echo '${reply}'`);
+      const probe = await findPython({ pythonSetting: other });
+      expect(probe.ok, what).toBe(false);
+      expect(probe.problem, what).toMatchObject({
+        code: 'no-python',
+        message: expect.stringMatching(new RegExp(`^This Python is not usable: ${other} answered the check with something other than Python's version and modules \\(.+\\)\\. \\(chosen by the Python setting\\)$`)),
+        fix: expect.stringMatching(/apt-get install python3-torch .*LESIONDESK_PYTHON/),
+      });
+    }
+  });
+
   it('looks on the PATH first, then in the usual system places', () => {
     const c = defaultPythonCandidates({ PATH: ['/opt/a', '/opt/b'].join(path.delimiter) }, 'linux');
     expect(c.slice(0, 4)).toEqual(['/opt/a/python3', '/opt/a/python', '/opt/b/python3', '/opt/b/python']);

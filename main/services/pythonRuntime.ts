@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import type { PreflightProblem, TrainingPreflight } from '../../preload/api.js';
 import { errorMessage } from './errors.js';
 
@@ -56,6 +57,22 @@ const probeScript = [
   'print(json.dumps(out))',
 ].join('\n');
 
+/**
+ * What the probe prints. Checked, not assumed: the program at the chosen path may be a wrapper,
+ * a shim or a Python whose start-up prints JSON of its own, and its answer decides the message.
+ */
+const ProbeReply = z.object({
+  python: z.string().regex(/^\d+\.\d+/),
+  missing: z.array(z.string()),
+  torch: z.string().nullable(),
+});
+
+/** The start of what a program printed, on one line, for a message. */
+function excerpt(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 80)}...` : line || 'nothing';
+}
+
 const installFix =
   'Install Python 3 with PyTorch (Debian/Ubuntu: `sudo apt-get install python3-torch python3-numpy python3-pil python3-jsonschema`; ' +
   'elsewhere: `pip install torch numpy pillow jsonschema`), then choose that interpreter in the Python setting or the LESIONDESK_PYTHON environment variable.';
@@ -92,12 +109,25 @@ export async function probePython(file: string, env: NodeJS.ProcessEnv = process
     const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : errorMessage(error).split('\n')[0];
     return { ok: false, problem: { code: 'no-python', message: `Python ${file} could not be run (${why}).`, fix: installFix } };
   }
-  let out: { python: string; missing: string[]; torch: string | null };
+  const last = stdout.trim().split('\n').pop() ?? '';
+  let reply: unknown;
   try {
-    out = JSON.parse(stdout.trim().split('\n').pop() ?? '') as typeof out;
+    reply = JSON.parse(last);
   } catch {
-    return { ok: false, problem: { code: 'no-python', message: `${file} did not answer like Python 3.`, fix: installFix } };
+    reply = undefined;
   }
+  const parsed = ProbeReply.safeParse(reply);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problem: {
+        code: 'no-python',
+        message: `This Python is not usable: ${file} answered the check with something other than Python's version and modules (${excerpt(last)}).`,
+        fix: installFix,
+      },
+    };
+  }
+  const out = parsed.data;
   if (out.missing.length > 0) {
     return {
       ok: false,
