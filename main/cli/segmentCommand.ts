@@ -1,6 +1,6 @@
 /** `lesiondesk segment`: batch pre-annotation of files and folders. */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LesionDeskError } from '../services/errors.js';
@@ -8,6 +8,7 @@ import { createServices } from '../services/index.js';
 import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
 import { csvCell, outputsOnInputs, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
+import { nodeOutputFs, type OutputFs } from './outputFiles.js';
 import { dataDir, defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
 import { segmentHelp } from './help.js';
@@ -56,24 +57,24 @@ interface Row {
  * summary.csv that appeared during the run is kept, and the new one is left under the
  * temporary name, which is printed).
  */
-async function writeSummary(summary: string, text: string, overwrite: boolean, io: CliIo): Promise<boolean> {
+async function writeSummary(summary: string, text: string, overwrite: boolean, io: CliIo, fs: OutputFs): Promise<boolean> {
   const temporary = path.join(path.dirname(summary), `.summary.csv.${process.pid}.tmp`);
-  await writeFile(temporary, text, { flag: 'wx' });
+  await fs.writeFile(temporary, text, { flag: 'wx' });
   try {
     if (!overwrite && existsSync(summary)) {
       io.err(`lesiondesk: ${summary} appeared during the run and was kept; this run's summary is ${temporary}`);
       return false;
     }
-    await rename(temporary, summary);
+    await fs.rename(temporary, summary);
     return true;
   } catch (error) {
-    await rm(temporary, { force: true });
+    await fs.rm(temporary, { force: true });
     throw error;
   }
 }
 
-/** Runs the segment command; returns the exit code. */
-export async function runSegment(argv: string[], io: CliIo): Promise<number> {
+/** Runs the segment command; returns the exit code. `fs` is where outputs are written (tests fail writes). */
+export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeOutputFs): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -164,9 +165,9 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
       try {
         const result: Segmentation = await segmenter.segment({ path: file }, { threshold, tta: values.tta });
         const base = path.join(outDir, stems[index]);
-        const writes = [writeFile(`${base}_segmentation.png`, result.maskPng, { flag })];
+        const writes = [fs.writeFile(`${base}_segmentation.png`, result.maskPng, { flag })];
         if (values.overlay) {
-          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeFile(`${base}_overlay.jpg`, jpg, { flag })));
+          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => fs.writeFile(`${base}_overlay.jpg`, jpg, { flag })));
         }
         await Promise.all(writes);
         rows[index] = {
@@ -204,7 +205,7 @@ export async function runSegment(argv: string[], io: CliIo): Promise<number> {
     if (!r) continue;
     lines.push([csvCell(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
   }
-  const summaryWritten = await writeSummary(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`, values.overwrite, io);
+  const summaryWritten = await writeSummary(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`, values.overwrite, io, fs);
   const seconds = (performance.now() - start) / 1000;
   const ok = files.length - failures.length;
   io.err(
