@@ -8,7 +8,7 @@ import { createServices } from '../services/index.js';
 import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
 import { csvCell, outputsOnInputs, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
-import { nodeOutputFs, type OutputFs } from './outputFiles.js';
+import { nodeOutputFs, OutputWriteError, outputWriteError, writeOutput, type OutputFs } from './outputFiles.js';
 import { dataDir, defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
 import { segmentHelp } from './help.js';
@@ -52,25 +52,21 @@ interface Row {
 }
 
 /**
- * summary.csv is written to a temporary name beside it, then moved into place, so a reader
- * never sees half a summary. Without --overwrite it is only moved onto a free name (a
- * summary.csv that appeared during the run is kept, and the new one is left under the
- * temporary name, which is printed).
+ * summary.csv is written whole or not at all (see writeOutput). Without --overwrite a
+ * summary.csv that appeared during the run is kept, and this run's goes beside it under a
+ * name with the process id, which is printed.
  */
 async function writeSummary(summary: string, text: string, overwrite: boolean, io: CliIo, fs: OutputFs): Promise<boolean> {
-  const temporary = path.join(path.dirname(summary), `.summary.csv.${process.pid}.tmp`);
-  await fs.writeFile(temporary, text, { flag: 'wx' });
   try {
-    if (!overwrite && existsSync(summary)) {
-      io.err(`lesiondesk: ${summary} appeared during the run and was kept; this run's summary is ${temporary}`);
-      return false;
-    }
-    await fs.rename(temporary, summary);
+    await writeOutput(summary, text, overwrite, fs);
     return true;
   } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw error;
+    if (!(error instanceof OutputWriteError) || error.code !== 'EEXIST') throw error;
   }
+  const beside = path.join(path.dirname(summary), `summary.${process.pid}.csv`);
+  await writeOutput(beside, text, false, fs);
+  io.err(`lesiondesk: ${summary} appeared during the run and was kept; this run's summary is ${beside}`);
+  return false;
 }
 
 /** Runs the segment command; returns the exit code. `fs` is where outputs are written (tests fail writes). */
@@ -129,10 +125,14 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
     io.err(`lesiondesk: ${refusal}`);
     return 2;
   }
-  // The check above is made before minutes of work; 'wx' keeps the promise for a file that
-  // appears meanwhile (another run into the same folder): it is reported, not replaced.
-  const flag = values.overwrite ? 'w' : 'wx';
-  await mkdir(outDir, { recursive: true });
+  // The check above is made before minutes of work; writeOutput keeps the promise for a file
+  // that appears meanwhile (another run into the same folder): it is reported, not replaced.
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    io.err(`lesiondesk: ${outputWriteError(outDir, error).message.replace('cannot write', 'cannot create the folder')}; nothing was written.`);
+    return 1;
+  }
 
   const services = await createServices({
     modelDirs: defaultModelDirs(),
@@ -151,6 +151,9 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
   const bar = new ProgressBar(files.length, io.stdout);
   let done = 0;
   let next = 0;
+  // A full, read-only or forbidden output folder fails every later write too: the first such
+  // failure stops the run instead of segmenting the rest for nothing.
+  let stopped = null as OutputWriteError | null;
   const start = performance.now();
 
   // A few images in flight: while one is in the model, the next is being decoded (sharp's
@@ -158,6 +161,7 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
   // queues its runs, so inference itself stays one at a time.
   const worker = async (): Promise<void> => {
     for (;;) {
+      if (stopped) return;
       const index = next++;
       if (index >= files.length) return;
       const file = files[index];
@@ -165,11 +169,14 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
       try {
         const result: Segmentation = await segmenter.segment({ path: file }, { threshold, tta: values.tta });
         const base = path.join(outDir, stems[index]);
-        const writes = [fs.writeFile(`${base}_segmentation.png`, result.maskPng, { flag })];
+        const writes = [writeOutput(`${base}_segmentation.png`, result.maskPng, values.overwrite, fs)];
         if (values.overlay) {
-          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => fs.writeFile(`${base}_overlay.jpg`, jpg, { flag })));
+          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeOutput(`${base}_overlay.jpg`, jpg, values.overwrite, fs)));
         }
-        await Promise.all(writes);
+        // Every write is waited for (allSettled) before a failure is reported, so no write is
+        // still going when the run ends and the summary is written.
+        const failed = (await Promise.allSettled(writes)).find((w) => w.status === 'rejected');
+        if (failed) throw failed.reason;
         rows[index] = {
           file,
           width: result.width,
@@ -179,15 +186,20 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
           ms: performance.now() - t0,
         };
       } catch (error) {
-        const message =
-          error instanceof LesionDeskError
-            ? error.message
-            : (error as NodeJS.ErrnoException).code === 'EEXIST'
-              ? `${(error as NodeJS.ErrnoException).path ?? 'an output'} appeared during the run and was not overwritten (use --overwrite)`
-              : `${path.basename(file)}: ${(error as Error).message}`;
-        failures.push(message);
-        bar.clear();
-        io.err(`lesiondesk: skipped ${file}: ${message}`);
+        if (error instanceof OutputWriteError && error.folderFix) {
+          failures.push(error.message);
+          if (!stopped) {
+            stopped = error;
+            bar.clear();
+            io.err(`lesiondesk: ${error.message}; stopping (no half-written file was left)`);
+          }
+        } else {
+          const message =
+            error instanceof LesionDeskError || error instanceof OutputWriteError ? error.message : `${path.basename(file)}: ${(error as Error).message}`;
+          failures.push(message);
+          bar.clear();
+          io.err(`lesiondesk: skipped ${file}: ${message}`);
+        }
       }
       done++;
       bar.update(done, path.basename(file));
@@ -205,12 +217,24 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
     if (!r) continue;
     lines.push([csvCell(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
   }
-  const summaryWritten = await writeSummary(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`, values.overwrite, io, fs);
+  let summaryWritten = false;
+  try {
+    summaryWritten = await writeSummary(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`, values.overwrite, io, fs);
+  } catch (error) {
+    // With the folder already known to be unwritable, the summary's failure says nothing new.
+    if (!(error instanceof OutputWriteError)) throw error;
+    if (!stopped) io.err(`lesiondesk: ${error.message}`);
+  }
   const seconds = (performance.now() - start) / 1000;
-  const ok = files.length - failures.length;
+  const ok = rows.filter(Boolean).length;
   io.err(
     `lesiondesk: segmented ${ok} of ${files.length} image(s) in ${seconds.toFixed(1)} s (${(ok / seconds).toFixed(1)} images/s)` +
-      (failures.length > 0 ? `; ${failures.length} failed` : ''),
+      (failures.length > 0 ? `; ${failures.length} failed` : '') +
+      (stopped ? `; stopped, ${files.length - done} not tried` : ''),
   );
+  if (stopped) {
+    const redo = ok > 0 ? ' (with --overwrite into the same folder: the outputs already written are whole, and are then replaced)' : '';
+    io.err(`lesiondesk: ${stopped.folderFix}, then run again${redo}.`);
+  }
   return failures.length > 0 || missing.length > 0 || !summaryWritten ? 1 : 0;
 }

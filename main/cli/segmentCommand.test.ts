@@ -1,0 +1,79 @@
+/**
+ * `segment` run in-process with the real model, where its outputs go through an OutputFs that
+ * fails writes the way a full disk does: the file is created, then the write fails.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lesionJpeg } from '../../test/fixtures/images.js';
+import { nodeOutputFs, type OutputFs } from './outputFiles.js';
+import { runSegment } from './segmentCommand.js';
+import type { CliIo } from './usage.js';
+
+let tmp: string;
+let input: string;
+const previousDataDir = process.env.LESIONDESK_DATA_DIR;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'lesiondesk-segment-'));
+  process.env.LESIONDESK_DATA_DIR = path.join(tmp, 'data');
+  input = path.join(tmp, 'in');
+  mkdirSync(input);
+  for (const [i, name] of ['a.jpg', 'b.jpg', 'c.jpg'].entries()) writeFileSync(path.join(input, name), await lesionJpeg(96 + 16 * i, 80));
+});
+afterAll(() => {
+  if (previousDataDir === undefined) delete process.env.LESIONDESK_DATA_DIR;
+  else process.env.LESIONDESK_DATA_DIR = previousDataDir;
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function segment(args: string[], fs: OutputFs = nodeOutputFs): Promise<{ code: number; err: string }> {
+  const lines: string[] = [];
+  const io: CliIo = { out: (l) => lines.push(l), err: (l) => lines.push(l), stdout: process.stdout };
+  const code = await runSegment(args, io, fs);
+  return { code, err: lines.join('\n') };
+}
+
+/** A disk with room for `room` more files: then each write creates its file and fails, as ENOSPC does. */
+function fillingDisk(room: number): OutputFs {
+  let left = room;
+  return {
+    ...nodeOutputFs,
+    async writeFile(file, data, options) {
+      if (left-- > 0) return nodeOutputFs.writeFile(file, data, options);
+      await nodeOutputFs.writeFile(file, '', options);
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    },
+  };
+}
+
+describe('segment on a disk that fills up', () => {
+  it('stops with the file and the reason, leaves no empty or temporary file, and the next run is not blocked', async () => {
+    const out = path.join(tmp, 'full');
+    const full = await segment([input, '--out', out], fillingDisk(0));
+    expect(full.code).toBe(1);
+    expect(full.err).toMatch(/cannot write .*full[/\\][abc]_segmentation\.png: the disk is full \(ENOSPC\)/);
+    expect(full.err).toMatch(/stopped/);
+    expect(readdirSync(out)).toEqual([]);
+
+    // Space freed: the same command runs, with nothing to refuse.
+    const again = await segment([input, '--out', out]);
+    expect(again.err).not.toMatch(/already exist/);
+    expect(again.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['a_segmentation.png', 'b_segmentation.png', 'c_segmentation.png', 'summary.csv']);
+  });
+
+  it('keeps only whole files when the disk fills part-way', async () => {
+    const out = path.join(tmp, 'part');
+    const part = await segment([input, '--out', out, '--overlay'], fillingDisk(2));
+    expect(part.code).toBe(1);
+    const left = readdirSync(out);
+    expect(left.length).toBeLessThanOrEqual(2);
+    for (const name of left) {
+      const meta = await sharp(path.join(out, name)).metadata();
+      expect(meta.width, name).toBeGreaterThan(0);
+    }
+  });
+});
