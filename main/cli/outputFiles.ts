@@ -3,8 +3,9 @@
  * can fail a write the way a full disk does (the file is created, then the write fails).
  */
 import { existsSync } from 'node:fs';
-import { link, rename, rm, writeFile } from 'node:fs/promises';
+import { link, lstat, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
 
 /** The file operations output writing uses (node:fs/promises by default). */
 export interface OutputFs {
@@ -87,4 +88,76 @@ export async function writeOutput(file: string, data: Uint8Array | string, repla
   }
   // Linked: the output is whole under its name; the temporary name is only a second link to it.
   await fs.rm(temporary, { force: true }).catch(() => undefined);
+}
+
+/**
+ * The real path of a folder that may not exist yet: its nearest existing ancestor resolved
+ * (links followed), with the missing rest appended.
+ */
+export async function realFolder(dir: string): Promise<string> {
+  const absolute = path.resolve(dir);
+  const rest: string[] = [];
+  for (let current = absolute; ; current = path.dirname(current)) {
+    try {
+      return path.join(await realpath(current), ...rest);
+    } catch {
+      if (path.dirname(current) === current) return absolute;
+      rest.unshift(path.basename(current));
+    }
+  }
+}
+
+/** A file's identity (device and inode, links followed), or null when it cannot be read. */
+async function identity(file: string): Promise<string | null> {
+  const info = await stat(file, { bigint: true }).catch(() => null);
+  return info ? `${info.dev}:${info.ino}` : null;
+}
+
+/** What `segment` will write, decided before any work. */
+export interface OutputPlan {
+  stems: string[];
+  /** Every path the run writes (under `outDir` as given). */
+  planned: string[];
+  /** Planned outputs that exist as empty files (left by a full disk before writes were atomic): replaced, never counted as results. */
+  emptyDebris: Set<string>;
+  /** Why nothing may be written (exit code 2), or null. */
+  refusal: string | null;
+}
+
+/**
+ * Output names and the checks made before any work. Inputs and the output folder are compared
+ * by real path (links resolved) and existing outputs by identity (device and inode), so an
+ * output folder that is, or links to, an input folder gets the same names as the folder itself,
+ * and nothing, not even with --overwrite, is written onto an input: not through a linked
+ * folder, a link named like an output, a hard link, or another spelling on a case-insensitive
+ * disk.
+ */
+export async function planOutputs(files: readonly string[], outDir: string, withOverlay: boolean, overwrite: boolean): Promise<OutputPlan> {
+  const realOut = await realFolder(outDir);
+  const realInputs = await Promise.all(files.map((f) => realpath(f).catch(() => path.resolve(f))));
+  const inputIds = new Map<string, string>();
+  await Promise.all(
+    files.map(async (f) => {
+      const id = await identity(f);
+      if (id) inputIds.set(id, f);
+    }),
+  );
+  const stems = uniqueOutputStems(files, realOut, withOverlay, realInputs);
+  const planned = plannedOutputs(stems, outDir, withOverlay);
+  const realPlanned = plannedOutputs(stems, realOut, withOverlay);
+  const byRealPath = new Map(realInputs.map((r, i) => [r.toLowerCase(), files[i]!]));
+  const onInputs: string[] = [];
+  const existing: string[] = [];
+  const emptyDebris = new Set<string>();
+  for (const [i, output] of planned.entries()) {
+    const own = await lstat(output).catch(() => null);
+    const input = byRealPath.get(realPlanned[i]!.toLowerCase()) ?? (own ? inputIds.get((await identity(output)) ?? '') : undefined);
+    if (input !== undefined) onInputs.push(`${path.basename(output)} in ${outDir} is the input ${input}`);
+    else if (own?.isFile() && own.size === 0) emptyDebris.add(output);
+    else if (own) existing.push(output);
+  }
+  if (onInputs.length > 0) {
+    return { stems, planned, emptyDebris, refusal: `${onInputs.join('; ')}, and would be overwritten; nothing was written. Choose another --out.` };
+  }
+  return { stems, planned, emptyDebris, refusal: overwrite ? null : overwriteRefusal(existing, outDir) };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { csvCell, outputsOnInputs, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
+import { csvCell, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
 
 const out = '/data/out';
 
@@ -32,12 +32,6 @@ describe('segment output names', () => {
     expect(stems[1]).not.toBe('x');
     const written = plannedOutputs(stems, out, false).map((p) => p.toLowerCase());
     for (const f of files) expect(written).not.toContain(f.toLowerCase());
-  });
-
-  it('finds summary.csv given as an input (no other output can be one)', () => {
-    const planned = plannedOutputs(['a'], out, false);
-    expect(outputsOnInputs(planned, ['/data/out/a.jpg'])).toEqual([]);
-    expect(outputsOnInputs(planned, ['/data/out/a.jpg', '/data/OUT/../out/Summary.CSV'])).toEqual([path.join(out, 'summary.csv')]);
   });
 
   it('refuses to overwrite existing files with a sentence that says what to do', () => {

@@ -14,11 +14,13 @@ export const outputSuffixes = { mask: '_segmentation.png', overlay: '_overlay.jp
  * beside `a.jpg` -> `a_png`), numbered if that is taken too (`a_png_2`). Two passes, because a
  * derived name handed out first could otherwise take a later input's own name (the old `-2`
  * suffix did exactly that to a real `a-2.jpg`). No output may land on another input's output
- * or on an input file itself (an input may be called `<stem>_segmentation.png`).
+ * or on an input file itself (an input may be called `<stem>_segmentation.png`). `outDir` and
+ * `inputPaths` (the inputs' real paths, in the order of `files`) should be resolved, so that a
+ * linked folder is seen to be the folder it links to.
  */
-export function uniqueOutputStems(files: readonly string[], outDir: string, withOverlay: boolean): string[] {
+export function uniqueOutputStems(files: readonly string[], outDir: string, withOverlay: boolean, inputPaths: readonly string[] = files): string[] {
   const key = (p: string) => path.resolve(p).toLowerCase();
-  const inputs = new Set(files.map(key));
+  const inputs = new Set(inputPaths.map(key));
   const taken = new Set<string>();
   const outputsOf = (stem: string) => [outputSuffixes.mask, ...(withOverlay ? [outputSuffixes.overlay] : [])].map((s) => key(path.join(outDir, `${stem}${s}`)));
   const free = (stem: string) => outputsOf(stem).every((p) => !inputs.has(p) && !taken.has(p));
@@ -44,15 +46,6 @@ export function uniqueOutputStems(files: readonly string[], outDir: string, with
 export function plannedOutputs(stems: readonly string[], outDir: string, withOverlay: boolean, summaryName = 'summary.csv'): string[] {
   const paths = stems.flatMap((stem) => [`${stem}${outputSuffixes.mask}`, ...(withOverlay ? [`${stem}${outputSuffixes.overlay}`] : [])]);
   return [...paths, summaryName].map((name) => path.join(outDir, name));
-}
-
-/**
- * Planned outputs that are input files. Masks and overlays never are (uniqueOutputStems avoids
- * them); this catches summary.csv passed as an input, which --overwrite must not replace either.
- */
-export function outputsOnInputs(planned: readonly string[], files: readonly string[]): string[] {
-  const inputs = new Set(files.map((f) => path.resolve(f).toLowerCase()));
-  return planned.filter((p) => inputs.has(path.resolve(p).toLowerCase()));
 }
 
 /** The sentence refusing to overwrite existing files, or null when none exists. */

@@ -2,7 +2,7 @@
  * `segment` run in-process with the real model, where its outputs go through an OutputFs that
  * fails writes the way a full disk does: the file is created, then the write fails.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -75,5 +75,22 @@ describe('segment on a disk that fills up', () => {
       const meta = await sharp(path.join(out, name)).metadata();
       expect(meta.width, name).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('segment --overwrite and inputs reached through links', () => {
+  it('never writes onto an input through a linked output folder', async () => {
+    const dir = path.join(tmp, 'linked-in');
+    mkdirSync(dir);
+    // An input image named like x.jpg's mask, given explicitly (a folder walk skips such names).
+    const inputs = { 'x.jpg': await lesionJpeg(96, 80), 'x_segmentation.png': await sharp(await lesionJpeg(64, 48)).png().toBuffer() };
+    for (const [name, bytes] of Object.entries(inputs)) writeFileSync(path.join(dir, name), bytes);
+    const link = path.join(tmp, 'linked-out');
+    symlinkSync(dir, link, 'dir');
+    const run = await segment([path.join(dir, 'x.jpg'), path.join(dir, 'x_segmentation.png'), '--out', link, '--overwrite']);
+    expect(run.code, run.err).toBe(0);
+    for (const [name, bytes] of Object.entries(inputs)) expect(readFileSync(path.join(dir, name)), name).toEqual(bytes);
+    // x.jpg's mask took another name, as it does when --out is the folder itself.
+    expect(readdirSync(dir).sort()).toEqual(['summary.csv', 'x.jpg', 'x_jpg_segmentation.png', 'x_segmentation.png', 'x_segmentation_segmentation.png']);
   });
 });

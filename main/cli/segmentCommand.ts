@@ -1,5 +1,4 @@
 /** `lesiondesk segment`: batch pre-annotation of files and folders. */
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,8 +6,8 @@ import { LesionDeskError } from '../services/errors.js';
 import { createServices } from '../services/index.js';
 import type { Segmentation } from '../services/segmentation.js';
 import { renderOverlay } from './overlay.js';
-import { csvCell, outputsOnInputs, overwriteRefusal, plannedOutputs, uniqueOutputStems } from './outputNames.js';
-import { nodeOutputFs, OutputWriteError, outputWriteError, writeOutput, type OutputFs } from './outputFiles.js';
+import { csvCell } from './outputNames.js';
+import { nodeOutputFs, OutputWriteError, outputWriteError, planOutputs, writeOutput, type OutputFs } from './outputFiles.js';
 import { dataDir, defaultModelDirs } from './paths.js';
 import { ProgressBar } from './progress.js';
 import { segmentHelp } from './help.js';
@@ -109,22 +108,16 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
     return 1;
   }
   const outDir = path.resolve(values.out);
-  const stems = uniqueOutputStems(files, outDir, values.overlay);
   // Checked before any work: a run either writes every output or, without --overwrite, none
-  // over an existing file (ISIC ground truth beside the images is named like our masks).
-  const planned = plannedOutputs(stems, outDir, values.overlay);
-  const onInputs = outputsOnInputs(planned, files);
-  if (onInputs.length > 0) {
-    // Not even with --overwrite: an input is never replaced by an output.
-    io.err(`lesiondesk: ${onInputs.join(', ')} is an input and would be overwritten; nothing was written. Choose another --out.`);
+  // over an existing file (ISIC ground truth beside the images is named like our masks); and
+  // never, not even with --overwrite, one onto an input.
+  const plan = await planOutputs(files, outDir, values.overlay, values.overwrite);
+  if (plan.refusal) {
+    io.err(`lesiondesk: ${plan.refusal}`);
     return 2;
   }
-  const existing = planned.filter((p) => existsSync(p));
-  const refusal = values.overwrite ? null : overwriteRefusal(existing, outDir);
-  if (refusal) {
-    io.err(`lesiondesk: ${refusal}`);
-    return 2;
-  }
+  const { stems } = plan;
+  const replaces = (file: string) => values.overwrite || plan.emptyDebris.has(file);
   // The check above is made before minutes of work; writeOutput keeps the promise for a file
   // that appears meanwhile (another run into the same folder): it is reported, not replaced.
   try {
@@ -169,9 +162,9 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
       try {
         const result: Segmentation = await segmenter.segment({ path: file }, { threshold, tta: values.tta });
         const base = path.join(outDir, stems[index]);
-        const writes = [writeOutput(`${base}_segmentation.png`, result.maskPng, values.overwrite, fs)];
+        const writes = [writeOutput(`${base}_segmentation.png`, result.maskPng, replaces(`${base}_segmentation.png`), fs)];
         if (values.overlay) {
-          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeOutput(`${base}_overlay.jpg`, jpg, values.overwrite, fs)));
+          writes.push(renderOverlay({ path: file }, result.width, result.height, result.outline).then((jpg) => writeOutput(`${base}_overlay.jpg`, jpg, replaces(`${base}_overlay.jpg`), fs)));
         }
         // Every write is waited for (allSettled) before a failure is reported, so no write is
         // still going when the run ends and the summary is written.
@@ -219,7 +212,8 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
   }
   let summaryWritten = false;
   try {
-    summaryWritten = await writeSummary(path.join(outDir, 'summary.csv'), `${lines.join('\n')}\n`, values.overwrite, io, fs);
+    const summary = path.join(outDir, 'summary.csv');
+    summaryWritten = await writeSummary(summary, `${lines.join('\n')}\n`, replaces(summary), io, fs);
   } catch (error) {
     // With the folder already known to be unwritable, the summary's failure says nothing new.
     if (!(error instanceof OutputWriteError)) throw error;
