@@ -2,6 +2,7 @@
  * `segment` run in-process with the real model, where its outputs go through an OutputFs that
  * fails writes the way a full disk does: the file is created, then the write fails.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lesionJpeg } from '../../test/fixtures/images.js';
 import { nodeOutputFs, type OutputFs } from './outputFiles.js';
-import { runSegment } from './segmentCommand.js';
+import { collectInputs, runSegment } from './segmentCommand.js';
 import type { CliIo } from './usage.js';
 
 let tmp: string;
@@ -92,5 +93,22 @@ describe('segment --overwrite and inputs reached through links', () => {
     for (const [name, bytes] of Object.entries(inputs)) expect(readFileSync(path.join(dir, name)), name).toEqual(bytes);
     // x.jpg's mask took another name, as it does when --out is the folder itself.
     expect(readdirSync(dir).sort()).toEqual(['summary.csv', 'x.jpg', 'x_jpg_segmentation.png', 'x_segmentation.png', 'x_segmentation_segmentation.png']);
+  });
+});
+
+describe('segment inputs', () => {
+  it('walks a folder named like an image, and skips a pipe or a broken link named like one instead of reading it', async () => {
+    const dir = path.join(tmp, 'odd');
+    mkdirSync(path.join(dir, 'photo.jpg'), { recursive: true });
+    writeFileSync(path.join(dir, 'photo.jpg', 'inside.jpg'), 'x');
+    execFileSync('mkfifo', [path.join(dir, 'pipe.jpg')]);
+    symlinkSync(path.join(dir, 'nowhere.jpg'), path.join(dir, 'gone.jpg'));
+    symlinkSync(path.join(dir, 'photo.jpg', 'inside.jpg'), path.join(dir, 'linked.jpg'));
+    const found = await collectInputs([dir]);
+    expect(found.files).toEqual([path.join(dir, 'linked.jpg'), path.join(dir, 'photo.jpg', 'inside.jpg')]);
+    expect(found.skipped).toEqual([
+      `${path.join(dir, 'gone.jpg')}: not a regular file (a broken link, a pipe or a device)`,
+      `${path.join(dir, 'pipe.jpg')}: not a regular file (a broken link, a pipe or a device)`,
+    ]);
   });
 });

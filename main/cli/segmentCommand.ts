@@ -17,10 +17,15 @@ import { UsageError, type CliIo } from './usage.js';
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp', '.webp']);
 const OUTPUT_SUFFIXES = ['_segmentation.png', '_overlay.jpg'];
 
-/** Expands files and folders (recursively) into a sorted list of image paths. */
-export async function collectInputs(inputs: string[]): Promise<{ files: string[]; missing: string[] }> {
+/**
+ * Expands files and folders (recursively) into a sorted list of image paths. In folders only
+ * regular files (and links to them) are taken: a pipe or device named like an image would hang
+ * or fail the read, so it is listed in `skipped` instead.
+ */
+export async function collectInputs(inputs: string[]): Promise<{ files: string[]; missing: string[]; skipped: string[] }> {
   const files: string[] = [];
   const missing: string[] = [];
+  const skipped: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -28,7 +33,9 @@ export async function collectInputs(inputs: string[]): Promise<{ files: string[]
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p);
       else if (IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()) && !OUTPUT_SUFFIXES.some((s) => e.name.endsWith(s))) {
-        files.push(p);
+        const info = e.isSymbolicLink() ? await stat(p).catch(() => null) : e;
+        if (info?.isFile()) files.push(p);
+        else skipped.push(`${p}: not a regular file (${info?.isDirectory() ? 'a link to a folder, which is not followed' : 'a broken link, a pipe or a device'})`);
       }
     }
   };
@@ -36,9 +43,10 @@ export async function collectInputs(inputs: string[]): Promise<{ files: string[]
     const info = await stat(input).catch(() => null);
     if (!info) missing.push(input);
     else if (info.isDirectory()) await walk(input);
-    else files.push(input); // an explicit file is always tried, whatever its extension
+    else if (info.isFile()) files.push(input); // an explicit file is always tried, whatever its extension
+    else skipped.push(`${input}: not a regular file (a pipe or a device)`);
   }
-  return { files, missing };
+  return { files, missing, skipped };
 }
 
 interface Row {
@@ -101,8 +109,9 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
   const maxMp = values['max-megapixels'] === undefined ? 64 : Number(values['max-megapixels']);
   if (!(maxMp > 0)) throw new UsageError('--max-megapixels must be a positive number', segmentHelp);
 
-  const { files, missing } = await collectInputs(positionals);
+  const { files, missing, skipped } = await collectInputs(positionals);
   for (const m of missing) io.err(`lesiondesk: ${m}: no such file or folder`);
+  for (const s of skipped) io.err(`lesiondesk: skipped ${s}`);
   if (files.length === 0) {
     io.err('lesiondesk: no images to segment');
     return 1;
@@ -230,5 +239,5 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
     const redo = ok > 0 ? ' (with --overwrite into the same folder: the outputs already written are whole, and are then replaced)' : '';
     io.err(`lesiondesk: ${stopped.folderFix}, then run again${redo}.`);
   }
-  return failures.length > 0 || missing.length > 0 || !summaryWritten ? 1 : 0;
+  return failures.length > 0 || missing.length > 0 || skipped.length > 0 || !summaryWritten ? 1 : 0;
 }

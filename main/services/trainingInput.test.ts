@@ -1,8 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEventHub } from './events.js';
+import { ModelStore } from './modelStore.js';
+import { TrainingJobs } from './trainingJobs.js';
 import { fileStemOf, JobInput } from './trainingInput.js';
 import { splitOf } from './trainingGate.js';
 
@@ -70,5 +73,43 @@ describe('job input folder', () => {
     await first.add([{ caseId: 'k', maskVersionId: 'v', image: p.image, imageName: 'k.jpg', maskPng: p.maskPng }]);
     const again = await open();
     expect(again.counts().received).toBe(1);
+  });
+});
+
+describe('a folder of images and masks (lesiondesk finetune)', () => {
+  it('takes only regular files: a folder or a broken link named like an image is skipped and reported, and the job goes on', async () => {
+    const images = path.join(dir, 'images');
+    const masks = path.join(dir, 'masks');
+    mkdirSync(images);
+    mkdirSync(masks);
+    for (const stem of ['a', 'b']) {
+      const p = await pair(64, 48, 16);
+      writeFileSync(path.join(images, `${stem}.jpg`), p.image);
+      writeFileSync(path.join(masks, `${stem}_segmentation.png`), p.maskPng);
+    }
+    const p = await pair(64, 48, 16);
+    mkdirSync(path.join(images, 'photo.jpg'));
+    writeFileSync(path.join(images, 'photo.jpg', 'inside.jpg'), p.image);
+    writeFileSync(path.join(masks, 'photo.png'), p.maskPng);
+    writeFileSync(path.join(images, 'c.jpg'), p.image);
+    mkdirSync(path.join(masks, 'c.png'));
+    symlinkSync(path.join(dir, 'nowhere.jpg'), path.join(images, 'gone.jpg'));
+
+    const modelsDir = path.resolve(import.meta.dirname, '../../models');
+    const dataDir = path.join(dir, 'data');
+    const jobs = await TrainingJobs.open({ dataDir, store: new ModelStore({ dataDir, shippedDirs: [modelsDir] }), events: createEventHub(), trainerDir: modelsDir });
+    const job = await jobs.create({ expectedPairs: 3 });
+    try {
+      const added = await jobs.addFolder(job.id, images, masks);
+      expect(added.received).toBe(2);
+      expect(added.skipped).toEqual([
+        `c.png in ${masks}: a folder, not a mask file; skipped`,
+        `gone.jpg in ${images}: not a regular file (a broken link, a pipe or a device); skipped`,
+        `photo.jpg in ${images}: a folder, not an image file; skipped`,
+        `c.jpg: no mask named c.png or c_segmentation.png in ${masks}`,
+      ]);
+    } finally {
+      await jobs.cancel(job.id);
+    }
   });
 });

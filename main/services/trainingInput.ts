@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
@@ -158,4 +158,83 @@ export class JobInput {
     const split: Split = splitOf(pair.caseId);
     this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
   }
+}
+
+const IMAGE_NAME = /\.(jpe?g|png|tiff?|bmp|webp)$/i;
+const MASK_SUFFIX = '_segmentation';
+
+/** One image of a folder with its mask, not yet read. */
+export interface FolderPair {
+  /** The image's stem: the case id, which decides the split (so it must not change between jobs). */
+  caseId: string;
+  imagePath: string;
+  maskPath: string;
+}
+
+/**
+ * The image files directly in a folder (hidden files skipped), sorted. Only regular files (and
+ * links to them) are taken: a folder, pipe, device or broken link named like an image is
+ * reported in `skipped` rather than read, so one such entry cannot stop a whole job.
+ */
+async function imageFiles(dir: string, what: 'image' | 'mask'): Promise<{ names: string[]; skipped: string[] }> {
+  const names: string[] = [];
+  const skipped: string[] = [];
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => IMAGE_NAME.test(e.name) && !e.name.startsWith('.'));
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const info = entry.isSymbolicLink() ? await stat(path.join(dir, entry.name)).catch(() => null) : entry;
+    if (info?.isFile()) names.push(entry.name);
+    else if (info?.isDirectory()) skipped.push(`${entry.name} in ${dir}: a folder, not ${what === 'image' ? 'an image' : 'a mask'} file; skipped`);
+    else skipped.push(`${entry.name} in ${dir}: not a regular file (a broken link, a pipe or a device); skipped`);
+  }
+  return { names, skipped };
+}
+
+/**
+ * Pairs a folder of images with a folder of masks (`<stem>.png` or `<stem>_segmentation.png`),
+ * as `lesiondesk finetune` reads them. What cannot be paired is listed in `skipped` with why:
+ * entries that are not files, images without a mask, and names that do not say which mask is
+ * whose (two images with one stem, such as IMG_0001.jpg and IMG_0001.png; two masks for one).
+ */
+export async function folderPairs(imagesDir: string, masksDir: string): Promise<{ pairs: FolderPair[]; skipped: string[] }> {
+  const masks = await imageFiles(masksDir, 'mask');
+  const images = await imageFiles(imagesDir, 'image');
+  const skipped = [...masks.skipped, ...images.skipped];
+  const masksByStem = new Map<string, string[]>();
+  for (const name of masks.names) {
+    const stem = name.replace(/\.[^.]+$/, '');
+    const key = stem.endsWith(MASK_SUFFIX) ? stem.slice(0, -MASK_SUFFIX.length) : stem;
+    masksByStem.set(key, [...(masksByStem.get(key) ?? []), name]);
+  }
+  const imagesByStem = new Map<string, string[]>();
+  for (const name of images.names) {
+    const stem = name.replace(/\.[^.]+$/, '');
+    if (!stem.endsWith('_superpixels')) imagesByStem.set(stem, [...(imagesByStem.get(stem) ?? []), name]);
+  }
+  const pairs: FolderPair[] = [];
+  for (const [stem, names] of imagesByStem) {
+    const found = masksByStem.get(stem) ?? [];
+    if (names.length > 1) {
+      skipped.push(`${names.join(', ')}: these images share the name ${stem}, so no mask can say which one it belongs to; rename all but one (skipped)`);
+    } else if (found.length === 0) {
+      skipped.push(`${names[0]}: no mask named ${stem}.png or ${stem}${MASK_SUFFIX}.png in ${masksDir}`);
+    } else if (found.length > 1) {
+      skipped.push(`${names[0]}: two masks in ${masksDir} could be its mask (${found.join(', ')}); keep one (skipped)`);
+    } else {
+      pairs.push({ caseId: stem, imagePath: path.join(imagesDir, names[0]!), maskPath: path.join(masksDir, found[0]!) });
+    }
+  }
+  return { pairs, skipped };
+}
+
+/** Reads a folder pair's files; TrainingJobError naming the file when one cannot be read. */
+export async function readFolderPair(pair: FolderPair): Promise<InputPair> {
+  const read = (file: string) =>
+    readFile(file).catch((error: unknown) => {
+      throw new TrainingJobError(`${path.basename(file)}: could not be read (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}); skipped`, { cause: error });
+    });
+  const [image, maskPng] = [await read(pair.imagePath), await read(pair.maskPath)];
+  const maskName = path.basename(pair.maskPath);
+  const maskHash = createHash('sha256').update(maskPng).digest('hex').slice(0, 16);
+  return { caseId: pair.caseId, maskVersionId: `file:${maskName}#${maskHash}`, image, imageName: path.basename(pair.imagePath), maskPng };
 }

@@ -13,7 +13,7 @@
  * marked 'interrupted'. Plain Node: the app, browser mode and the CLI use the same runner.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -34,7 +34,7 @@ import type { EventHub } from './events.js';
 import { versionFiles, writeFileAtomic, type ModelStore, type StoredVersion } from './modelStore.js';
 import { preflight, type PreflightOptions, type PythonInfo } from './pythonRuntime.js';
 import { decideGate, validationShortfall, type GateOptions } from './trainingGate.js';
-import { JobInput, type InputPair } from './trainingInput.js';
+import { folderPairs, JobInput, readFolderPair, type InputPair } from './trainingInput.js';
 
 /** How the runner finds Python, the trainer, and its defaults. */
 export interface TrainingJobsOptions {
@@ -388,34 +388,18 @@ export class TrainingJobs {
 
   /** Adds every image of a folder with its mask (the CLI): `<stem>.png` or `<stem>_segmentation.png`. */
   async addFolder(jobId: string, imagesDir: string, masksDir: string, onPair?: (done: number, total: number) => void): Promise<{ received: number; train: number; validation: number; skipped: string[] }> {
-    const imageNames = (await readdir(imagesDir)).filter((n) => /\.(jpe?g|png|tiff?|bmp|webp)$/i.test(n) && !n.startsWith('.')).sort();
-    const maskNames = new Map<string, string>();
-    for (const n of await readdir(masksDir)) {
-      const stem = n.replace(/\.[^.]+$/, '');
-      maskNames.set(stem.endsWith('_segmentation') ? stem.slice(0, -'_segmentation'.length) : stem, n);
-    }
-    const skipped: string[] = [];
+    const { pairs, skipped } = await folderPairs(imagesDir, masksDir);
     let counts = this.preparing(jobId).input.counts();
     let done = 0;
-    for (const name of imageNames) {
-      const stem = name.replace(/\.[^.]+$/, '');
-      if (stem.endsWith('_superpixels')) continue;
-      const maskName = maskNames.get(stem);
-      if (!maskName) {
-        skipped.push(`${name}: no mask named ${stem}.png or ${stem}_segmentation.png in ${masksDir}`);
-        continue;
-      }
-      const maskPng = await readFile(path.join(masksDir, maskName));
-      const image = await readFile(path.join(imagesDir, name));
-      const maskVersionId = `file:${maskName}#${shortHash(maskPng)}`;
+    for (const pair of pairs) {
       try {
-        counts = await this.addPairs(jobId, [{ caseId: stem, maskVersionId, image, imageName: name, maskPng }]);
+        counts = await this.addPairs(jobId, [await readFolderPair(pair)]);
       } catch (error) {
         // One unusable pair is reported and skipped, like `segment` skips an unreadable image.
         if (!(error instanceof TrainingJobError)) throw error;
         skipped.push(error.message);
       }
-      onPair?.(++done, imageNames.length);
+      onPair?.(++done, pairs.length);
     }
     return { ...counts, skipped };
   }
@@ -702,11 +686,6 @@ export class TrainingJobs {
       if (f.job.result?.version === versionId) await rm(path.join(this.jobDir(f.job.id), 'input'), { recursive: true, force: true });
     }
   }
-}
-
-/** First 16 hex digits of a sha256: a mask file's version id in a CLI job. */
-function shortHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
 /** True while a process with this id exists (EPERM: it exists but belongs to someone else). */

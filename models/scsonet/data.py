@@ -54,11 +54,29 @@ class DatasetIndex:
     warnings: List[str] = field(default_factory=list)
 
 
+def scan_image_files(folder: Path) -> Tuple[List[Path], List[str]]:
+    """Image files directly in a folder, sorted, and a warning for each entry named like one that is not a file.
+
+    Only regular files (and links to them) are images: a folder, pipe, device or broken link
+    named ``photo.jpg`` is reported and skipped, never opened, so it cannot stop a job.
+    """
+    files: List[Path] = []
+    warnings: List[str] = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES or p.name.startswith("."):
+            continue
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            warnings.append(f"{p.name} in {folder.name}/: a folder, not an image file")
+        else:
+            warnings.append(f"{p.name} in {folder.name}/: not a regular file (a broken link, a pipe or a device)")
+    return files, warnings
+
+
 def list_image_files(folder: Path) -> List[Path]:
     """Image files directly in a folder (any supported suffix, hidden files skipped), sorted."""
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-    )
+    return scan_image_files(folder)[0]
 
 
 def mask_key(stem: str) -> str:
@@ -89,9 +107,11 @@ def detect_layout(root: Path) -> Tuple[str, Path, Path]:
 def index_dataset(root: Path) -> DatasetIndex:
     """Finds image/mask pairs by stem; unpaired files are listed as warnings."""
     layout, image_dir, mask_dir = detect_layout(Path(root))
+    mask_files, warnings = scan_image_files(mask_dir)
+    image_files, image_warnings = scan_image_files(image_dir)
+    warnings += image_warnings
     masks: Dict[str, Path] = {}
-    warnings: List[str] = []
-    for m in list_image_files(mask_dir):
+    for m in mask_files:
         key = mask_key(m.stem)
         if key in masks:
             warnings.append(f"two masks for {key}: {masks[key].name} and {m.name}; using the first")
@@ -99,7 +119,7 @@ def index_dataset(root: Path) -> DatasetIndex:
         masks[key] = m
     pairs: List[Pair] = []
     seen = set()
-    for img in list_image_files(image_dir):
+    for img in image_files:
         if img.stem.endswith(IGNORED_STEM_SUFFIXES):
             continue
         if img.stem in seen:

@@ -66,6 +66,22 @@ def test_broken_files_are_listed_and_skipped(tmp_path):
     assert ds.images.shape == (1, 32, 32, 3) and ds.masks.shape == (1, 32, 32)
 
 
+def test_entries_named_like_images_that_are_not_files_are_reported_and_skipped(tmp_path):
+    _img(tmp_path / "images" / "good.png")
+    _mask(tmp_path / "masks" / "good.png")
+    _img(tmp_path / "images" / "photo.jpg" / "inside.jpg")
+    _mask(tmp_path / "masks" / "photo.png")
+    _img(tmp_path / "images" / "lost.jpg")
+    _mask(tmp_path / "masks" / "lost.png" / "inside.png")
+    (tmp_path / "images" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    index = index_dataset(tmp_path)
+    assert [p.id for p in index.pairs] == ["good"]
+    assert "photo.jpg in images/: a folder, not an image file" in index.warnings
+    assert "lost.png in masks/: a folder, not an image file" in index.warnings
+    assert "gone.png in images/: not a regular file (a broken link, a pipe or a device)" in index.warnings
+    assert "lost.jpg: no mask in masks/" in index.warnings
+
+
 def test_folder_without_usable_pairs_is_a_clear_error(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "masks").mkdir()
