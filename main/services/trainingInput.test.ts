@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventHub } from './events.js';
 import { ModelStore } from './modelStore.js';
 import { TrainingJobs } from './trainingJobs.js';
-import { fileStemOf, JobInput } from './trainingInput.js';
+import { fileStemOf, folderPairs, JobInput } from './trainingInput.js';
 import { splitOf } from './trainingGate.js';
 
 let dir: string;
@@ -73,6 +74,47 @@ describe('job input folder', () => {
     await first.add([{ caseId: 'k', maskVersionId: 'v', image: p.image, imageName: 'k.jpg', maskPng: p.maskPng }]);
     const again = await open();
     expect(again.counts().received).toBe(1);
+  });
+});
+
+describe('training file names', () => {
+  it('are unique per job however the case ids compare, and the manifest maps each back to its case', async () => {
+    const input = await open();
+    const p = await pair(64, 48, 16);
+    // Two cameras' IMG_0001.jpg; ids differing only in case (one file on macOS or Windows);
+    // an id the trainer would read as a mask (x_segmentation) beside x; an id that is
+    // another id's sanitised name.
+    const ids = ['IMG_0001', 'img_0001', 'x', 'x_segmentation', 'a b', fileStemOf('a b'), 'CON'];
+    await input.add(ids.map((caseId, i) => ({ caseId, maskVersionId: `mv-${i}`, image: p.image, imageName: i < 2 ? 'IMG_0001.jpg' : `${i}.jpg`, maskPng: p.maskPng })));
+    const listed = input.list();
+    const stems = listed.map((c) => c.id);
+    expect(new Set(stems.map((s) => s.toLowerCase())).size).toBe(ids.length);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { cases: { id: string; caseId: string; maskVersionId: string }[] };
+    expect(manifest.cases.map((c) => c.caseId)).toEqual(ids);
+    expect(manifest.cases.map((c) => c.maskVersionId)).toEqual(ids.map((_, i) => `mv-${i}`));
+    // The trainer pairs every file with its own mask, under the manifest's ids.
+    const script = 'import json, sys\nfrom scsonet.data import index_dataset\nprint(json.dumps(sorted(p.id for p in index_dataset(sys.argv[1]).pairs)))';
+    const paired = execFileSync('/usr/bin/python3', ['-c', script, dir], { env: { ...process.env, PYTHONPATH: path.resolve(import.meta.dirname, '../../models') } });
+    expect(JSON.parse(paired.toString())).toEqual([...stems].sort());
+    // Reopened (a chunk after a restart), names already given stay taken.
+    const again = await open();
+    await again.add([{ caseId: 'Img_0001', maskVersionId: 'v', image: p.image, imageName: 'IMG_0001.jpg', maskPng: p.maskPng }]);
+    expect(again.list().at(-1)!.id).toBe('Img_0001-3');
+  });
+
+  it('skips folder images that no mask name can tell apart, saying why', async () => {
+    const images = path.join(dir, 'images-in');
+    const masks = path.join(dir, 'masks-in');
+    mkdirSync(images);
+    mkdirSync(masks);
+    for (const name of ['IMG_0001.jpg', 'IMG_0001.png', 'x.jpg', 'ok.jpg']) writeFileSync(path.join(images, name), 'i');
+    for (const name of ['IMG_0001.png', 'x.png', 'x_segmentation.png', 'ok.png']) writeFileSync(path.join(masks, name), 'm');
+    const found = await folderPairs(images, masks);
+    expect(found.pairs.map((p) => p.caseId)).toEqual(['ok']);
+    expect(found.skipped).toEqual([
+      'IMG_0001.jpg, IMG_0001.png: these images share the name IMG_0001, so no mask can say which one it belongs to; rename all but one (skipped)',
+      `x.jpg: two masks in ${masks} could be its mask (x.png, x_segmentation.png); keep one (skipped)`,
+    ]);
   });
 });
 

@@ -45,11 +45,20 @@ export interface InputPair {
 }
 
 /**
- * A file stem for a case id: the id itself when it is a safe name, else a readable prefix
- * plus a hash (ids are opaque and may hold `/`, `..` or characters a file system refuses).
+ * The file stem a case id asks for: the id itself when it is a safe name, else a readable
+ * prefix plus a hash (ids are opaque and may hold `/`, `..` or characters a file system
+ * refuses). Not safe either: a name the trainer reads as something else (`x_segmentation` is
+ * a mask of `x`, `x_superpixels` is ignored) and a device name Windows reserves (`CON`). Two
+ * ids can still ask for one stem (`IMG_1` and `img_1` on a case-insensitive disk, or an id
+ * that is another id's prefixed name): JobInput makes stems unique per job.
  */
 export function fileStemOf(caseId: string): string {
-  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(caseId) && !caseId.includes('..')) return caseId;
+  const safe =
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(caseId) &&
+    !caseId.includes('..') &&
+    !/(_segmentation|_superpixels)$/.test(caseId) &&
+    !/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(caseId);
+  if (safe) return caseId;
   const readable = caseId.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+/, '').slice(0, 40);
   const hash = createHash('sha256').update(caseId, 'utf8').digest('hex').slice(0, 16);
   return `${readable || 'case'}-${hash}`;
@@ -61,6 +70,8 @@ export class JobInput {
   readonly masksDir: string;
   readonly manifestPath: string;
   private readonly cases = new Map<string, ManifestCase>();
+  /** Stems in use, lower-cased: file names must differ on case-insensitive disks too. */
+  private readonly stems = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -86,7 +97,10 @@ export class JobInput {
     await mkdir(input.masksDir, { recursive: true });
     if (existsSync(input.manifestPath)) {
       const existing = JobManifest.parse(JSON.parse(await readFile(input.manifestPath, 'utf8')));
-      for (const c of existing.cases) input.cases.set(c.caseId, c);
+      for (const c of existing.cases) {
+        input.cases.set(c.caseId, c);
+        input.stems.add(c.id.toLowerCase());
+      }
     } else {
       await input.writeManifest();
     }
@@ -127,7 +141,11 @@ export class JobInput {
 
   private async addOne(pair: InputPair): Promise<void> {
     if (this.cases.has(pair.caseId)) throw new TrainingJobError(`case ${pair.caseId} was sent twice to this job`);
-    const id = fileStemOf(pair.caseId);
+    // Unique by construction: a stem already given in this job gets a number. The manifest
+    // maps each stem back to its case id, so evidence and reports still name the case.
+    const wanted = fileStemOf(pair.caseId);
+    let id = wanted;
+    for (let n = 2; this.stems.has(id.toLowerCase()); n++) id = `${wanted}-${n}`;
     const { width, height } = this.size;
     let decoded;
     try {
@@ -157,6 +175,7 @@ export class JobInput {
     await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(this.masksDir, `${id}.png`));
     const split: Split = splitOf(pair.caseId);
     this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
+    this.stems.add(id.toLowerCase());
   }
 }
 
