@@ -12,9 +12,13 @@ Every input keeps its own stem when it can; inputs sharing one get the extension
 Nothing existing is overwritten without --overwrite: if any output (or summary.csv) already
 exists in DIR, for example ISIC ground truth named <id>_segmentation.png beside the images,
 the run stops before segmenting, writes nothing, and exits 2; a file that appears during the
-run is reported and kept. An input file is never overwritten, even with --overwrite.
-summary.csv is written under a temporary name and then renamed, so it is never half-written;
-names in it that a spreadsheet would run as a formula (= + - @, tab, CR) start with an apostrophe.
+run is reported and kept. An input file is never overwritten, even with --overwrite: inputs
+and DIR are compared with links resolved, so a DIR that links to the images folder is the
+images folder, and an output that is (or links to) an input stops the run before any work.
+Every output is written under a hidden temporary name in DIR and then renamed, so none is
+ever half-written; a full, read-only or forbidden DIR stops the run, naming the file and the
+reason, and leaves no partial file. Names in summary.csv that a spreadsheet would run as a
+formula (= + - @, tab, CR) start with an apostrophe.
 
 Options:
   --out DIR            output folder (created if missing)
@@ -70,7 +74,9 @@ ISIC images are replayed so the model does not forget them, and the result becom
 version. It is activated only if its validation Dice is at least the base's and its Dice on a
 fixed anchor set of original images drops by at most 1 point; otherwise it is kept as a
 candidate with the reason (\`lesiondesk models activate\` can still activate it).
-Masks are named like the images (<stem>.png) or <stem>_segmentation.png (ISIC).
+Masks are named like the images (<stem>.png) or <stem>_segmentation.png (ISIC). What cannot
+be paired is reported and skipped, and the job goes on: a folder or pipe named like an image,
+an image without a mask, two images with one stem (IMG_1.jpg and IMG_1.png), two masks for one.
 Needs Python 3 with PyTorch: $LESIONDESK_PYTHON, else the first python3 that imports torch.
 Progress goes to stderr; Ctrl+C cancels and leaves the models as they were.
 
