@@ -66,6 +66,11 @@ describe('segment on a disk that fills up', () => {
     expect(readdirSync(out).sort()).toEqual(['a_segmentation.png', 'b_segmentation.png', 'c_segmentation.png', 'summary.csv']);
   });
 
+  it('says so when --out is a file', async () => {
+    writeFileSync(path.join(tmp, 'a-file'), 'x');
+    await expect(segment([input, '--out', path.join(tmp, 'a-file')])).rejects.toThrow(`--out ${path.join(tmp, 'a-file')} is a file, not a folder`);
+  });
+
   it('keeps only whole files when the disk fills part-way', async () => {
     const out = path.join(tmp, 'part');
     const part = await segment([input, '--out', out, '--overlay'], fillingDisk(2));

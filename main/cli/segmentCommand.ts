@@ -132,7 +132,10 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
   try {
     await mkdir(outDir, { recursive: true });
   } catch (error) {
-    io.err(`lesiondesk: ${outputWriteError(outDir, error).message.replace('cannot write', 'cannot create the folder')}; nothing was written.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`--out ${values.out} is a file, not a folder`, segmentHelp);
+    const failure = outputWriteError(outDir, error);
+    io.err(`lesiondesk: cannot create the folder ${outDir}: ${failure.reason}; nothing was written.${failure.folderFix ? ` ${failure.folderFix}.` : ''}`);
     return 1;
   }
 
