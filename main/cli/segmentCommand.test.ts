@@ -84,6 +84,26 @@ describe('segment on a disk that fills up', () => {
   });
 });
 
+describe('segment and another run into the same folder', () => {
+  it('keeps a summary.csv that appeared during the run and writes its own beside it', async () => {
+    const out = path.join(tmp, 'race');
+    const otherRun: OutputFs = {
+      ...nodeOutputFs,
+      async writeFile(file, data, options) {
+        if (path.basename(file).startsWith('.summary.csv.')) writeFileSync(path.join(out, 'summary.csv'), 'the other run\n');
+        return nodeOutputFs.writeFile(file, data, options);
+      },
+    };
+    const run = await segment([input, '--out', out], otherRun);
+    expect(run.code).toBe(1);
+    const beside = path.join(out, `summary.${process.pid}.csv`);
+    expect(run.err).toContain(`${path.join(out, 'summary.csv')} appeared during the run and was kept; this run's summary is ${beside}`);
+    expect(readFileSync(path.join(out, 'summary.csv'), 'utf8')).toBe('the other run\n');
+    expect(readFileSync(beside, 'utf8').split('\n')).toHaveLength(5);
+    expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
+
 describe('segment --overwrite and inputs reached through links', () => {
   it('never writes onto an input through a linked output folder', async () => {
     const dir = path.join(tmp, 'linked-in');
