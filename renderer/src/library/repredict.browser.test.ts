@@ -40,10 +40,11 @@ async function approve(repository: CaseRepository, caseId: string) {
 }
 
 /** A model service that answers as `model`, fails on `failOn`, and records what it was asked. */
-function service(png: Blob, model: { name: string; version: string }, calls: string[], failOn?: string) {
+function service(png: Blob, model: { name: string; version: string }, calls: string[], failOn?: string, priorities: (string | undefined)[] = []) {
   return {
-    segmentImage: async (args: { fileName: string }): Promise<SegmentImageResult> => {
+    segmentImage: async (args: { fileName: string; priority?: string }): Promise<SegmentImageResult> => {
       calls.push(args.fileName);
+      priorities.push(args.priority);
       if (args.fileName === failOn) throw new Error('model crashed');
       return {
         width: 8, height: 6, maskPng: new Uint8Array(await png.arrayBuffer()), probWidth: 2, probHeight: 2, prob: new Float32Array([0.1, 0.9, 0.8, 0.2]),
@@ -124,7 +125,8 @@ describe('repredictStale', () => {
     await approve(repository, ids[4]!);
     const calls: string[] = [];
     const progress: string[] = [];
-    const report = await repredictStale(repository, service(png, { name: 'scsonet', version: '1.1.0' }, calls, 'c2.png'), {
+    const priorities: (string | undefined)[] = [];
+    const report = await repredictStale(repository, service(png, { name: 'scsonet', version: '1.1.0' }, calls, 'c2.png', priorities), {
       runningModel: v2,
       skip: (id) => id === ids[3],
       onProgress: (p) => progress.push(`${p.done}/${p.total}`),
@@ -135,6 +137,8 @@ describe('repredictStale', () => {
     );
     expect(report.failed).toEqual([{ caseId: ids[2], fileName: 'c2.png', reason: 'model crashed' }]);
     expect(calls.sort()).toEqual(['c0.png', 'c1.png', 'c2.png']);
+    // Marked as background work: main answers a person opening a case first.
+    expect(priorities).toEqual(['background', 'background', 'background']);
     expect(progress.at(-1)).toBe('4/4');
 
     const cases = await repository.getCases(ids);
