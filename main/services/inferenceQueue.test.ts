@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InferenceQueue } from './inferenceQueue.ts';
 
 /** A task the test finishes by hand, recording when it started. */
@@ -20,6 +20,10 @@ function manualTask(started: string[], name: string): { task: () => Promise<stri
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('InferenceQueue', () => {
   it('starts an interactive request at once, ahead of every waiting background one', async () => {
@@ -93,7 +97,31 @@ describe('InferenceQueue', () => {
     expect(queue.counts).toEqual({ interactiveRunning: 0, backgroundRunning: 0, backgroundWaiting: 0 });
   });
 
+  it('keeps background work waiting for quietMs after a person\'s request ended', async () => {
+    vi.useFakeTimers();
+    let clock = 0;
+    const queue = new InferenceQueue({ quietMs: 1000, now: () => clock });
+    const started: string[] = [];
+    const open = manualTask(started, 'open');
+    const opened = queue.run('interactive', open.task);
+    const waiting = manualTask(started, 'b0');
+    void queue.run('background', waiting.task);
+    clock = 200;
+    open.finish();
+    await opened;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(started).toEqual(['open']);
+    // The queue's timer fires at the end of the quiet time; a clock short of it changes nothing.
+    clock = 1100;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(started).toEqual(['open']);
+    clock = 1200;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(started).toEqual(['open', 'b0']);
+  });
+
   it('refuses a maxBypass that would starve background work', () => {
     expect(() => new InferenceQueue({ maxBypass: 0 })).toThrow(/maxBypass/);
+    expect(() => new InferenceQueue({ quietMs: -1 })).toThrow(/quietMs/);
   });
 });

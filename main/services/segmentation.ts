@@ -77,7 +77,7 @@ export class Segmenter {
   private readonly inFlight = new Map<ModelSession, number>();
   private readonly retired = new Map<ModelSession, () => void>();
   /** Whole requests (decode, model, mask) wait here by priority; the model session queues its runs. */
-  readonly queue = new InferenceQueue();
+  readonly queue = new InferenceQueue({ quietMs: 1000 });
 
   constructor(
     session: ModelSession,
