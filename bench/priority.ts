@@ -175,7 +175,7 @@ async function main(): Promise<void> {
         note: 'shared, contended CPU; browser mode (out/main/serve.js), real model on the CPU execution provider; Chromium headless',
       },
       setup: {
-        image: { width, height, format: 'JPEG q90' },
+        image: { width, height, format: 'JPEG q85, gaussian noise sigma 12 under the lesion drawing' },
         opens,
         queued,
         pauseBeforeEachOpenMs: pauseMs,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
+import { createClient, createHttpInvoke } from '../../preload/api.ts';
 import { modelCardNames, root, syntheticLesionJpeg, watchPageProblems } from './browser-mode.ts';
 import { expect, test } from './fixtures.ts';
 import { enterProfile, maskArea, stagePoint, strokeOnStage } from './workspace.ts';
@@ -187,6 +188,29 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted');
 
+  // Opening a case while background predictions wait (pre-annotation runs, and more background
+  // calls are queued as a second window's would be): the opened case's prediction comes first.
+  const token = new URL(server.url).searchParams.get('token')!;
+  const outside = createClient(createHttpInvoke(token, server.origin));
+  const queuedBytes = new Uint8Array(await syntheticLesionJpeg(1200, 900));
+  const queued = 24;
+  let answered = 0;
+  const background = Array.from({ length: queued }, (_, i) =>
+    outside.segmentImage({ bytes: queuedBytes, fileName: `queued_${i}.jpg`, priority: 'background' }).then(() => answered++),
+  );
+  await expect(page.getByTestId('preannotation-progress')).toBeVisible();
+  // Newest first: the top row is the last imported case, which pre-annotation reaches last.
+  const lastImported = items.first();
+  await expect(lastImported.getByTestId('case-status')).toHaveAttribute('data-status', 'new');
+  const lastName = (await lastImported.locator('.name').textContent())!;
+  await lastImported.click();
+  await expect(page.getByTestId('case-view')).toContainText(lastName);
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted', { timeout: 60_000 });
+  // Most of the queue is still waiting (without a priority it ran alongside and finished first).
+  const answeredBeforeTheCase = answered;
+  await Promise.all(background);
+  expect(answeredBeforeTheCase, `${answeredBeforeTheCase} of ${queued} background calls were answered before the opened case`).toBeLessThan(queued / 2);
+
   // Keyboard: j moves the selection down, Enter opens it.
   await page.getByTestId('case-list').focus();
   // Background pre-annotation writes meanwhile (each write re-reads the list's pages), which is
@@ -265,4 +289,14 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   const shot = test.info().outputPath('library.png');
   await page.screenshot({ path: shot });
   if (process.env['UPDATE_SCREENSHOT']) copyFileSync(shot, path.join(root, 'docs/screenshot-library.png'));
+
+  // Filters and sort are remembered: a reload shows the same queue.
+  await page.getByTestId('filter-status').selectOption('flagged');
+  await expect(items).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByTestId('sort')).toHaveValue('uncertainty');
+  await expect(page.getByTestId('filter-status')).toHaveValue('flagged');
+  await expect(items).toHaveCount(1);
+  await page.getByTestId('filter-status').selectOption('');
+  await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', String(total));
 });
