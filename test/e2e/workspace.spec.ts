@@ -151,12 +151,15 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   expect(pageProblems, 'console errors or CSP violations').toEqual([]);
 });
 
-test('a corrupt file in an imported folder is reported and the rest import', async ({ page, server }) => {
+test('a corrupt file in an imported folder is reported and the rest import; a case with its mask is ground truth', async ({ page, server }) => {
   await page.goto(server.url);
   await enterProfile(page);
   const folder = path.join(mkdtempSync(path.join(tmpdir(), 'lesiondesk-bad-')), 'clinic-batch');
   mkdirSync(folder, { recursive: true });
   for (let i = 0; i < 3; i++) writeFileSync(path.join(folder, `case-${i}.jpg`), await syntheticLesionJpeg(640 + 16 * i, 480));
+  // case-2 comes with its reference mask (ISIC naming).
+  const reference = `<svg xmlns="http://www.w3.org/2000/svg" width="672" height="480"><rect width="100%" height="100%" fill="black"/><ellipse cx="336" cy="240" rx="150" ry="110" fill="white"/></svg>`;
+  writeFileSync(path.join(folder, 'case-2_segmentation.png'), await sharp(Buffer.from(reference)).greyscale().png().toBuffer());
   const good = await syntheticLesionJpeg(700, 500);
   writeFileSync(path.join(folder, 'broken.jpg'), good.subarray(0, 600));
   await page.getByTestId('import-folder').setInputFiles(folder);
@@ -167,6 +170,27 @@ test('a corrupt file in an imported folder is reported and the rest import', asy
   await expect(page.getByTestId('import-failures')).toContainText(/could not be read as an image/);
   await expect(page.getByTestId('import-failures')).not.toContainText(/\bat .+:\d+:\d+/);
   await expect(page.getByTestId('case-item')).toHaveCount(3);
+
+  // After pre-annotation the case with its mask is "ground truth", not "new", and comes last in
+  // the review queue; its history names the prediction as the model's, made from the image.
+  await expect(page.getByTestId('preannotation-progress')).toHaveCount(0, { timeout: 60_000 });
+  await page.getByTestId('sort').selectOption('uncertainty');
+  const rows = page.getByTestId('case-item');
+  await expect(rows.last()).toContainText('case-2.jpg');
+  await expect(rows.last().getByTestId('case-status')).toHaveAttribute('data-status', 'ground-truth');
+  await page.getByTestId('filter-status').selectOption('ground-truth');
+  await expect(rows).toHaveCount(1);
+  await page.getByTestId('filter-status').selectOption('new');
+  await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', '0');
+  await page.getByTestId('filter-status').selectOption('ground-truth');
+  await rows.first().click();
+  await expect(page.getByTestId('case-view')).toContainText('case-2.jpg');
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'ground-truth');
+  await page.getByTestId('history-toggle').click();
+  const predicted = page.locator('[data-testid="history-version"][data-author-kind="model"]');
+  await expect(predicted).toHaveCount(1);
+  await expect(predicted).toContainText('predicted from the image');
+  await expect(predicted).not.toContainText('from ground truth');
 });
 
 test('library: twenty cases, filters, review-queue sort and keyboard navigation', async ({ page, server }) => {
