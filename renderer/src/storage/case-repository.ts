@@ -8,6 +8,7 @@ import {
   LesionDatabase,
   adoptGroundTruthStatus,
   caseRecordFromRow,
+  groundTruthSchemaVersion,
   caseRowFromRecord,
   uncertaintyKeyOf,
   latestSchemaVersion,
@@ -748,8 +749,8 @@ export class CaseRepository {
       await db.statusHistory.bulkAdd(snapshot.statusHistory);
       await db.settings.bulkAdd(snapshot.settings);
       if (snapshot.profile) await db.profile.add({ key: profileKey, ...snapshot.profile });
-      // A backup from before schema 5 gets the upgrade an old database gets.
-      if (snapshot.schemaVersion < 5) await adoptGroundTruthStatus(db.cases, db.maskVersions, db.statusHistory);
+      // A backup from before the ground-truth status gets the upgrade an old database gets.
+      if (snapshot.schemaVersion < groundTruthSchemaVersion) await adoptGroundTruthStatus(db.cases, db.maskVersions, db.statusHistory);
     });
   }
 }

@@ -82,6 +82,9 @@ interface SchemaVersion {
   upgrade?: (tx: Transaction) => Promise<void>;
 }
 
+/** The schema version that introduced the `ground-truth` status (adoptGroundTruthStatus). */
+export const groundTruthSchemaVersion = 5;
+
 /**
  * Every schema version, oldest first. Never edit a published version; add the next one.
  * Version 2 adds case-insensitive name sorting, the has-correction filter, compound
@@ -89,6 +92,7 @@ interface SchemaVersion {
  * the thumbnails table. Version 3 adds each case's own calibration (`pixelsPerMm`, not indexed;
  * earlier versions kept it in localStorage, which `adoptCaseCalibrations` moves in once).
  * Version 4 adds the journal of edits not yet saved as versions (`pendingEdits`).
+ * Version 5 adds the `ground-truth` status (adoptGroundTruthStatus) and [status+activeModel].
  */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
@@ -147,7 +151,7 @@ export const schemaVersions: readonly SchemaVersion[] = [
     // mask had stayed "new" (a background prediction joins its history and leaves it so). Such
     // cases sort after every case that needs review in the uncertainty queue (uncertaintyKey).
     // [status+activeModel] counts the unapproved stale cases the re-prediction bar offers.
-    version: 5,
+    version: groundTruthSchemaVersion,
     stores: {
       cases:
         'id, fileName, nameKey, status, createdAt, updatedAt, uncertaintyKey, assignee, activeModel, hasCorrection, ' +

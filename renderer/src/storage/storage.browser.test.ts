@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { legacyCalibrationKeyPrefix, moveWebStorageCalibrations } from '../case/calibration.ts';
 import { openCaseRepository, type CaseRepository } from './case-repository.ts';
-import { LesionDatabase, caseRowFromRecord, latestSchemaVersion } from './database.ts';
+import { LesionDatabase, caseRowFromRecord, groundTruthSchemaVersion, latestSchemaVersion } from './database.ts';
 import { StorageError, caseStatuses, type CaseQuery, type CaseRecord, type CaseStatus } from './types.ts';
 
 const opened: { name: string; repository?: CaseRepository }[] = [];
@@ -77,7 +77,7 @@ describe('schema and migration', () => {
 describe('ground truth', () => {
   it('upgrades a version 4 library: a new or predicted case whose mask is its ground truth becomes ground-truth, last in the review queue', async () => {
     const name = freshName();
-    const v4 = new LesionDatabase(name, 4);
+    const v4 = new LesionDatabase(name, groundTruthSchemaVersion - 1);
     await v4.open();
     const base = { assignee: null, activeModel: 'scsonet@1.0.0', hasCorrection: 0, width: 4, height: 3, pixelsPerMm: null };
     const row = (id: string, status: string, latestVersionId: string, uncertainty: number, createdAt: number) => ({
@@ -120,7 +120,7 @@ describe('ground truth', () => {
     await source.addMaskVersion({ caseId: caseId!, png, authorKind: 'ground-truth', author: 'ground truth (imported file)', area: 5 });
     const snapshot = await source.snapshot();
     // As schema 4 stored it: the case stayed new.
-    const old = { ...snapshot, schemaVersion: 4, cases: snapshot.cases.map((c) => ({ ...c, status: 'new' as const })), statusHistory: [] };
+    const old = { ...snapshot, schemaVersion: groundTruthSchemaVersion - 1, cases: snapshot.cases.map((c) => ({ ...c, status: 'new' as const })), statusHistory: [] };
     const target = await freshRepository();
     await target.restoreSnapshot(old);
     expect((await target.getCase(caseId!))?.status).toBe('ground-truth');
