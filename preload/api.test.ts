@@ -103,6 +103,14 @@ describe('segmentImage arguments', () => {
     expect(() => parseArgs('segmentImage', { bytes: jpeg, fileName: 'a', path: '/etc/passwd' })).toThrow(/path/);
   });
 
+  it('takes an optional priority, interactive or background, and names a wrong one', () => {
+    expect(parseArgs('segmentImage', { bytes: jpeg, fileName: 'a', priority: 'background' })).toMatchObject({ priority: 'background' });
+    expect(parseArgs('segmentImage', { bytes: jpeg, fileName: 'a' })).not.toHaveProperty('priority');
+    for (const priority of ['urgent', 1, null]) {
+      expect(() => parseArgs('segmentImage', { bytes: jpeg, fileName: 'a', priority })).toThrow(/priority/);
+    }
+  });
+
   it('refuses a missing argument object', () => {
     expect(() => parseArgs('segmentImage', undefined)).toThrow(/Invalid arguments for segmentImage/);
   });

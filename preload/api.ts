@@ -64,6 +64,11 @@ export const SegmentImageArgs = z.strictObject({
   tta: z.boolean().optional(),
   /** Probability threshold for the mask; defaults to the model card's. */
   threshold: z.number().gt(0).lt(1).optional(),
+  /**
+   * `interactive` (default): a person waits for it (opening a case); `background`: pre-annotation
+   * and re-prediction, which main runs only when no interactive request does.
+   */
+  priority: z.enum(['interactive', 'background']).optional(),
 });
 
 /** Result of segmentImage. Coordinates and sizes are in image pixels unless named `prob*`. */

@@ -167,7 +167,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     async segmentImage(args) {
       const result = await segmenter.segment(
         { bytes: args.bytes, name: args.fileName },
-        { tta: args.tta, threshold: args.threshold },
+        { tta: args.tta, threshold: args.threshold, priority: args.priority },
       );
       return toApiResult(result);
     },

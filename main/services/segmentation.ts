@@ -8,6 +8,7 @@ import { decodeForModel, DEFAULT_LIMITS, toModelInput, type DecodeLimits, type D
 import { traceOutline, uncertaintyScore, upsampleThreshold, type MaskRuns } from './maskGeometry.js';
 import { encodeMaskPng } from './maskPng.js';
 import type { ModelSession } from './modelSession.js';
+import { InferenceQueue, type InferencePriority } from './inferenceQueue.js';
 
 /** Options of one segmentation request. */
 export interface SegmentOptions {
@@ -17,6 +18,11 @@ export interface SegmentOptions {
   tta?: boolean;
   /** Skip PNG encoding of the mask (the CLI writes it itself). */
   encodePng?: boolean;
+  /**
+   * `interactive` (default): a person waits for it; `background`: pre-annotation, re-prediction.
+   * Interactive requests run before waiting background ones (InferenceQueue).
+   */
+  priority?: InferencePriority;
 }
 
 /** Milliseconds spent per stage. */
@@ -70,6 +76,8 @@ export class Segmenter {
   /** Requests in flight per session: a replaced session is released when its count is 0. */
   private readonly inFlight = new Map<ModelSession, number>();
   private readonly retired = new Map<ModelSession, () => void>();
+  /** Whole requests (decode, model, mask) wait here by priority; the model session queues its runs. */
+  readonly queue = new InferenceQueue({ quietMs: 1000 });
 
   constructor(
     session: ModelSession,
@@ -203,16 +211,19 @@ export class Segmenter {
     };
   }
 
-  /** Segments one image end to end. */
+  /**
+   * Segments one image end to end, after the requests its priority lets go first. The session
+   * is chosen when it starts, so a request that waited through a model switch runs the new one.
+   */
   segment(source: ImageSource, options: SegmentOptions = {}): Promise<Segmentation> {
-    return this.withSession(async (session) => {
+    return this.queue.run(options.priority ?? 'interactive', () => this.withSession(async (session) => {
       const start = performance.now();
       const decoded = await this.decode(source, session);
       const t1 = performance.now();
       const prob = await this.predict(decoded, options.tta ?? false, session);
       const t2 = performance.now();
       return this.finish(decoded, prob, options, { decodeMs: t1 - start, inferMs: t2 - t1, start }, session);
-    });
+    }));
   }
 }
 

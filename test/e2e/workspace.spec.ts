@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
+import { createClient, createHttpInvoke } from '../../preload/api.ts';
 import { modelCardNames, root, syntheticLesionJpeg, watchPageProblems } from './browser-mode.ts';
 import { expect, test } from './fixtures.ts';
 import { enterProfile, maskArea, stagePoint, strokeOnStage } from './workspace.ts';
@@ -150,12 +151,15 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   expect(pageProblems, 'console errors or CSP violations').toEqual([]);
 });
 
-test('a corrupt file in an imported folder is reported and the rest import', async ({ page, server }) => {
+test('a corrupt file in an imported folder is reported and the rest import; a case with its mask is ground truth', async ({ page, server }) => {
   await page.goto(server.url);
   await enterProfile(page);
   const folder = path.join(mkdtempSync(path.join(tmpdir(), 'lesiondesk-bad-')), 'clinic-batch');
   mkdirSync(folder, { recursive: true });
   for (let i = 0; i < 3; i++) writeFileSync(path.join(folder, `case-${i}.jpg`), await syntheticLesionJpeg(640 + 16 * i, 480));
+  // case-2 comes with its reference mask (ISIC naming).
+  const reference = `<svg xmlns="http://www.w3.org/2000/svg" width="672" height="480"><rect width="100%" height="100%" fill="black"/><ellipse cx="336" cy="240" rx="150" ry="110" fill="white"/></svg>`;
+  writeFileSync(path.join(folder, 'case-2_segmentation.png'), await sharp(Buffer.from(reference)).greyscale().png().toBuffer());
   const good = await syntheticLesionJpeg(700, 500);
   writeFileSync(path.join(folder, 'broken.jpg'), good.subarray(0, 600));
   await page.getByTestId('import-folder').setInputFiles(folder);
@@ -166,6 +170,27 @@ test('a corrupt file in an imported folder is reported and the rest import', asy
   await expect(page.getByTestId('import-failures')).toContainText(/could not be read as an image/);
   await expect(page.getByTestId('import-failures')).not.toContainText(/\bat .+:\d+:\d+/);
   await expect(page.getByTestId('case-item')).toHaveCount(3);
+
+  // After pre-annotation the case with its mask is "ground truth", not "new", and comes last in
+  // the review queue; its history names the prediction as the model's, made from the image.
+  await expect(page.getByTestId('preannotation-progress')).toHaveCount(0, { timeout: 60_000 });
+  await page.getByTestId('sort').selectOption('uncertainty');
+  const rows = page.getByTestId('case-item');
+  await expect(rows.last()).toContainText('case-2.jpg');
+  await expect(rows.last().getByTestId('case-status')).toHaveAttribute('data-status', 'ground-truth');
+  await page.getByTestId('filter-status').selectOption('ground-truth');
+  await expect(rows).toHaveCount(1);
+  await page.getByTestId('filter-status').selectOption('new');
+  await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', '0');
+  await page.getByTestId('filter-status').selectOption('ground-truth');
+  await rows.first().click();
+  await expect(page.getByTestId('case-view')).toContainText('case-2.jpg');
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'ground-truth');
+  await page.getByTestId('history-toggle').click();
+  const predicted = page.locator('[data-testid="history-version"][data-author-kind="model"]');
+  await expect(predicted).toHaveCount(1);
+  await expect(predicted).toContainText('predicted from the image');
+  await expect(predicted).not.toContainText('from ground truth');
 });
 
 test('library: twenty cases, filters, review-queue sort and keyboard navigation', async ({ page, server }) => {
@@ -186,6 +211,29 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   // The first case opened with its prediction; the list shows the new status.
   await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted');
+
+  // Opening a case while background predictions wait (pre-annotation runs, and more background
+  // calls are queued as a second window's would be): the opened case's prediction comes first.
+  const token = new URL(server.url).searchParams.get('token')!;
+  const outside = createClient(createHttpInvoke(token, server.origin));
+  const queuedBytes = new Uint8Array(await syntheticLesionJpeg(1200, 900));
+  const queued = 24;
+  let answered = 0;
+  const background = Array.from({ length: queued }, (_, i) =>
+    outside.segmentImage({ bytes: queuedBytes, fileName: `queued_${i}.jpg`, priority: 'background' }).then(() => answered++),
+  );
+  await expect(page.getByTestId('preannotation-progress')).toBeVisible();
+  // Newest first: the top row is the last imported case, which pre-annotation reaches last.
+  const lastImported = items.first();
+  await expect(lastImported.getByTestId('case-status')).toHaveAttribute('data-status', 'new');
+  const lastName = (await lastImported.locator('.name').textContent())!;
+  await lastImported.click();
+  await expect(page.getByTestId('case-view')).toContainText(lastName);
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'predicted', { timeout: 60_000 });
+  // Most of the queue is still waiting (without a priority it ran alongside and finished first).
+  const answeredBeforeTheCase = answered;
+  await Promise.all(background);
+  expect(answeredBeforeTheCase, `${answeredBeforeTheCase} of ${queued} background calls were answered before the opened case`).toBeLessThan(queued / 2);
 
   // Keyboard: j moves the selection down, Enter opens it.
   await page.getByTestId('case-list').focus();
@@ -265,4 +313,14 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   const shot = test.info().outputPath('library.png');
   await page.screenshot({ path: shot });
   if (process.env['UPDATE_SCREENSHOT']) copyFileSync(shot, path.join(root, 'docs/screenshot-library.png'));
+
+  // Filters and sort are remembered: a reload shows the same queue.
+  await page.getByTestId('filter-status').selectOption('flagged');
+  await expect(items).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByTestId('sort')).toHaveValue('uncertainty');
+  await expect(page.getByTestId('filter-status')).toHaveValue('flagged');
+  await expect(items).toHaveCount(1);
+  await page.getByTestId('filter-status').selectOption('');
+  await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', String(total));
 });

@@ -287,6 +287,23 @@ describe('inference options', () => {
     expect(Array.from(all[1].prob.subarray(0, 1000))).toEqual(Array.from(one.prob.subarray(0, 1000)));
   });
 
+  it('answers a person\'s request before the background requests queued ahead of it', async () => {
+    const bytes = new Uint8Array(files['lesion.jpg']);
+    const finished: string[] = [];
+    const background = Array.from({ length: 6 }, (_, i) =>
+      services.handlers.segmentImage({ bytes, fileName: `b${i}.jpg`, priority: 'background' }).then(() => finished.push(`b${i}`)),
+    );
+    const open = services.handlers.segmentImage({ bytes, fileName: 'open.jpg' }).then((r) => {
+      finished.push('open');
+      return r;
+    });
+    expect((await open).width).toBe(320);
+    await Promise.all(background);
+    // At most the one background request already running finishes first.
+    expect(finished.indexOf('open')).toBeLessThanOrEqual(1);
+    expect(finished.filter((n) => n !== 'open')).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
+  });
+
   it('uses a lower threshold to mark at least as many pixels', async () => {
     const bytes = new Uint8Array(files['lesion.jpg']);
     const strict = await services.handlers.segmentImage({ bytes, fileName: 'lesion.jpg', threshold: 0.9 });

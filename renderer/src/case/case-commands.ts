@@ -30,7 +30,7 @@ export function caseViewCommands(actions: CaseViewActions): EditorCommand[] {
     { id: 'review.approveNext', title: 'Approve and next case', keybindings: ['Mod+Shift+Enter'], run: () => actions.review('approve-next') },
     // F alone is flood fill: the flag needs Shift.
     { id: 'review.flag', title: 'Flag the case (with a comment)', keybindings: ['Shift+F'], run: () => actions.review('flag') },
-    { id: 'review.next', title: 'Next case to review (approved cases skipped)', keybindings: ['N'], run: () => actions.review('next') },
+    { id: 'review.next', title: 'Next case to review (approved and ground-truth cases skipped)', keybindings: ['N'], run: () => actions.review('next') },
     { id: 'review.previous', title: 'Previous case in the library', keybindings: ['Shift+N'], run: () => actions.review('previous') },
   ];
 }

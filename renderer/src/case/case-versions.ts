@@ -196,15 +196,24 @@ export function saveRefusal(error: unknown): { code: 'conflict' | 'approved'; me
   return null;
 }
 
-/** Runs the model on the case's image; refuses a mask that does not fit the image. */
+/**
+ * Runs the model on the case's image; refuses a mask that does not fit the image. `background`
+ * (pre-annotation, re-prediction) lets main answer a person's requests first.
+ */
 export async function runPrediction(
   api: Pick<LesionDeskApi, 'segmentImage'>,
   record: Pick<CaseRecord, 'fileName'>,
   image: ImageRecord,
   threshold?: number,
+  priority: 'interactive' | 'background' = 'interactive',
 ): Promise<SegmentImageResult> {
   const bytes = new Uint8Array(await image.blob.arrayBuffer());
-  const result = await api.segmentImage({ bytes, fileName: record.fileName, ...(threshold !== undefined ? { threshold } : {}) });
+  const result = await api.segmentImage({
+    bytes,
+    fileName: record.fileName,
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(priority === 'background' ? { priority } : {}),
+  });
   if (result.width !== image.width || result.height !== image.height) {
     throw new Error(`The model returned a ${result.width} x ${result.height} mask for a ${image.width} x ${image.height} image.`);
   }

@@ -283,7 +283,7 @@ describe('export', () => {
     const [header, row] = csv.trim().split('\r\n');
     expect(header).toBe('id,file_name,patient_id,lesion_id,status,author_kind,author,mask_saved_at,area_px,pixels_per_mm,area_mm2,note');
     const area = masks.get('ISIC_0000000.png')!.data.reduce((n, v) => n + v, 0);
-    expect(row).toMatch(new RegExp(`^ISIC_0000000,ISIC_0000000\\.png,,,new,ground-truth,ground truth \\(ISIC2018_Task1_Training_GroundTruth\\),[^,]+,${area},10,${area / 100},"ok, fine"$`));
+    expect(row).toMatch(new RegExp(`^ISIC_0000000,ISIC_0000000\\.png,,,ground-truth,ground-truth,ground truth \\(ISIC2018_Task1_Training_GroundTruth\\),[^,]+,${area},10,${area / 100},"ok, fine"$`));
 
     // A case's own calibration (set with the ruler in the case view) wins over the default.
     await repository.setCaseCalibration(importedCaseIds[0]!, 20);

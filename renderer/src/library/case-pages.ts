@@ -116,8 +116,11 @@ export interface QueueStep {
   wrapped: boolean;
 }
 
-/** A case still needs review unless it is approved (flagged cases wait for a second reader). */
-export const needsReview = (record: CaseRecord): boolean => record.status !== 'approved';
+/**
+ * A case still needs review unless it is approved or its mask is its imported ground truth
+ * (flagged cases wait for a second reader).
+ */
+export const needsReview = (record: CaseRecord): boolean => record.status !== 'approved' && record.status !== 'ground-truth';
 
 // The first row in [from, to) other than `exclude` that `accept` takes, reading pages as needed.
 async function firstAccepted(

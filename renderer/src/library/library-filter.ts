@@ -1,7 +1,7 @@
 /**
  * The library's filter, sort and search as the user sets them, turned into the storage query.
  */
-import type { CaseQuery, CaseSortKey, CaseStatus } from '../storage/index.ts';
+import { caseStatuses, type CaseQuery, type CaseSortKey, type CaseStatus, type LibraryViewSetting } from '../storage/index.ts';
 
 /** What the library controls hold. Empty strings mean "any". */
 export interface LibraryFilter {
@@ -20,8 +20,34 @@ export const defaultLibraryFilter: Readonly<LibraryFilter> = { status: '', corre
 export const sortChoices: readonly { key: CaseSortKey; label: string }[] = [
   { key: 'date', label: 'Newest first' },
   { key: 'name', label: 'Name' },
-  { key: 'uncertainty', label: 'Most uncertain first' },
+  { key: 'uncertainty', label: 'Most uncertain first (ground truth last)' },
 ];
+
+/**
+ * What is remembered across reloads (the database setting `libraryView`, beside the other view
+ * settings): the filters and the sort. Not the search, so a reload never opens on a list that
+ * hides cases behind a forgotten search text.
+ */
+export function libraryViewOf(filter: LibraryFilter): LibraryViewSetting {
+  return { status: filter.status, correction: filter.correction, model: filter.model, sort: filter.sort };
+}
+
+/**
+ * The filter a stored view restores, each field checked: a value this version does not know (a
+ * hand-edited or older setting) falls back to the default, so a stale setting never hides cases
+ * behind a filter the controls cannot show.
+ */
+export function filterFromView(stored: Partial<LibraryViewSetting> | null | undefined): LibraryFilter {
+  const view = stored ?? {};
+  const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T => (allowed.includes(value as T) ? (value as T) : fallback);
+  return {
+    status: pick(view.status, ['', ...caseStatuses], defaultLibraryFilter.status),
+    correction: pick(view.correction, ['any', 'corrected', 'uncorrected'], defaultLibraryFilter.correction),
+    model: typeof view.model === 'string' ? view.model : defaultLibraryFilter.model,
+    sort: pick(view.sort, sortChoices.map((c) => c.key), defaultLibraryFilter.sort),
+    search: '',
+  };
+}
 
 /** The storage query for a filter (without the window, which the list adds). */
 export function queryForFilter(filter: LibraryFilter): CaseQuery {

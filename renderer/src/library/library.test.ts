@@ -3,7 +3,7 @@ import type { ImportReport } from '../exchange/index.ts';
 import type { CasePage, CaseQuery, CaseRecord } from '../storage/index.ts';
 import { CasePageCache, neighbourCase } from './case-pages.ts';
 import { importHeadline, importNeedsAttention, progressFraction, progressLabel } from './import-summary.ts';
-import { defaultLibraryFilter, isFiltering, queryForFilter } from './library-filter.ts';
+import { defaultLibraryFilter, filterFromView, isFiltering, libraryViewOf, queryForFilter } from './library-filter.ts';
 import { listMoveForKey } from './list-keys.ts';
 import { ThumbnailUrls } from './thumbnail-urls.ts';
 import { scrollToReveal, visibleWindow } from './virtual-window.ts';
@@ -91,6 +91,17 @@ describe('queryForFilter', () => {
     expect(isFiltering(defaultLibraryFilter)).toBe(false);
     expect(isFiltering({ ...defaultLibraryFilter, search: 'x' })).toBe(true);
     expect(isFiltering({ ...defaultLibraryFilter, sort: 'name' })).toBe(false);
+  });
+});
+
+describe('remembered library view', () => {
+  it('keeps the filters and sort (not the search) and restores them; an unknown value falls back to the default', () => {
+    const filter = { status: 'ground-truth', correction: 'corrected', model: 'scsonet@1.1.0', sort: 'uncertainty', search: 'ISIC_1' } as const;
+    const view = libraryViewOf(filter);
+    expect(view).toEqual({ status: 'ground-truth', correction: 'corrected', model: 'scsonet@1.1.0', sort: 'uncertainty' });
+    expect(filterFromView(JSON.parse(JSON.stringify(view)))).toEqual({ ...filter, search: '' });
+    expect(filterFromView(null)).toEqual(defaultLibraryFilter);
+    expect(filterFromView({ status: 'archived', correction: 'maybe', model: 'scsonet@1.1.0', sort: 'size' })).toEqual({ ...defaultLibraryFilter, model: 'scsonet@1.1.0' });
   });
 });
 

@@ -22,10 +22,11 @@ async function library(n: number) {
   return { repository, ids: results.map((r) => r.caseId), png };
 }
 
-function api(png: Uint8Array, calls: string[], failOn?: string) {
+function api(png: Uint8Array, calls: string[], failOn?: string, priorities: (string | undefined)[] = []) {
   return {
-    segmentImage: async (args: { fileName: string }): Promise<SegmentImageResult> => {
+    segmentImage: async (args: { fileName: string; priority?: string }): Promise<SegmentImageResult> => {
       calls.push(args.fileName);
+      priorities.push(args.priority);
       if (args.fileName === failOn) throw new Error('model crashed');
       return {
         width: 8, height: 6, maskPng: png, probWidth: 2, probHeight: 2, prob: new Float32Array([0.1, 0.9, 0.8, 0.2]), outline: [], lesionAreaPx: 1,
@@ -39,8 +40,11 @@ describe('preAnnotate', () => {
   it('predicts every new case once, stores the uncertainty, and reports a failure without stopping', async () => {
     const { repository, ids, png } = await library(4);
     const calls: string[] = [];
-    const report = await preAnnotate(repository, api(png, calls, 'c2.png'), ids, { model, skip: (id) => id === ids[3] });
+    const priorities: (string | undefined)[] = [];
+    const report = await preAnnotate(repository, api(png, calls, 'c2.png', priorities), ids, { model, skip: (id) => id === ids[3] });
     expect(report).toMatchObject({ predicted: 2, skipped: 1, cancelled: false });
+    // Marked as background work: main answers a person opening a case first.
+    expect(priorities).toEqual(['background', 'background', 'background']);
     expect(report.failed).toEqual([{ caseId: ids[2], fileName: 'c2.png', reason: 'model crashed' }]);
     const cases = await repository.getCases(ids);
     expect(cases.map((c) => c.status)).toEqual(['predicted', 'predicted', 'new', 'new']);

@@ -56,7 +56,7 @@ export async function preAnnotate(
     try {
       const image = await repository.getImage(caseId);
       if (!image) throw new Error('its image is missing');
-      const result = await runPrediction(api, record, image, options.threshold);
+      const result = await runPrediction(api, record, image, options.threshold, 'background');
       // Asked again once the model has answered (seconds on a large photo): a case opened meanwhile
       // belongs to its view, which predicts it itself; a second prediction landing under a stroke
       // being drawn there would replace the mask it is drawn on.

@@ -40,10 +40,11 @@ async function approve(repository: CaseRepository, caseId: string) {
 }
 
 /** A model service that answers as `model`, fails on `failOn`, and records what it was asked. */
-function service(png: Blob, model: { name: string; version: string }, calls: string[], failOn?: string) {
+function service(png: Blob, model: { name: string; version: string }, calls: string[], failOn?: string, priorities: (string | undefined)[] = []) {
   return {
-    segmentImage: async (args: { fileName: string }): Promise<SegmentImageResult> => {
+    segmentImage: async (args: { fileName: string; priority?: string }): Promise<SegmentImageResult> => {
       calls.push(args.fileName);
+      priorities.push(args.priority);
       if (args.fileName === failOn) throw new Error('model crashed');
       return {
         width: 8, height: 6, maskPng: new Uint8Array(await png.arrayBuffer()), probWidth: 2, probHeight: 2, prob: new Float32Array([0.1, 0.9, 0.8, 0.2]),
@@ -61,7 +62,8 @@ describe('addPrediction', () => {
     expect(await repository.getCase(ids[0]!)).toMatchObject({ status: 'predicted', latestVersionId: first.version!.id, activeModel: v1, uncertainty: 0.2 });
     const second = await repository.addPrediction(prediction(ids[0]!, png, v2, 0.6));
     expect(second.placement).toBe('latest');
-    expect(second.version!.parentVersionId).toBe(first.version!.id);
+    // A model predicts from the image: no lineage from the prediction it replaces.
+    expect(second.version!.parentVersionId).toBeNull();
     expect(await repository.getCase(ids[0]!)).toMatchObject({ status: 'predicted', latestVersionId: second.version!.id, activeModel: v2, uncertainty: 0.6 });
   });
 
@@ -124,7 +126,11 @@ describe('repredictStale', () => {
     await approve(repository, ids[4]!);
     const calls: string[] = [];
     const progress: string[] = [];
-    const report = await repredictStale(repository, service(png, { name: 'scsonet', version: '1.1.0' }, calls, 'c2.png'), {
+    const priorities: (string | undefined)[] = [];
+    // The bar counts what the run below acts on: not the approved case, not the open one.
+    expect(await repository.countCasesToRepredict(v2, { except: ids[3]! })).toBe(3);
+    expect(await repository.countCasesToRepredict(v2)).toBe(4);
+    const report = await repredictStale(repository, service(png, { name: 'scsonet', version: '1.1.0' }, calls, 'c2.png', priorities), {
       runningModel: v2,
       skip: (id) => id === ids[3],
       onProgress: (p) => progress.push(`${p.done}/${p.total}`),
@@ -135,6 +141,8 @@ describe('repredictStale', () => {
     );
     expect(report.failed).toEqual([{ caseId: ids[2], fileName: 'c2.png', reason: 'model crashed' }]);
     expect(calls.sort()).toEqual(['c0.png', 'c1.png', 'c2.png']);
+    // Marked as background work: main answers a person opening a case first.
+    expect(priorities).toEqual(['background', 'background', 'background']);
     expect(progress.at(-1)).toBe('4/4');
 
     const cases = await repository.getCases(ids);
@@ -143,9 +151,12 @@ describe('repredictStale', () => {
     expect((await repository.getVersion(cases[0]!.latestVersionId!))!.author).toBe(v2);
     // Failed, skipped (open) and approved cases stay stale; a second run picks up only the unapproved ones.
     expect(await repository.countStaleCases(v2)).toBe(3);
+    expect(await repository.countCasesToRepredict(v2, { except: ids[3]! })).toBe(1);
     const again = await repredictStale(repository, service(png, { name: 'scsonet', version: '1.1.0' }, calls), { runningModel: v2 });
     expect(again).toMatchObject({ replaced: 2, keptInHistory: 0, skipped: 0, approved: 1, failed: [] });
     expect(await repository.countStaleCases(v2)).toBe(1);
+    // Only the approved case is stale now, which re-prediction leaves alone: the bar clears.
+    expect(await repository.countCasesToRepredict(v2)).toBe(0);
   });
 
   it('leaves a case approved while the model ran on it as it is', async () => {

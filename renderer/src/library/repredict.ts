@@ -74,7 +74,7 @@ export async function repredictStale(
     }
     const result = repository.getImage(record.id).then((image) => {
       if (!image) throw new Error('its image is missing from the library');
-      return runPrediction(api, record, image, options.threshold);
+      return runPrediction(api, record, image, options.threshold, 'background');
     });
     // A failure is reported at the case's turn; after a cancel nobody waits for it.
     result.catch(() => {});

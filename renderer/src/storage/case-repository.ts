@@ -6,8 +6,11 @@
 import { Dexie, liveQuery, type Collection, type Observable } from 'dexie';
 import {
   LesionDatabase,
+  adoptGroundTruthStatus,
   caseRecordFromRow,
+  groundTruthSchemaVersion,
   caseRowFromRecord,
+  uncertaintyKeyOf,
   latestSchemaVersion,
   type CaseRow,
   type ImageRow,
@@ -467,14 +470,20 @@ export class CaseRepository {
 
       const now = Date.now();
       const next: CaseRow = { ...row, latestVersionId: version.id, updatedAt: now };
-      // A person's edit takes the case to in-progress; ground truth leaves the status as it is.
+      // A person's edit takes the case to in-progress. Ground truth makes a new or predicted case
+      // `ground-truth` (its reference mask needs no review); a case someone is reviewing, or has
+      // decided on, keeps its status.
       if (input.authorKind === 'person') {
         next.hasCorrection = 1;
         if (row.status !== 'in-progress') {
           next.status = 'in-progress';
           await db.statusHistory.add({ caseId: row.id, from: row.status, to: 'in-progress', comment: 'mask edited', author: input.author, at: now });
         }
+      } else if (input.authorKind === 'ground-truth' && (row.status === 'new' || row.status === 'predicted')) {
+        next.status = 'ground-truth';
+        await db.statusHistory.add({ caseId: row.id, from: row.status, to: 'ground-truth', comment: 'ground-truth mask imported', author: input.author, at: now });
       }
+      next.uncertaintyKey = uncertaintyKeyOf(next);
       await db.cases.put(next);
       return version;
     });
@@ -499,14 +508,13 @@ export class CaseRepository {
       if (approved && options.approved !== 'history') return { version: null, placement: 'skipped' };
       const latest = row.latestVersionId ? ((await db.maskVersions.get(row.latestVersionId)) ?? null) : null;
       const placement = approved || (latest !== null && latest.authorKind !== 'model') ? 'history' : 'latest';
-      const version = newVersionRow(input, 'model', input.parentVersionId === undefined ? row.latestVersionId : input.parentVersionId);
+      // A model predicts from the image alone: its version has no parent unless the caller names
+      // one (the case's latest mask, often ground truth, is not what it was made from).
+      const version = newVersionRow(input, 'model', input.parentVersionId ?? null);
       await db.maskVersions.add(version);
       const now = Date.now();
       const next: CaseRow = { ...row, activeModel: input.author, updatedAt: now };
-      if (input.uncertainty !== undefined) {
-        next.uncertainty = input.uncertainty;
-        next.uncertaintyKey = input.uncertainty;
-      }
+      if (input.uncertainty !== undefined) next.uncertainty = input.uncertainty;
       if (placement === 'latest') {
         next.latestVersionId = version.id;
         if (row.status === 'new') {
@@ -514,6 +522,7 @@ export class CaseRepository {
           await db.statusHistory.add({ caseId: row.id, from: row.status, to: 'predicted', comment: 'prediction saved', author: input.author, at: now });
         }
       }
+      next.uncertaintyKey = uncertaintyKeyOf(next);
       await db.cases.put(next);
       return { version, placement };
     });
@@ -541,6 +550,27 @@ export class CaseRepository {
     return db.transaction('r', db.cases, async () => {
       const [below, above] = await Promise.all([db.cases.where('activeModel').below(runningModel).count(), db.cases.where('activeModel').above(runningModel).count()]);
       return below + above;
+    });
+  }
+
+  /**
+   * How many cases a re-prediction with `runningModel` (repredictStale) would act on now: the
+   * unapproved cases whose latest prediction is stale, less `except` (the case open in the
+   * editor, which it leaves to its view). Index counts: all stale cases below and above the
+   * running model's key, less the approved ones ([status+activeModel]).
+   */
+  async countCasesToRepredict(runningModel: string, options: { except?: string | null } = {}): Promise<number> {
+    const { db } = this;
+    return db.transaction('r', db.cases, async () => {
+      const approved = (lower: unknown, upper: unknown) => db.cases.where('[status+activeModel]').between(['approved', lower], ['approved', upper], false, false).count();
+      const [stale, approvedBelow, approvedAbove, open] = await Promise.all([
+        this.countStaleCases(runningModel),
+        approved(Dexie.minKey, runningModel),
+        approved(runningModel, Dexie.maxKey),
+        options.except ? db.cases.get(options.except) : undefined,
+      ]);
+      const openCounts = open !== undefined && open.status !== 'approved' && isStalePrediction(open, runningModel);
+      return stale - approvedBelow - approvedAbove - (openCounts ? 1 : 0);
     });
   }
 
@@ -629,6 +659,7 @@ export class CaseRepository {
       if (problem) throw new StorageError(to === 'flagged' && comment === '' ? 'comment-required' : 'invalid-transition', problem);
       const at = Date.now();
       const next: CaseRow = { ...row, status: to, updatedAt: at };
+      next.uncertaintyKey = uncertaintyKeyOf(next);
       await db.cases.put(next);
       await db.statusHistory.add({ caseId, from: row.status, to, comment, author, at });
       return caseRecordFromRow(next);
@@ -718,6 +749,8 @@ export class CaseRepository {
       await db.statusHistory.bulkAdd(snapshot.statusHistory);
       await db.settings.bulkAdd(snapshot.settings);
       if (snapshot.profile) await db.profile.add({ key: profileKey, ...snapshot.profile });
+      // A backup from before the ground-truth status gets the upgrade an old database gets.
+      if (snapshot.schemaVersion < groundTruthSchemaVersion) await adoptGroundTruthStatus(db.cases, db.maskVersions, db.statusHistory);
     });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The IndexedDB schema (Dexie) and its migrations. Rows carry a few index-only fields that the
  * public records do not: IndexedDB cannot index null or booleans, so `uncertaintyKey` (-1 when
- * unknown, sorting those last in the review queue) and `hasCorrection` (0 | 1) stand in for them.
+ * unknown, -2 for ground truth, sorting those last in the review queue: uncertaintyKeyOf) and
+ * `hasCorrection` (0 | 1) stand in for them.
  */
 import { Dexie, type Table, type Transaction } from 'dexie';
 import type { CaseRecord, MaskVersionRecord, StatusChangeRecord } from './types.ts';
@@ -81,6 +82,9 @@ interface SchemaVersion {
   upgrade?: (tx: Transaction) => Promise<void>;
 }
 
+/** The schema version that introduced the `ground-truth` status (adoptGroundTruthStatus). */
+export const groundTruthSchemaVersion = 5;
+
 /**
  * Every schema version, oldest first. Never edit a published version; add the next one.
  * Version 2 adds case-insensitive name sorting, the has-correction filter, compound
@@ -88,6 +92,7 @@ interface SchemaVersion {
  * the thumbnails table. Version 3 adds each case's own calibration (`pixelsPerMm`, not indexed;
  * earlier versions kept it in localStorage, which `adoptCaseCalibrations` moves in once).
  * Version 4 adds the journal of edits not yet saved as versions (`pendingEdits`).
+ * Version 5 adds the `ground-truth` status (adoptGroundTruthStatus) and [status+activeModel].
  */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
@@ -141,7 +146,43 @@ export const schemaVersions: readonly SchemaVersion[] = [
     version: 4,
     stores: { pendingEdits: 'caseId' },
   },
+  {
+    // The `ground-truth` status: a new or predicted case whose mask is its imported reference
+    // mask had stayed "new" (a background prediction joins its history and leaves it so). Such
+    // cases sort after every case that needs review in the uncertainty queue (uncertaintyKey).
+    // [status+activeModel] counts the unapproved stale cases the re-prediction bar offers.
+    version: groundTruthSchemaVersion,
+    stores: {
+      cases:
+        'id, fileName, nameKey, status, createdAt, updatedAt, uncertaintyKey, assignee, activeModel, hasCorrection, ' +
+        '[status+nameKey], [status+createdAt], [status+uncertaintyKey], [status+activeModel]',
+    },
+    async upgrade(tx) {
+      await adoptGroundTruthStatus(tx.table('cases'), tx.table('maskVersions'), tx.table('statusHistory'));
+    },
+  },
 ];
+
+/**
+ * Schema 5's data change, for an upgraded database and a restored backup made before it: every
+ * new or predicted case whose latest mask is ground truth becomes `ground-truth`, recorded in its
+ * history. Runs inside the caller's transaction.
+ */
+export async function adoptGroundTruthStatus(
+  cases: Table<CaseRow, string>,
+  versions: Table<MaskVersionRow, string>,
+  history: Table<StatusChangeRecord, number>,
+): Promise<void> {
+  const at = Date.now();
+  for (const row of await cases.where('status').anyOf('new', 'predicted').toArray()) {
+    const latest = row.latestVersionId ? await versions.get(row.latestVersionId) : undefined;
+    if (latest?.authorKind !== 'ground-truth') continue;
+    const next: CaseRow = { ...row, status: 'ground-truth' };
+    next.uncertaintyKey = uncertaintyKeyOf(next);
+    await cases.put(next);
+    await history.add({ caseId: row.id, from: row.status, to: 'ground-truth', comment: 'its mask is imported ground truth (library upgrade)', author: latest.author, at });
+  }
+}
 
 /** The newest schema version. */
 export const latestSchemaVersion = schemaVersions[schemaVersions.length - 1]!.version;
@@ -169,6 +210,16 @@ export class LesionDatabase extends Dexie {
   }
 }
 
+/**
+ * The review queue's sort key (most uncertain first, descending): the model's uncertainty; -1
+ * when no model has run (after every predicted case); -2 for a ground-truth case, whose mask is
+ * the reference and needs no review, so it comes after every case that does.
+ */
+export function uncertaintyKeyOf(record: Pick<CaseRecord, 'status' | 'uncertainty'>): number {
+  if (record.status === 'ground-truth') return -2;
+  return record.uncertainty ?? -1;
+}
+
 /** Stored row from a public case record. */
 export function caseRowFromRecord(record: CaseRecord): CaseRow {
   const { hasCorrection, ...rest } = record;
@@ -177,7 +228,7 @@ export function caseRowFromRecord(record: CaseRecord): CaseRow {
     // A record from before version 3 (an old backup) has no calibration of its own.
     pixelsPerMm: record.pixelsPerMm ?? null,
     nameKey: record.fileName.toLowerCase(),
-    uncertaintyKey: record.uncertainty ?? -1,
+    uncertaintyKey: uncertaintyKeyOf(record),
     hasCorrection: hasCorrection ? 1 : 0,
   };
 }

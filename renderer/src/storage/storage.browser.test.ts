@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { legacyCalibrationKeyPrefix, moveWebStorageCalibrations } from '../case/calibration.ts';
 import { openCaseRepository, type CaseRepository } from './case-repository.ts';
-import { LesionDatabase, caseRowFromRecord, latestSchemaVersion } from './database.ts';
+import { LesionDatabase, caseRowFromRecord, groundTruthSchemaVersion, latestSchemaVersion } from './database.ts';
 import { StorageError, caseStatuses, type CaseQuery, type CaseRecord, type CaseStatus } from './types.ts';
 
 const opened: { name: string; repository?: CaseRepository }[] = [];
@@ -62,7 +62,7 @@ describe('schema and migration', () => {
     const repository = await openCaseRepository(name);
     opened[opened.length - 1]!.repository = repository;
     expect((await repository.snapshot()).schemaVersion).toBe(latestSchemaVersion);
-    expect(latestSchemaVersion).toBe(4);
+    expect(latestSchemaVersion).toBe(5);
     expect((await repository.getCase('a'))?.hasCorrection).toBe(true);
     expect((await repository.getCase('a'))?.pixelsPerMm).toBeNull();
     expect((await repository.getCase('b'))?.hasCorrection).toBe(false);
@@ -71,6 +71,81 @@ describe('schema and migration', () => {
     expect((await repository.listCases({ hasCorrection: true })).total).toBe(1);
     await repository.setThumbnail('a', png);
     expect(await repository.getThumbnail('a')).toBeInstanceOf(Blob);
+  });
+});
+
+describe('ground truth', () => {
+  it('upgrades a version 4 library: a new or predicted case whose mask is its ground truth becomes ground-truth, last in the review queue', async () => {
+    const name = freshName();
+    const v4 = new LesionDatabase(name, groundTruthSchemaVersion - 1);
+    await v4.open();
+    const base = { assignee: null, activeModel: 'scsonet@1.0.0', hasCorrection: 0, width: 4, height: 3, pixelsPerMm: null };
+    const row = (id: string, status: string, latestVersionId: string, uncertainty: number, createdAt: number) => ({
+      ...base, id, status, latestVersionId, uncertainty, uncertaintyKey: uncertainty, fileName: `${id}.jpg`, nameKey: `${id}.jpg`, createdAt, updatedAt: createdAt,
+    });
+    // gt: new with its ISIC mask (the prediction joined the history); pgt: predicted, then its mask imported;
+    // person: a person's mask; model: only a prediction; approved: approved on its ground truth (a decision stays).
+    await v4.table('cases').bulkAdd([
+      row('gt', 'new', 'gt-v', 0.9, 1),
+      row('pgt', 'predicted', 'pgt-v', 0.8, 2),
+      row('person', 'in-progress', 'person-v', 0.1, 3),
+      row('model', 'predicted', 'model-v', 0.2, 4),
+      row('approved', 'approved', 'approved-v', 0.7, 5),
+    ]);
+    const version = (id: string, caseId: string, authorKind: string, author: string) => ({ id, caseId, png, authorKind, author, createdAt: 1, area: 3, parentVersionId: null });
+    await v4.table('maskVersions').bulkAdd([
+      version('gt-v', 'gt', 'ground-truth', 'ground truth (ISIC2018_Task1_Training_GroundTruth)'),
+      version('pgt-v', 'pgt', 'ground-truth', 'ground truth (imported file)'),
+      version('person-v', 'person', 'person', 'Dr. A'),
+      version('model-v', 'model', 'model', 'scsonet@1.0.0'),
+      version('approved-v', 'approved', 'ground-truth', 'ground truth (imported file)'),
+    ]);
+    v4.close();
+
+    const repository = await openCaseRepository(name);
+    opened[opened.length - 1]!.repository = repository;
+    const byId = Object.fromEntries((await repository.getCases(['gt', 'pgt', 'person', 'model', 'approved'])).map((c) => [c.id, c.status]));
+    expect(byId).toEqual({ gt: 'ground-truth', pgt: 'ground-truth', person: 'in-progress', model: 'predicted', approved: 'approved' });
+    expect((await repository.getStatusHistory('gt')).map((h) => [h.from, h.to])).toEqual([['new', 'ground-truth']]);
+    expect((await repository.countCases()).byStatus['ground-truth']).toBe(2);
+    // Most uncertain first: the cases that need review by their uncertainty, ground truth after them.
+    const queue = (await repository.listCases({ sort: 'uncertainty' })).cases.map((c) => c.id);
+    expect(queue.slice(0, 3)).toEqual(['approved', 'model', 'person']);
+    expect(queue.slice(3).sort()).toEqual(['gt', 'pgt']);
+  });
+
+  it('restores a backup made before schema 5 with the same upgrade', async () => {
+    const source = await freshRepository();
+    const [{ caseId }] = await source.importImages([{ fileName: 'ISIC_0000002.jpg', blob: bytes('b'), width: 4, height: 3 }]);
+    await source.addMaskVersion({ caseId: caseId!, png, authorKind: 'ground-truth', author: 'ground truth (imported file)', area: 5 });
+    const snapshot = await source.snapshot();
+    // As schema 4 stored it: the case stayed new.
+    const old = { ...snapshot, schemaVersion: groundTruthSchemaVersion - 1, cases: snapshot.cases.map((c) => ({ ...c, status: 'new' as const })), statusHistory: [] };
+    const target = await freshRepository();
+    await target.restoreSnapshot(old);
+    expect((await target.getCase(caseId!))?.status).toBe('ground-truth');
+  });
+
+  it('an imported reference mask makes a new case ground-truth; a prediction keeps it so, with no lineage from the mask; an edit starts a review', async () => {
+    const repository = await freshRepository();
+    const [{ caseId }] = await repository.importImages([{ fileName: 'ISIC_0000001.jpg', blob: bytes('g'), width: 4, height: 3 }]);
+    const truth = await repository.addMaskVersion({ caseId: caseId!, png, authorKind: 'ground-truth', author: 'ground truth (imported file)', area: 5 });
+    expect((await repository.getCase(caseId!))?.status).toBe('ground-truth');
+    const { version, placement } = await repository.addPrediction({ caseId: caseId!, png, author: 'scsonet@1.0.0', area: 4, uncertainty: 0.95 });
+    expect(placement).toBe('history');
+    // A model predicts from the image: the history must not say it came from the ground truth.
+    expect(version?.parentVersionId).toBeNull();
+    const record = await repository.getCase(caseId!);
+    expect(record).toMatchObject({ status: 'ground-truth', latestVersionId: truth.id, uncertainty: 0.95 });
+    const [other] = await repository.importImages([{ fileName: 'other.jpg', blob: bytes('o'), width: 4, height: 3 }]);
+    await repository.addPrediction({ caseId: other!.caseId, png, author: 'scsonet@1.0.0', area: 4, uncertainty: 0.1 });
+    expect((await repository.listCases({ sort: 'uncertainty' })).cases.map((c) => c.fileName)).toEqual(['other.jpg', 'ISIC_0000001.jpg']);
+    expect((await repository.listCases({ status: 'ground-truth' })).cases.map((c) => c.fileName)).toEqual(['ISIC_0000001.jpg']);
+
+    await repository.addMaskVersion({ caseId: caseId!, png, authorKind: 'person', author: 'Dr. A', area: 6, parentVersionId: truth.id });
+    expect((await repository.getCase(caseId!))?.status).toBe('in-progress');
+    // Under review now, it sorts by its uncertainty again.
+    expect((await repository.listCases({ sort: 'uncertainty' })).cases.map((c) => c.fileName)).toEqual(['ISIC_0000001.jpg', 'other.jpg']);
   });
 });
 
@@ -307,6 +382,10 @@ describe('settings', () => {
     expect((await repository.getSettings()).thumbnailSize).toBe(160);
     const settings = await repository.setSettings({ defaultPixelsPerMm: 23.5 });
     expect(settings).toMatchObject({ defaultPixelsPerMm: 23.5, thumbnailSize: 160 });
+    // The library's filters and sort (restored on reload by the library).
+    expect((await repository.getSettings()).libraryView).toBeNull();
+    const view = { status: 'flagged', correction: 'any', model: '', sort: 'uncertainty' };
+    expect((await repository.setSettings({ libraryView: view })).libraryView).toEqual(view);
   });
 });
 
@@ -349,7 +428,7 @@ describe('library list at 10,000 cases', () => {
     const statuses = query.status === undefined ? null : ([] as CaseStatus[]).concat(query.status);
     const needle = query.search?.toLowerCase();
     const key = (c: CaseRecord): string | number =>
-      query.sort === 'name' ? c.fileName.toLowerCase() : query.sort === 'uncertainty' ? (c.uncertainty ?? -1) : c.createdAt;
+      query.sort === 'name' ? c.fileName.toLowerCase() : query.sort === 'uncertainty' ? (c.status === 'ground-truth' ? -2 : (c.uncertainty ?? -1)) : c.createdAt;
     const descending = (query.direction ?? (query.sort === 'name' ? 'asc' : 'desc')) === 'desc';
     const filtered = cases.filter(
       (c) =>

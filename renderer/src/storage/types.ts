@@ -3,11 +3,14 @@
  * masks are Blobs), so the UI and the exchange module can use them without importing Dexie.
  */
 
-/** Review state of a case; see workflow.ts for the allowed moves. */
-export type CaseStatus = 'new' | 'predicted' | 'in-progress' | 'approved' | 'flagged';
+/**
+ * Review state of a case; see workflow.ts for the allowed moves. `ground-truth`: its mask is the
+ * reference mask imported with it (an ISIC folder's), so it needs no review unless someone edits it.
+ */
+export type CaseStatus = 'new' | 'predicted' | 'ground-truth' | 'in-progress' | 'approved' | 'flagged';
 
 /** Every status, in workflow order (for filters and counts). */
-export const caseStatuses: readonly CaseStatus[] = ['new', 'predicted', 'in-progress', 'approved', 'flagged'];
+export const caseStatuses: readonly CaseStatus[] = ['new', 'predicted', 'ground-truth', 'in-progress', 'approved', 'flagged'];
 
 /** Who produced a mask version. */
 export type AuthorKind = 'model' | 'person' | 'ground-truth';
@@ -120,6 +123,16 @@ export interface AppSettings {
    * approved mask changed counts again).
    */
   lastTrainingPairs: string[];
+  /** The library's filters and sort as last set (library-filter.ts checks them when read); null: the defaults. */
+  libraryView: LibraryViewSetting | null;
+}
+
+/** The library's filters and sort as stored; plain strings, checked when restored (filterFromView). */
+export interface LibraryViewSetting {
+  status: string;
+  correction: string;
+  model: string;
+  sort: string;
 }
 
 /** Settings a fresh database starts with. */
@@ -133,6 +146,7 @@ export const defaultSettings: Readonly<AppSettings> = {
   trainingOnlyCorrected: false,
   trainAfterApprovals: null,
   lastTrainingPairs: [],
+  libraryView: null,
 };
 
 /** Sort keys of the library list. */

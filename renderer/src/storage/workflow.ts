@@ -7,11 +7,13 @@ import type { CaseStatus } from './types.ts';
 /**
  * Allowed moves. Besides the main path: a case can go from `new` straight to `in-progress`
  * (annotating without a model), and an approved or flagged case can be reopened, because a
- * wrong approval must be fixable without deleting the case.
+ * wrong approval must be fixable without deleting the case. Only importing a reference mask
+ * makes a case `ground-truth` (CaseRepository.addMaskVersion); editing it starts a review.
  */
 export const allowedTransitions: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
   new: ['predicted', 'in-progress'],
   predicted: ['in-progress'],
+  'ground-truth': ['in-progress'],
   'in-progress': ['approved', 'flagged'],
   approved: ['in-progress'],
   flagged: ['in-progress'],
@@ -20,6 +22,7 @@ export const allowedTransitions: Readonly<Record<CaseStatus, readonly CaseStatus
 const statusLabels: Record<CaseStatus, string> = {
   new: 'new',
   predicted: 'predicted',
+  'ground-truth': 'ground truth',
   'in-progress': 'in progress',
   approved: 'approved',
   flagged: 'flagged',

@@ -20,9 +20,9 @@ async function requireCase(store: ReviewStore, caseId: string): Promise<CaseReco
   return record;
 }
 
-// A case still new or predicted is taken to "in progress" first: review starts with this action.
+// A case still new, predicted or ground truth is taken to "in progress" first: review starts with this action.
 async function startReview(store: ReviewStore, record: CaseRecord, author: string): Promise<void> {
-  if (record.status === 'new' || record.status === 'predicted') {
+  if (record.status === 'new' || record.status === 'predicted' || record.status === 'ground-truth') {
     await store.setStatus(record.id, 'in-progress', { author, comment: 'review started' });
   }
 }

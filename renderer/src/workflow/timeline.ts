@@ -5,7 +5,11 @@
 import type { MaskVersionRecord, StatusChangeRecord } from '../storage/index.ts';
 import { versionAuthorLabel } from './review-actions.ts';
 
-/** One line of the history panel. */
+/**
+ * One line of the history panel. `basedOn` names the version a person's mask was made from; a
+ * model's prediction is made from the image alone, so it has none (libraries before schema
+ * version 5 stored the case's latest mask, often its ground truth, as a prediction's parent).
+ */
 export type TimelineEntry =
   | { kind: 'version'; key: string; at: number; version: MaskVersionRecord; basedOn: string | null }
   | { kind: 'status'; key: string; at: number; change: StatusChangeRecord };
@@ -19,7 +23,7 @@ export function historyTimeline(versions: readonly MaskVersionRecord[], changes:
   const byId = new Map(versions.map((v) => [v.id, v]));
   const entries: TimelineEntry[] = [
     ...versions.map((version): TimelineEntry => {
-      const parent = version.parentVersionId ? byId.get(version.parentVersionId) : undefined;
+      const parent = version.authorKind !== 'model' && version.parentVersionId ? byId.get(version.parentVersionId) : undefined;
       const basedOn = parent ? `${versionAuthorLabel(parent)}, ${timeLabel(parent.createdAt)}` : null;
       return { kind: 'version', key: `v:${version.id}`, at: version.createdAt, version, basedOn };
     }),

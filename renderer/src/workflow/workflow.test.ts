@@ -122,6 +122,12 @@ describe('history timeline', () => {
     const last = entries[2]!;
     expect(last.kind === 'version' && last.basedOn).toMatch(/^model SCSONet@1\.0\.0, /);
     expect(versionAuthorLabel(person)).toBe('Dr Lee');
+    // A prediction stored with the ground truth as its parent (libraries before schema 5) is not
+    // shown as made "from ground truth": a model predicts from the image.
+    const truth: MaskVersionRecord = { ...model, id: 'g', authorKind: 'ground-truth', author: 'ground truth (imported file)', createdAt: 50 };
+    const predicted: MaskVersionRecord = { ...model, id: 'm2', createdAt: 400, parentVersionId: 'g' };
+    const withTruth = historyTimeline([truth, predicted], []);
+    expect(withTruth.map((e) => e.kind === 'version' && e.basedOn)).toEqual([null, null]);
     expect(modelKey({ name: 'SCSONet', version: '1.0.0' })).toBe('SCSONet@1.0.0');
   });
 });
