@@ -174,12 +174,14 @@ export class JobWriter {
       slot.timer = null;
       slot.lastAt = Date.now();
       const state = this.latest.get(file.job.id)!;
-      slot.chain = slot.chain.then(() =>
-        this.write(state).then(
-          () => this.options.onFlush(state, null),
-          (error: unknown) => this.options.onFlush(state, error),
-        ),
-      );
+      slot.chain = slot.chain
+        .then(() =>
+          this.write(state).then(
+            () => this.options.onFlush(state, null),
+            (error: unknown) => this.options.onFlush(state, error),
+          ),
+        )
+        .catch(() => undefined); // onFlush reports; the chain itself must never hold a rejection
     }, wait);
   }
 

@@ -300,6 +300,13 @@ export class TrainingJobs {
       // Ended in another process: announce it once, to whoever followed it or waits for it.
       if (this.followed.delete(id) || (publish && !before && file.job.endedAt !== null && file.job.endedAt >= this.openedAt)) {
         if (publish) this.options.events.publish({ type: 'job-ended', job: file.job });
+        // Its gate activated a version: this process switches to it too (the services load it, then announce it).
+        const result = file.job.result;
+        if (publish && result?.gate.activated) {
+          await this.announceActivation({ active: result.version, previous: file.job.base }).catch((error: unknown) =>
+            this.options.log?.(`switching to ${result.version} failed: ${errorMessage(error)}`),
+          );
+        }
       }
       this.wake(file.job);
     }
