@@ -201,7 +201,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     addTrainingPairs: jobs ? ({ jobId, pairs }) => jobs.addPairs(jobId, pairs) : needJobs,
     startTrainingJob: jobs ? ({ jobId }) => jobs.start(jobId) : needJobs,
     cancelTrainingJob: jobs ? ({ jobId }) => jobs.cancel(jobId) : needJobs,
-    getTrainingStatus: jobs ? async () => jobs.status() : needJobs,
+    getTrainingStatus: jobs ? () => jobs.refreshedStatus() : needJobs,
     getModelEvidence: store ? ({ id }) => modelEvidence(store, id) : needStore,
     getEvidenceCase: store ? ({ id, row }) => evidenceCase(store, id, row) : needStore,
     getCaseProvenance: store ? ({ caseId }) => caseProvenance(store, caseId) : needStore,

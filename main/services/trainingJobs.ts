@@ -3,25 +3,30 @@
  * gated model version in the store.
  *
  *   create (job folder, state 'preparing') -> add pairs in chunks -> start (preflight, spawn
- *   `python -m scsonet finetune`, parse its JSON-lines progress) -> on success: gate, add the
- *   version to the store, activate it if the gate passed -> state 'succeeded'.
+ *   `python -m scsonet finetune`, read its progress lines) -> on success: gate, add the version
+ *   to the store, activate it if the gate passed -> state 'succeeded'.
  *
  * A job that fails, is cancelled or is killed leaves the store exactly as it was (the trainer
  * writes its result to a temporary folder and renames it at the end; the store only takes a
- * finished result). Each job's state lives in `<dataDir>/jobs/<id>/job.json`, so the history
- * survives restarts; a job found 'running' at start-up was cut off by a crash or a kill and is
- * marked 'interrupted'. Plain Node: the app, browser mode and the CLI use the same runner.
+ * finished result). A full disk, a trainer that prints nonsense or floods its output, a write
+ * that fails: each ends the job with the reason, never the process.
+ *
+ * Each job's state lives in `<dataDir>/jobs/<id>/job.json` (jobRecords.ts), so the history
+ * survives restarts; a job found 'running' with no live process behind it was cut off by a
+ * crash or a kill and is marked 'interrupted'. One job at a time across processes: the lock
+ * (jobLock.ts). A job another process runs on the same data folder (the CLI beside the app) is
+ * followed read-only: its record is re-read while it is live, and its progress and end are
+ * published like this runner's own. Progress lines: trainerProgress.ts. Plain Node: the app,
+ * browser mode and the CLI use the same runner.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, open as openFile, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import {
-  TrainingJob as TrainingJobSchema,
   type DiceComparison,
   type EpochRecord,
   type JobPhase,
@@ -31,8 +36,11 @@ import {
 } from '../../preload/api.js';
 import { errorMessage, TrainingJobError } from './errors.js';
 import type { EventHub } from './events.js';
-import { versionFiles, writeFileAtomic, type ModelStore, type StoredVersion } from './modelStore.js';
+import { JobLock, type JobLockOptions } from './jobLock.js';
+import { damagedJob, isJobId, JobWriter, readRecord, salvageBase, type JobFile, type WriteText } from './jobRecords.js';
+import { versionFiles, type ModelStore, type StoredVersion } from './modelStore.js';
 import { preflight, type PreflightOptions, type PythonInfo } from './pythonRuntime.js';
+import { BoundedLineSplitter, maxProgressLineBytes, parseProgressLine, type SplitLine, type TrainerProgressLine } from './trainerProgress.js';
 import { decideGate, validationShortfall, type GateOptions } from './trainingGate.js';
 import { folderPairs, JobInput, readFolderPair, type InputPair } from './trainingInput.js';
 
@@ -75,17 +83,18 @@ export interface TrainingJobsOptions {
   /** Preflight overrides (tests: free disk). */
   preflight?: Partial<Pick<PreflightOptions, 'freeBytes' | 'minFreeBytes' | 'candidates'>>;
   log?: (message: string) => void;
+  /**
+   * How job records reach the disk (default: fs writeFile). The seam through which tests give
+   * the runner a disk that fills up; every other write of the runner fails on its own.
+   */
+  writeText?: WriteText;
+  /** Least time between two writes of a job's progress (default 250 ms). */
+  recordIntervalMs?: number;
+  /** How often a job of another process is re-read while it is live (default 1 s). */
+  followIntervalMs?: number;
+  /** Lock heartbeat and staleness (tests). */
+  lock?: JobLockOptions;
 }
-
-/** What the runner keeps about a job beyond what the renderer sees. */
-const JobFile = z.object({
-  format: z.literal('lesiondesk-training-job/1'),
-  job: TrainingJobSchema,
-  /** The interpreter and command line used, for the log and for support. */
-  command: z.array(z.string()).nullable(),
-  pid: z.number().nullable(),
-});
-type JobFile = z.infer<typeof JobFile>;
 
 /** Share of the progress bar per phase (training takes the bulk). */
 const phaseStart: Record<JobPhase, number> = {
@@ -134,27 +143,65 @@ interface Running {
   tail: string[];
   lastError: string | null;
   cancelRequested: boolean;
+  /** Why the runner itself stopped the trainer (a record or the log could not be written). */
+  failure: string | null;
+  /** Notes about ignored lines already passed to options.log (the rest go to the job's log only). */
+  notes: number;
   exited: Promise<void>;
 }
 
-/** The job runner (see the module comment). */
+/** Of a tail line kept for the job record: enough to read, never a flood. */
+const tailLineChars = 1000;
+/** How many notes about ignored trainer lines reach options.log per job. */
+const notesPerJob = 5;
+
+function isLive(state: TrainingJob['state']): boolean {
+  return state === 'preparing' || state === 'running';
+}
+
+/** True for an error or trainer message that says the disk (or the user's quota) is full. */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || /\b(ENOSPC|EDQUOT)\b|No space left on device|Disk quota exceeded|\[Errno (28|122)\]/.test(errorMessage(error));
+}
+
+/** The runner (see the module comment). */
 export class TrainingJobs {
   private readonly jobsDir: string;
   private readonly jobs = new Map<string, JobFile>();
+  /** Jobs whose record could not be read: shown in the history as damaged. */
+  private readonly damaged = new Map<string, TrainingJob>();
+  /** Jobs this runner created (it holds their lock); every other live job is another process's. */
+  private readonly owned = new Set<string>();
+  /** Live jobs of another process that this runner follows. */
+  private readonly followed = new Set<string>();
   private readonly inputs = new Map<string, JobInput>();
+  private readonly lock: JobLock;
+  private readonly writer: JobWriter;
   private running: { id: string; process: Running } | null = null;
   private workingPython: { info: PythonInfo; at: number } | null = null;
   /** Ends of jobs, for callers that wait (the CLI, tests). */
   private readonly waiters = new Map<string, Array<(job: TrainingJob) => void>>();
+  private refreshing: Promise<void> | null = null;
+  private followTimer: NodeJS.Timeout | null = null;
+  private readonly openedAt = now();
 
   private constructor(private readonly options: TrainingJobsOptions) {
     this.jobsDir = path.join(options.dataDir, 'jobs');
+    this.lock = new JobLock(this.jobsDir, options.lock);
+    this.writer = new JobWriter(this.jobsDir, {
+      write: options.writeText,
+      minIntervalMs: options.recordIntervalMs,
+      onFlush: (file, error) => this.onProgressWritten(file, error),
+    });
   }
 
-  /** Loads the job history; jobs cut off by a crash become 'interrupted'. */
+  /** Loads the job history (jobs cut off by a crash become 'interrupted') and starts following other processes' jobs. */
   static async open(options: TrainingJobsOptions): Promise<TrainingJobs> {
     const runner = new TrainingJobs(options);
-    await runner.loadHistory();
+    await runner.refresh({ publish: false });
+    runner.followTimer = setInterval(() => void runner.poll(), options.followIntervalMs ?? 1000);
+    runner.followTimer.unref();
     return runner;
   }
 
@@ -162,109 +209,179 @@ export class TrainingJobs {
     return path.join(this.jobsDir, id);
   }
 
-  private async loadHistory(): Promise<void> {
-    let names: string[];
+  /**
+   * Re-reads the jobs folder: new jobs of other processes, the progress of the ones followed,
+   * damaged records. Jobs of this runner are never re-read (its memory is their truth). One
+   * refresh at a time; concurrent callers share it.
+   */
+  refresh(options: { publish?: boolean } = {}): Promise<void> {
+    this.refreshing ??= this.readJobsFolder(options.publish !== false).finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  /** The status after a refresh (what the contract's getTrainingStatus returns). */
+  async refreshedStatus(): Promise<TrainingStatus> {
+    await this.refresh();
+    return this.status();
+  }
+
+  /** The timer's check: cheap (the lock file) unless a job of another process is live. */
+  private async poll(): Promise<void> {
     try {
-      names = await readdir(this.jobsDir);
-    } catch {
-      return; // No jobs yet.
-    }
-    for (const name of names) {
-      const file = path.join(this.jobsDir, name, 'job.json');
-      let parsed: JobFile;
-      try {
-        parsed = JobFile.parse(JSON.parse(await readFile(file, 'utf8')));
-      } catch {
-        continue; // Not a job folder, or one whose state file was lost: nothing to show.
+      if (this.followed.size === 0) {
+        const lock = await this.lock.read();
+        if (!lock?.jobId || this.owned.has(lock.jobId) || (this.jobs.has(lock.jobId) && !isLive(this.jobs.get(lock.jobId)!.job.state))) return;
       }
-      this.jobs.set(parsed.job.id, parsed);
-      if (parsed.job.state === 'preparing' || parsed.job.state === 'running') {
-        const holder = await this.lockHolder();
-        // Another LesionDesk process (the app, or the CLI) is running it right now: not ours to end.
-        if (holder && holder.jobId === parsed.job.id && holder.pid !== process.pid && isAlive(holder.pid)) continue;
-        // No process of ours runs it now: the app stopped (crash, kill, power) mid-job.
-        const wasRunning = parsed.job.state === 'running';
-        await this.finish(parsed, 'interrupted', {
-          message: wasRunning
-            ? 'LesionDesk stopped while this job was running; no model version was added. Start the job again.'
-            : 'LesionDesk stopped while this job was receiving cases; it never started.',
-          logTail: await this.readLogTail(parsed.job.id),
-        }, { publish: false });
-      }
+      await this.refresh();
+    } catch (error) {
+      this.options.log?.(`following other processes' jobs: ${errorMessage(error)}`);
     }
   }
 
+  /** The job a live lock names, unless it is this runner's. */
+  private async foreignLiveJob(): Promise<{ jobId: string; pid: number | null } | null> {
+    const lock = await this.lock.read();
+    if (!lock?.jobId || this.owned.has(lock.jobId) || !this.lock.isLive(lock)) return null;
+    return { jobId: lock.jobId, pid: lock.pid };
+  }
+
+  private async readJobsFolder(publish: boolean): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.jobsDir)).filter(isJobId);
+    } catch {
+      return; // No jobs yet.
+    }
+    // The lock before the records: a job's process takes the lock before writing its record and
+    // writes its final record before releasing the lock, so this order never mistakes a live job for a dead one.
+    let foreign = await this.foreignLiveJob();
+    for (const id of names) {
+      if (this.owned.has(id)) continue;
+      const known = this.jobs.get(id);
+      if (known && !isLive(known.job.state) && !this.followed.has(id)) continue;
+      if (this.damaged.has(id) && foreign?.jobId !== id) continue;
+      let read = await readRecord(this.jobsDir, id);
+      if (read.file === null) {
+        // A job of another process between taking the lock and writing its first record.
+        if (foreign?.jobId === id) continue;
+        this.damaged.set(id, damagedJob(id, read.damaged, { base: await salvageBase(this.jobsDir, id) }));
+        this.jobs.delete(id);
+        continue;
+      }
+      if (isLive(read.file.job.state) && foreign?.jobId !== id) {
+        // No live process names it: ended meanwhile (read it again), started meanwhile (the
+        // lock again), or cut off by a crash or a kill.
+        foreign = await this.foreignLiveJob();
+        if (foreign?.jobId !== id) read = await readRecord(this.jobsDir, id);
+      }
+      if (read.file === null) continue;
+      this.damaged.delete(id);
+      const file = read.file;
+      const before = this.jobs.get(id);
+      this.jobs.set(id, file);
+      if (isLive(file.job.state)) {
+        if (foreign?.jobId === id) {
+          this.followed.add(id);
+          if (publish && JSON.stringify(before?.job) !== JSON.stringify(file.job)) this.publishProgress(file.job);
+          continue;
+        }
+        const wasRunning = file.job.state === 'running';
+        this.followed.delete(id);
+        await this.finish(file, 'interrupted', {
+          message: wasRunning
+            ? 'LesionDesk stopped while this job was running; no model version was added. Start the job again.'
+            : 'LesionDesk stopped while this job was receiving cases; it never started.',
+          logTail: await this.readLogTail(id),
+        }, { publish });
+        continue;
+      }
+      // Ended in another process: announce it once, to whoever followed it or waits for it.
+      if (this.followed.delete(id) || (publish && !before && file.job.endedAt !== null && file.job.endedAt >= this.openedAt)) {
+        if (publish) this.options.events.publish({ type: 'job-ended', job: file.job });
+        // Its gate activated a version: this process switches to it too (the services load it, then announce it).
+        const result = file.job.result;
+        if (publish && result?.gate.activated) {
+          await this.announceActivation({ active: result.version, previous: file.job.base }).catch((error: unknown) =>
+            this.options.log?.(`switching to ${result.version} failed: ${errorMessage(error)}`),
+          );
+        }
+      }
+      this.wake(file.job);
+    }
+  }
+
+  /** The last lines of a job's log (only its end is read, however long the log). */
   private async readLogTail(id: string): Promise<string> {
     try {
-      const text = await readFile(path.join(this.jobDir(id), versionFiles.log), 'utf8');
-      return text.split('\n').filter(Boolean).slice(-logTailLines).join('\n');
+      const handle = await openFile(path.join(this.jobDir(id), versionFiles.log), 'r');
+      try {
+        const { size } = await handle.stat();
+        const length = Math.min(size, 64 * 1024);
+        const buffer = Buffer.alloc(length);
+        await handle.read(buffer, 0, length, size - length);
+        return buffer.toString('utf8').split('\n').filter(Boolean).slice(-logTailLines).map((l) => l.slice(0, tailLineChars)).join('\n');
+      } finally {
+        await handle.close();
+      }
     } catch {
       return '';
     }
   }
 
-  private async save(file: JobFile): Promise<void> {
+  /** A progress state: in memory now, on disk and announced a few times a second at most. */
+  private update(file: JobFile): void {
     this.jobs.set(file.job.id, file);
-    await writeFileAtomic(path.join(this.jobDir(file.job.id), 'job.json'), `${JSON.stringify(file, null, 2)}\n`);
+    this.writer.update(file);
+  }
+
+  /** A state that must be on disk before going on (creation, start); announced at once. */
+  private async commit(file: JobFile): Promise<void> {
+    this.jobs.set(file.job.id, file);
+    await this.writer.commit(file);
+    if (this.jobs.get(file.job.id)?.job === file.job) this.publishProgress(file.job);
+  }
+
+  /** A coalesced write happened: announce the state it carried, unless a newer one replaced it. */
+  private onProgressWritten(file: JobFile, error: unknown): void {
+    if (error) this.onRecordFailed(file.job.id, error);
+    const current = this.jobs.get(file.job.id);
+    if (current?.job === file.job && isLive(file.job.state)) this.publishProgress(file.job);
+  }
+
+  /** A job's record could not be written: a running job stops (its history could not be kept). */
+  private onRecordFailed(id: string, error: unknown): void {
+    this.options.log?.(`job ${id}: its record could not be written: ${errorMessage(error)}`);
+    const running = this.running?.id === id ? this.running.process : null;
+    if (!running || running.failure !== null) return;
+    running.failure = this.failureMessage(error, `the job's record (jobs/${id}/job.json) could not be written`);
+    stopProcess(running.child, this.options.cancelGraceMs ?? 10_000);
+  }
+
+  /** The sentence for a failure caused by `error`: a full disk is named as such. */
+  private failureMessage(error: unknown, what: string): string {
+    if (isDiskFull(error)) {
+      return `The disk is full: ${what} (${errorMessage(error)}). Free some space on the disk that holds ${this.options.dataDir} and start the job again; no model version was added.`;
+    }
+    return `${what[0]!.toUpperCase()}${what.slice(1)} (${errorMessage(error)}); no model version was added.`;
   }
 
   private publishProgress(job: TrainingJob): void {
     this.options.events.publish({ type: 'job-progress', job });
   }
 
-  private get lockPath(): string {
-    return path.join(this.jobsDir, 'active-job.lock');
-  }
-
-  private async lockHolder(): Promise<{ pid: number; jobId: string } | null> {
-    try {
-      const holder = JSON.parse(await readFile(this.lockPath, 'utf8')) as { pid?: unknown; jobId?: unknown };
-      return typeof holder.pid === 'number' && typeof holder.jobId === 'string' ? { pid: holder.pid, jobId: holder.jobId } : null;
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * One job at a time across processes (the app and the CLI share the data folder): the lock
-   * file is created exclusively; one left by a process that no longer exists is taken over.
-   */
-  private async acquireLock(jobId: string): Promise<void> {
-    await mkdir(this.jobsDir, { recursive: true });
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await writeFile(this.lockPath, JSON.stringify({ pid: process.pid, jobId }), { flag: 'wx' });
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const holder = await this.lockHolder();
-      if (holder && isAlive(holder.pid)) {
-        throw new TrainingJobError(
-          `a fine-tuning job is already running (${holder.jobId}, in ${holder.pid === process.pid ? 'this window' : `another LesionDesk process, pid ${holder.pid}`}); wait for it or cancel it: one job runs at a time`,
-        );
-      }
-      await rm(this.lockPath, { force: true });
-    }
-    throw new TrainingJobError('could not take the fine-tuning lock; try again');
-  }
-
-  private async releaseLock(jobId: string): Promise<void> {
-    const holder = await this.lockHolder();
-    if (holder && holder.jobId === jobId && holder.pid === process.pid) await rm(this.lockPath, { force: true });
-  }
-
-  /** The current job (preparing or running) and the finished ones, newest first. */
+  /** The current job (preparing or running, here or in another process) and the finished ones, newest first. */
   status(): TrainingStatus {
-    const all = [...this.jobs.values()].map((f) => f.job).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const current = all.find((j) => j.state === 'preparing' || j.state === 'running') ?? null;
+    const all = [...[...this.jobs.values()].map((f) => f.job), ...this.damaged.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const current = all.find((j) => isLive(j.state)) ?? null;
     return { current, history: all.filter((j) => j !== current).slice(0, historyLimit) };
   }
 
   get(id: string): TrainingJob {
-    const file = this.jobs.get(id);
-    if (!file) throw new TrainingJobError(`there is no fine-tuning job ${id}`);
-    return file.job;
+    const job = this.jobs.get(id)?.job ?? this.damaged.get(id);
+    if (!job) throw new TrainingJobError(`there is no fine-tuning job ${id}`);
+    return job;
   }
 
   /**
@@ -292,6 +409,7 @@ export class TrainingJobs {
   /** What keeps a job from starting on this machine, each with a fix. */
   async preflight(): Promise<TrainingPreflight> {
     const result = await this.checkMachine();
+    await this.refresh();
     const current = this.status().current;
     if (current) {
       result.problems.push({
@@ -306,17 +424,19 @@ export class TrainingJobs {
 
   /** Starts a job folder; a second job while one is preparing or running is refused. */
   async create(args: { base?: string; epochs?: number; activate?: 'auto' | 'never'; expectedPairs: number }): Promise<TrainingJob> {
+    await this.refresh();
     const current = this.status().current;
     if (current) {
-      const holder = await this.lockHolder();
-      const where = holder && holder.jobId === current.id && holder.pid !== process.pid ? `, in another LesionDesk process, pid ${holder.pid}` : '';
+      const holder = await this.foreignLiveJob();
+      const where = holder?.jobId === current.id && holder.pid !== null ? `, in another LesionDesk process, pid ${holder.pid}` : '';
       throw new TrainingJobError(
         `a fine-tuning job is already ${current.state === 'running' ? 'running' : 'being prepared'} (${current.id}${where}); wait for it or cancel it: one job runs at a time`,
       );
     }
     const base = await this.resolveBase(args.base);
     const id = `${now().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomUUID().slice(0, 8)}`;
-    await this.acquireLock(id);
+    await this.lock.acquire(id);
+    this.owned.add(id);
     const job: TrainingJob = {
       id,
       state: 'preparing',
@@ -340,12 +460,19 @@ export class TrainingJobs {
       const input = await JobInput.open(path.join(this.jobDir(id), 'input'), { jobId: id, base: base.id, created: job.createdAt }, { width: w, height: h });
       this.inputs.set(id, input);
       this.expected.set(id, args.expectedPairs);
-      await this.save({ format: 'lesiondesk-training-job/1', job, command: null, pid: null });
+      await this.commit({ format: 'lesiondesk-training-job/1', job, command: null, pid: null });
     } catch (error) {
-      await this.releaseLock(id);
-      throw new TrainingJobError(`the job folder could not be created in ${this.jobsDir} (${errorMessage(error)})`, { cause: error });
+      // Nothing of a job that never existed stays behind: no folder, no lock, no history entry.
+      this.jobs.delete(id);
+      this.inputs.delete(id);
+      this.expected.delete(id);
+      this.writer.forget(id);
+      this.owned.delete(id);
+      await rm(this.jobDir(id), { recursive: true, force: true }).catch(() => undefined);
+      await this.lock.release(id).catch(() => undefined);
+      const what = `the job folder could not be created in ${this.jobsDir}`;
+      throw new TrainingJobError(isDiskFull(error) ? this.failureMessage(error, what) : `${what} (${errorMessage(error)})`, { cause: error });
     }
-    this.publishProgress(job);
     return job;
   }
 
@@ -381,8 +508,7 @@ export class TrainingJobs {
       cases: { train: counts.train, validation: counts.validation },
       progress: Math.min(phaseStart.starting, (counts.received / expected) * phaseStart.starting),
     };
-    await this.save({ ...file, job });
-    this.publishProgress(job);
+    this.update({ ...file, job });
     return counts;
   }
 
@@ -440,6 +566,8 @@ export class TrainingJobs {
     const logPath = path.join(this.jobDir(jobId), versionFiles.log);
     const log = createWriteStream(logPath, { flags: 'a' });
     log.write(`# ${now()} ${command.join(' ')}\n`);
+    // A log that cannot be written (a full disk) must not crash the process: the job stops with the reason.
+    log.on('error', (error) => this.onLogFailed(jobId, error));
     const child = spawn(check.python.path, args, {
       cwd: this.jobDir(jobId),
       env: { ...(this.options.env ?? process.env), PYTHONPATH: this.options.trainerDir, PYTHONUNBUFFERED: '1' },
@@ -447,14 +575,17 @@ export class TrainingJobs {
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
-    const running: Running = { child, log, tail: [], lastError: null, cancelRequested: false, exited: Promise.resolve() };
+    const running: Running = { child, log, tail: [], lastError: null, cancelRequested: false, failure: null, notes: 0, exited: Promise.resolve() };
     this.running = { id: jobId, process: running };
     const job: TrainingJob = { ...file.job, state: 'running', phase: 'starting', startedAt: now(), progress: phaseStart.starting };
-    const saved: JobFile = { ...file, job, command, pid: child.pid ?? null };
-    await this.save(saved);
-    this.publishProgress(job);
+    // Supervised from the first moment: whatever happens next, the job ends through supervise.
     running.exited = this.supervise(jobId, running, resultDir);
-    return job;
+    try {
+      await this.commit({ ...file, job, command, pid: child.pid ?? null });
+    } catch (error) {
+      this.onRecordFailed(jobId, error);
+    }
+    return this.get(jobId);
   }
 
   /**
@@ -474,39 +605,87 @@ export class TrainingJobs {
     return dirs;
   }
 
+  /** The job's log could not be written: the trainer stops and the job ends with the reason. */
+  private onLogFailed(jobId: string, error: unknown): void {
+    this.options.log?.(`job ${jobId}: its log could not be written: ${errorMessage(error)}`);
+    const running = this.running?.id === jobId ? this.running.process : null;
+    if (!running || running.failure !== null) return;
+    running.failure = this.failureMessage(error, `the job's log (jobs/${jobId}/${versionFiles.log}) could not be written`);
+    stopProcess(running.child, this.options.cancelGraceMs ?? 10_000);
+  }
+
   private async supervise(jobId: string, running: Running, resultDir: string): Promise<void> {
     const { child, log } = running;
     const remember = (line: string) => {
-      running.tail.push(line);
+      running.tail.push(line.slice(0, tailLineChars));
       if (running.tail.length > logTailLines) running.tail.shift();
     };
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      log.write(chunk);
-      for (const line of chunk.split('\n')) {
-        if (!line.trim()) continue;
-        remember(line);
-        if (line.startsWith('error: ')) running.lastError = line.slice('error: '.length);
+    // The log is written as fast as the disk takes it: while it lags, the trainer's pipes are
+    // paused (the trainer then waits), so a flood of output never piles up in memory.
+    let paused = false;
+    const writeLog = (text: string) => {
+      if (log.destroyed || log.writableEnded) return;
+      if (!log.write(text) && !paused) {
+        paused = true;
+        child.stdout?.pause();
+        child.stderr?.pause();
+        log.once('drain', () => {
+          paused = false;
+          child.stdout?.resume();
+          child.stderr?.resume();
+        });
+      }
+    };
+    log.once('error', () => {
+      // A broken log never drains: let the trainer's output flow (and be dropped) so it can exit.
+      if (paused) {
+        child.stdout?.resume();
+        child.stderr?.resume();
       }
     });
-    const lines = createInterface({ input: child.stdout! });
-    let chain = Promise.resolve();
-    lines.on('line', (line) => {
-      log.write(`${line}\n`);
-      remember(line);
-      chain = chain.then(() => this.onTrainerLine(jobId, running, line)).catch((error: unknown) => this.options.log?.(`job ${jobId}: ${errorMessage(error)}`));
+    const note = (text: string) => {
+      writeLog(`# ${text}\n`);
+      if (running.notes++ < notesPerJob) this.options.log?.(`job ${jobId}: ${text}`);
+    };
+    const dropped = (stream: string, bytes: number) =>
+      note(`dropped a trainer line of ${bytes} bytes on ${stream} (longer than ${maxProgressLineBytes} bytes)`);
+    const stderr = new BoundedLineSplitter((piece: SplitLine) => {
+      if ('droppedBytes' in piece) return dropped('stderr', piece.droppedBytes);
+      writeLog(`${piece.text}\n`);
+      if (!piece.text.trim()) return;
+      remember(piece.text);
+      if (piece.text.startsWith('error: ')) running.lastError = piece.text.slice('error: '.length);
     });
+    const stdout = new BoundedLineSplitter((piece: SplitLine) => {
+      if ('droppedBytes' in piece) return dropped('stdout', piece.droppedBytes);
+      writeLog(`${piece.text}\n`);
+      if (!piece.text.trim()) return;
+      remember(piece.text);
+      const parsed = parseProgressLine(piece.text);
+      if (!parsed.ok) return note(`ignored a trainer line (${parsed.reason}): ${piece.text.slice(0, 200)}`);
+      const problem = this.onTrainerLine(jobId, running, parsed.line);
+      if (problem) note(`ignored a trainer line (${problem}): ${piece.text.slice(0, 200)}`);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stderr!.on('end', () => stderr.end());
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stdout!.on('end', () => stdout.end());
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
       child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
       child.once('close', (code, signal) => resolve({ code, signal }));
     });
-    await chain;
-    await new Promise<void>((resolve) => log.end(resolve));
-    const file = this.jobs.get(jobId)!;
+    await new Promise<void>((resolve) => {
+      if (log.destroyed) return resolve();
+      log.once('error', () => resolve());
+      log.end(() => resolve());
+    });
     const logTail = running.tail.join('\n');
     try {
+      const file = this.jobs.get(jobId)!;
       if (running.cancelRequested) {
         await this.finish(file, 'cancelled', { message: 'Cancelled; no model version was added.', logTail });
+      } else if (running.failure !== null) {
+        await this.finish(file, 'failed', { message: running.failure, logTail });
       } else if (exit.code === 0 && existsSync(path.join(resultDir, versionFiles.card))) {
         await this.complete(file, resultDir);
       } else {
@@ -515,68 +694,64 @@ export class TrainingJobs {
           : exit.signal
             ? `the trainer was stopped by ${exit.signal}`
             : `the trainer exited with code ${exit.code}`;
-        const message = running.lastError ? `${running.lastError[0]!.toUpperCase()}${running.lastError.slice(1)}` : `${how[0]!.toUpperCase()}${how.slice(1)}; see the log below.`;
-        await this.finish(file, 'failed', { message: running.lastError ? `${message} (${how})` : message, logTail });
+        const diskFull = [running.lastError ?? '', ...running.tail].find((line) => isDiskFull(line));
+        const message = diskFull
+          ? this.failureMessage(diskFull, `the trainer could not write its result (${how})`)
+          : running.lastError
+            ? `${running.lastError[0]!.toUpperCase()}${running.lastError.slice(1)} (${how})`
+            : `${how[0]!.toUpperCase()}${how.slice(1)}; see the log below.`;
+        await this.finish(file, 'failed', { message, logTail });
       }
     } catch (error) {
-      await this.finish(this.jobs.get(jobId)!, 'failed', { message: `The job finished but its model could not be added: ${errorMessage(error)}`, logTail });
+      await this.finish(this.jobs.get(jobId)!, 'failed', { message: this.failureMessage(error, 'the job finished but its model could not be added'), logTail });
     } finally {
       await rm(resultDir, { recursive: true, force: true }).catch(() => undefined);
       if (this.running?.id === jobId) this.running = null;
     }
   }
 
-  private async onTrainerLine(jobId: string, running: Running, line: string): Promise<void> {
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return; // Not a progress line: it is in the log.
-    }
+  /**
+   * Applies one valid progress line to the job (in memory; written and announced a few times a
+   * second). Returns why a line that is valid on its own does not fit this job, or null.
+   */
+  private onTrainerLine(jobId: string, running: Running, event: TrainerProgressLine): string | null {
     const file = this.jobs.get(jobId);
-    if (!file || typeof event.event !== 'string') return;
+    if (!file || file.job.state !== 'running') return null;
     let job = file.job;
-    const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     switch (event.event) {
-      case 'phase': {
-        const phase = event.phase;
-        if (phase === 'loading' || phase === 'baseline' || phase === 'training' || phase === 'scoring' || phase === 'exporting') {
-          job = { ...job, phase, progress: Math.max(job.progress, phaseStart[phase]) };
-        }
+      case 'phase':
+        job = { ...job, phase: event.phase, progress: Math.max(job.progress, phaseStart[event.phase]) };
         break;
-      }
       case 'epoch': {
-        const epoch = num(event.epoch) ?? job.epoch + 1;
-        const epochs = num(event.epochs) ?? job.epochs;
-        const record: EpochRecord = { epoch, loss: round5(num(event.loss) ?? Number.NaN), valDsc: Math.min(1, Math.max(0, num(event.val_dsc) ?? 0)) };
+        if (event.epochs !== job.epochs) return `the job has ${job.epochs} epochs, the line ${event.epochs}`;
+        const record: EpochRecord | null =
+          event.loss !== null && event.val_dsc !== null ? { epoch: event.epoch, loss: round5(event.loss), valDsc: event.val_dsc } : null;
         const span = phaseStart.scoring - phaseStart.training;
         job = {
           ...job,
           phase: 'training',
-          epoch,
-          epochs,
-          etaSeconds: num(event.eta_s),
-          history: [...job.history.filter((h) => h.epoch !== epoch), ...(Number.isFinite(record.loss) ? [record] : [])],
-          progress: Math.max(job.progress, phaseStart.training + span * (epoch / Math.max(1, epochs))),
+          epoch: event.epoch,
+          etaSeconds: event.eta_s,
+          history: [...job.history.filter((h) => h.epoch !== event.epoch), ...(record ? [record] : [])].sort((a, b) => a.epoch - b.epoch),
+          progress: Math.max(job.progress, phaseStart.training + span * (event.epoch / job.epochs)),
         };
         break;
       }
       case 'error':
-        if (typeof event.message === 'string') running.lastError = event.message;
-        return;
+        running.lastError = event.message;
+        return null;
       default:
-        return;
+        return null;
     }
-    await this.save({ ...file, job });
-    this.publishProgress(job);
+    this.update({ ...file, job });
+    return null;
   }
 
   /** Gate, store, activate: the end of a successful job. */
   private async complete(file: JobFile, resultDir: string): Promise<void> {
     const store = this.options.store;
     const job: TrainingJob = { ...file.job, phase: 'gating', progress: phaseStart.gating };
-    await this.save({ ...file, job });
-    this.publishProgress(job);
+    await this.commit({ ...file, job });
     let metrics: z.infer<typeof TrainerMetrics>;
     try {
       metrics = TrainerMetrics.parse(JSON.parse(await readFile(path.join(resultDir, versionFiles.metrics), 'utf8')));
@@ -613,7 +788,12 @@ export class TrainingJobs {
     this.options.events.publish({ type: 'active-model-changed', active: change.active, previous: change.previous });
   }
 
-  /** Ends a job: state, end time, log tail; publishes job-ended and wakes waiters. */
+  /**
+   * Ends a job: state, end time, log tail; publishes job-ended and wakes waiters. Never throws:
+   * when the final record cannot be written (a full disk), the job still ends here, in memory,
+   * with the reason logged; the record on disk then still says 'running', and the next start
+   * marks it interrupted.
+   */
   private async finish(
     file: JobFile,
     state: 'succeeded' | 'failed' | 'cancelled' | 'interrupted',
@@ -630,15 +810,26 @@ export class TrainingJobs {
       result: extra.result ?? file.job.result,
       error,
     };
-    await this.save({ ...file, job, pid: null });
+    this.jobs.set(job.id, { ...file, job, pid: null });
+    try {
+      await this.writer.commit({ ...file, job, pid: null });
+    } catch (writeError) {
+      this.options.log?.(`job ${job.id}: its end (${state}) could not be recorded: ${errorMessage(writeError)}`);
+    }
+    this.writer.forget(job.id);
     this.inputs.delete(job.id);
     this.expected.delete(job.id);
-    await this.releaseLock(job.id).catch(() => undefined);
+    await this.lock.release(job.id).catch((lockError: unknown) => this.options.log?.(`job ${job.id}: the lock could not be released: ${errorMessage(lockError)}`));
+    this.owned.delete(job.id);
     if (state !== 'succeeded') {
       // Keep job.json and the log; the resized inputs of a job that produced nothing go.
       await rm(path.join(this.jobDir(job.id), 'input'), { recursive: true, force: true }).catch(() => undefined);
     }
     if (extra.publish !== false) this.options.events.publish({ type: 'job-ended', job });
+    this.wake(job);
+  }
+
+  private wake(job: TrainingJob): void {
     for (const resolve of this.waiters.get(job.id) ?? []) resolve(job);
     this.waiters.delete(job.id);
   }
@@ -662,6 +853,12 @@ export class TrainingJobs {
   async cancel(jobId: string): Promise<TrainingJob> {
     const file = this.jobs.get(jobId);
     if (!file) throw new TrainingJobError(`there is no fine-tuning job ${jobId}`);
+    if (isLive(file.job.state) && !this.owned.has(jobId)) {
+      const holder = await this.foreignLiveJob();
+      throw new TrainingJobError(
+        `job ${jobId} runs in another LesionDesk process${holder?.jobId === jobId && holder.pid !== null ? ` (pid ${holder.pid})` : ''}, another window or a terminal; cancel it there (Ctrl+C in the terminal)`,
+      );
+    }
     if (file.job.state === 'preparing') {
       await this.finish(file, 'cancelled', { message: 'Cancelled before it started; no model version was added.', logTail: '' });
       return this.get(jobId);
@@ -674,10 +871,11 @@ export class TrainingJobs {
     return this.get(jobId);
   }
 
-  /** Cancels whatever runs (the app is quitting) and waits for it to end. */
+  /** Cancels whatever this runner runs (the app is quitting), waits for it to end, and stops following other processes. */
   async shutdown(): Promise<void> {
-    const current = this.status().current;
-    if (current) await this.cancel(current.id).catch(() => undefined);
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followTimer = null;
+    for (const id of [...this.owned]) await this.cancel(id).catch(() => undefined);
   }
 
   /** Removes the kept inputs of jobs whose version no longer exists (after a delete). */
@@ -685,16 +883,6 @@ export class TrainingJobs {
     for (const f of this.jobs.values()) {
       if (f.job.result?.version === versionId) await rm(path.join(this.jobDir(f.job.id), 'input'), { recursive: true, force: true });
     }
-  }
-}
-
-/** True while a process with this id exists (EPERM: it exists but belongs to someone else). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

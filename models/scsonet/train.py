@@ -19,6 +19,7 @@ from .data import LoadedDataset, load_dataset, select, split_ids
 from .losses import bce_dice_loss
 from .metrics import SegmentationMeter
 from .network import SCSONet
+from .progress import emit  # re-exported: finetune and commands print progress through train.emit
 
 CHECKPOINT_FORMAT = "scsonet-checkpoint/1"
 
@@ -40,11 +41,6 @@ class TrainConfig:
     size: int = 256
     strong_augment: bool = True
     threads: int = 0  # 0: all cores
-
-
-def emit(event: str, **fields) -> None:
-    """One JSON line of progress on stdout (what the app and scripts parse)."""
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
 def pick_device() -> torch.device:
@@ -242,7 +238,7 @@ def train(cfg: TrainConfig, resume: Optional[str] = None) -> Dict:
         )
     summary = {"best_val_dsc": best, "last": metrics, "epochs": cfg.epochs, "split": split}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2))
-    emit("done", best_val_dsc=best, seconds=round(time.time() - started))
+    emit("done", best_val_dsc=best if best >= 0 else None, seconds=round(time.time() - started))
     print(
         f"trained {cfg.epochs - start_epoch} epoch(s) in {time.time() - started:.0f} s; best validation DSC {best:.4f}; "
         f"checkpoints in {out}",

@@ -41,6 +41,11 @@ async function scsonet(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** Resolves when `check` holds (polled; the test's own timeout bounds the wait). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** The pairs of a synthetic folder, as the renderer would send them. */
 async function pairsOf(dir: string, transform?: (mask: Buffer) => Promise<Buffer>): Promise<InputPair[]> {
   const names = (await readdir(path.join(dir, 'images'))).sort();
@@ -288,6 +293,11 @@ describe('lesiondesk finetune (CLI)', () => {
       LESIONDESK_TRAINER_ARGS: trainerArgs.join(' '),
     };
     const bin = path.join(repoRoot, 'bin', 'lesiondesk.mjs');
+    // The app, open on the same data folder: it shows the CLI's job with its progress and end.
+    const appEvents = createEventHub();
+    const appSeen: ApiEvent[] = [];
+    appEvents.subscribe((e) => appSeen.push(e));
+    const app = await TrainingJobs.open({ dataDir, store: new ModelStore({ dataDir, shippedDirs: [shippedDir] }), events: appEvents, trainerDir, pythonSetting: python, followIntervalMs: 200 });
     const child = spawn(process.execPath, [bin, 'finetune', '--images', path.join(synth.shifted, 'images'), '--masks', masks, '--base', 'synth-base@1.0.0', '--epochs', '6', '--replay', path.join(synth.base, 'replay'), '--anchor', path.join(synth.base, 'anchor'), '--json'], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
@@ -304,5 +314,12 @@ describe('lesiondesk finetune (CLI)', () => {
     expect(summary.candidateDice as number).toBeGreaterThan(summary.baseDice as number);
     const models = await run(process.execPath, [bin, 'models'], env);
     expect(models.stdout).toMatch(/\* synth-base@1\.1\.0 {2}fine-tuned {2}\(active\)/);
+    await until(() => appSeen.some((e) => e.type === 'job-ended'));
+    expect(appSeen.some((e) => e.type === 'job-progress' && e.job.id === summary.job && e.job.state === 'running' && e.job.history.length > 0)).toBe(true);
+    expect(appSeen.find((e) => e.type === 'job-ended')).toMatchObject({ job: { id: summary.job, state: 'succeeded', result: { version: 'synth-base@1.1.0' } } });
+    expect((await app.refreshedStatus()).history[0]).toMatchObject({ id: summary.job, state: 'succeeded' });
+    await app.shutdown();
+    // Every line the real trainer printed was a valid progress line (scsonet/progress.py checks them against the same schema).
+    expect(await readFile(path.join(dataDir, 'jobs', summary.job as string, 'job.log'), 'utf8')).not.toMatch(/^# (ignored|dropped) a trainer line/m);
   }, 600_000);
 });
