@@ -5,6 +5,13 @@
 import type { BinaryMask } from './binary-mask.ts';
 import { encodeMaskPng } from './png.ts';
 
+/**
+ * The largest image the app can open: decoding draws it on a canvas of its size, and Chromium
+ * refuses a canvas side above 32,767 pixels or an area above 268,435,456 (16,384 squared).
+ */
+export const maxDecodableSide = 32_767;
+export const maxDecodablePixels = 16_384 * 16_384;
+
 /** An image the browser could not decode; the message names the file for the import report. */
 export class UndecodableImageError extends Error {
   constructor(fileName: string) {
