@@ -6,7 +6,7 @@ import { createDirectoryWriter, createZipWriter, readZip } from './archive.ts';
 import { BackupFormatError, createBackup, inspectBackup, readBackupContents, restoreBackup } from './backup.ts';
 import { masksEqual, type BinaryMask } from './binary-mask.ts';
 import { exportCoco, exportIsic, exportMeasurementsCsv, type CocoDataset } from './export.ts';
-import { decodeImage, decodeMaskImage } from './image-codec.ts';
+import { decodeImage, decodeMaskImage, decodeMaskImageOnCanvas } from './image-codec.ts';
 import { importSources, sourcesFromFiles } from './import.ts';
 import type { ImportSource } from './isic.ts';
 import { encodeMaskPng } from './png.ts';
@@ -182,6 +182,21 @@ describe('import', () => {
 });
 
 describe('export', () => {
+  it('reads a stored mask PNG directly to the same pixels as through a canvas', async () => {
+    for (const mask of [syntheticMask(41, 29, 0), syntheticMask(1, 1, 0), syntheticMask(333, 7, 3)]) {
+      const png = pngBlob(mask);
+      const direct = await decodeMaskImage(png);
+      expect(direct).toEqual(await decodeMaskImageOnCanvas(png));
+      expect(masksEqual(direct, mask)).toBe(true);
+    }
+    // Any other PNG (here RGBA from a canvas) still decodes, through the browser.
+    const canvas = new OffscreenCanvas(3, 2);
+    const context = canvas.getContext('2d')!;
+    context.fillStyle = 'white';
+    context.fillRect(1, 0, 2, 1);
+    expect([...(await decodeMaskImage(await canvas.convertToBlob({ type: 'image/png' }))).data]).toEqual([0, 1, 1, 0, 0, 0]);
+  });
+
   it('exports ISIC, and re-importing the export reproduces every mask pixel for pixel', async () => {
     const repository = await freshRepository();
     const { sources, masks } = await isicFolder();
