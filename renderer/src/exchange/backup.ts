@@ -37,7 +37,7 @@ export class BackupFormatError extends Error {
 const safeId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, { message: 'must be a plain identifier (letters, digits, "-" and "_")' });
 /**
  * Every timestamp (ms since 1970) lies between 2000 and 2100: LesionDesk wrote none outside, and
- * a date past year 275760 cannot even be shown (Date throws), which broke the CSV export.
+ * a date past year 275760 cannot even be shown (Date throws: the CSV export writes ISO dates).
  */
 export const backupDateRange = { min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) } as const;
 const timestamp = z
