@@ -324,3 +324,54 @@ test('library: twenty cases, filters, review-queue sort and keyboard navigation'
   await page.getByTestId('filter-status').selectOption('');
   await expect(page.getByTestId('case-list')).toHaveAttribute('data-total', String(total));
 });
+
+test('backup and restore: an empty library restores without a question, the local annotator stays, a full one asks at once; no Svelte warnings', async ({ browser, page, server }) => {
+  test.setTimeout(240_000);
+  const warnings: string[] = [];
+  const problems: string[] = [];
+  const watchWarnings = (p: Page) => p.on('console', (msg) => /derived_inert/.test(msg.text()) && warnings.push(msg.text()));
+  watchWarnings(page);
+  watchPageProblems(page, problems);
+  await page.goto(server.url);
+  await enterProfile(page, 'Dr Ana Silva');
+  const folder = path.join(mkdtempSync(path.join(tmpdir(), 'lesiondesk-backup-')), 'isic');
+  mkdirSync(path.join(folder, 'images'), { recursive: true });
+  mkdirSync(path.join(folder, 'masks'), { recursive: true });
+  for (let i = 0; i < 2; i++) {
+    writeFileSync(path.join(folder, 'images', `ISIC_00000${i}.jpg`), await syntheticLesionJpeg(640 + 16 * i, 480));
+    const width = 640 + 16 * i;
+    const pixels = Buffer.alloc(width * 480);
+    for (let y = 160; y < 310; y++) pixels.fill(255, y * width + 200, y * width + 400);
+    const mask = await sharp(pixels, { raw: { width, height: 480, channels: 1 } }).png().toBuffer();
+    writeFileSync(path.join(folder, 'masks', `ISIC_00000${i}_segmentation.png`), mask);
+  }
+  await page.getByTestId('import-folder').setInputFiles(folder);
+  await expect(page.getByTestId('import-report')).toContainText('Imported 2 images');
+  await expect(page.getByTestId('case-item')).toHaveCount(2);
+  await page.getByTestId('export-menu').click();
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-backup').click();
+  const backup = await (await download).path();
+
+  // Another computer: its own annotator, an empty library. Restoring asks nothing, keeps the name.
+  const other = await (await browser.newContext()).newPage();
+  watchWarnings(other);
+  watchPageProblems(other, problems);
+  await other.goto(server.url);
+  await enterProfile(other, 'Dr Ben Local');
+  await other.getByTestId('restore-file').setInputFiles(backup);
+  await expect(other.getByTestId('notice')).toContainText('Restored 2 cases');
+  await expect(other.getByTestId('restore-dialog')).toBeHidden();
+  await expect(other.getByTestId('case-item')).toHaveCount(2);
+  await expect(other.getByTestId('annotator')).toHaveText('Dr Ben Local');
+
+  // Now the library holds cases: the question comes at once and says what is replaced.
+  await other.getByTestId('restore-file').setInputFiles(backup);
+  await expect(other.getByTestId('restore-dialog')).toBeVisible();
+  await expect(other.getByTestId('restore-dialog')).toContainText('2 cases');
+  await other.getByTestId('restore-confirm').click();
+  await expect(other.getByTestId('notice')).toContainText('Restored 2 cases');
+  await expect(other.getByTestId('annotator')).toHaveText('Dr Ben Local');
+  expect(warnings, 'Svelte runtime warnings').toEqual([]);
+  expect(problems, 'console errors or CSP violations').toEqual([]);
+});

@@ -138,14 +138,14 @@ export class ZipEntryTooLargeError extends Error {
 }
 
 /**
- * Only the entries `wanted` names, each inflated only if its declared size is within
+ * Only the entries `wanted` names (it sees each entry's declared size too), each inflated only if its declared size is within
  * `maxEntryBytes(name)` and all of them within `maxTotalBytes`; every other entry is never
  * inflated (a zip bomb beside a few real entries costs nothing). The sizes come from the
  * central directory; an entry that inflates to another size than declared is refused too.
  */
 export async function readZipEntries(
   file: Blob | Uint8Array,
-  wanted: (name: string) => boolean,
+  wanted: (name: string, declaredSize: number) => boolean,
   caps: { maxEntryBytes: (name: string) => number; maxTotalBytes: number },
   fileName = 'The file',
 ): Promise<Map<string, Uint8Array>> {
@@ -158,7 +158,7 @@ export async function readZipEntries(
   try {
     entries = unzipSync(bytes, {
       filter: (info) => {
-        if (tooLarge || !wanted(info.name)) return false;
+        if (tooLarge || !wanted(info.name, info.originalSize)) return false;
         const limit = caps.maxEntryBytes(info.name);
         total += info.originalSize;
         if (info.originalSize > limit) {

@@ -2,12 +2,16 @@
  * Whole-database backup to one file and restore. The file is a zip: the blobs under `blobs/`,
  * stored uncompressed (images and PNGs are compressed already), and `lesiondesk-backup.json`
  * (format name and version, the schema version, every row with blobs replaced by path, size and
- * sha256). A restore checks all of it before it replaces anything, in one transaction.
+ * sha256). A restore checks all of it before it replaces anything, in one transaction, in two
+ * steps: `inspectBackup` reads the manifest alone (quick: the question "replace the library?"
+ * comes at once), `readBackupContents` then checks every blob and decodes every mask (slow, with
+ * progress). The local annotator profile is never replaced: it names the person at this computer.
  */
 import { z } from 'zod';
 import type { AppSettings, CaseRepository, DatabaseSnapshot } from '../storage/index.ts';
 import { caseStatuses } from '../storage/index.ts';
 import { createZipWriter, readZipEntries, ZipEntryTooLargeError } from './archive.ts';
+import { decodeMaskImage, maxDecodablePixels, maxDecodableSide } from './image-codec.ts';
 
 /** Name of the manifest entry, and the format it declares. */
 export const backupManifestName = 'lesiondesk-backup.json';
@@ -31,7 +35,18 @@ export class BackupFormatError extends Error {
  * only plain identifiers are accepted (LesionDesk's own are UUIDs), never "/", "\\" or "..".
  */
 const safeId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, { message: 'must be a plain identifier (letters, digits, "-" and "_")' });
-const finite = z.number().finite();
+/**
+ * Every timestamp (ms since 1970) lies between 2000 and 2100: LesionDesk wrote none outside, and
+ * a date past year 275760 cannot even be shown (Date throws: the CSV export writes ISO dates).
+ */
+export const backupDateRange = { min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) } as const;
+const timestamp = z
+  .number()
+  .finite()
+  .min(backupDateRange.min, { message: 'is a date before 2000' })
+  .max(backupDateRange.max, { message: 'is a date after 2100' });
+/** An image side the app can open: decoding draws it on a canvas, which Chromium caps. */
+const side = z.number().int().positive().max(maxDecodableSide, { message: `is more than ${maxDecodableSide} pixels` });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 lowercase hex digits' });
 
 /** Largest inflated size of each kind of entry, and of a whole backup (fflate writes no Zip64). */
@@ -84,20 +99,20 @@ const manifestSchema = z.object({
       patientId: z.string().max(1024).optional(),
       lesionId: z.string().max(1024).optional(),
       status: statusEnum.transform((s) => s as DatabaseSnapshot['cases'][number]['status']),
-      createdAt: finite,
-      updatedAt: finite,
+      createdAt: timestamp,
+      updatedAt: timestamp,
       assignee: z.string().max(1024).nullable(),
       uncertainty: z.number().min(0).max(1).nullable(),
       latestVersionId: safeId.nullable(),
       activeModel: z.string().max(256).nullable(),
       hasCorrection: z.boolean(),
-      width: z.number().int().positive(),
-      height: z.number().int().positive(),
+      width: side,
+      height: side,
       // Added with schema version 3; a backup written before has none (the default applies).
       pixelsPerMm: z.number().positive().max(1e5).nullable().default(null),
     }),
   ),
-  images: z.array(z.object({ caseId: safeId, width: z.number().int().positive(), height: z.number().int().positive(), sha256: sha256Hex, blob: blobRef })),
+  images: z.array(z.object({ caseId: safeId, width: side, height: side, sha256: sha256Hex, blob: blobRef })),
   thumbnails: z.array(z.object({ caseId: safeId, blob: blobRef })),
   maskVersions: z.array(
     z.object({
@@ -106,10 +121,10 @@ const manifestSchema = z.object({
       png: blobRef,
       authorKind: z.enum(['model', 'person', 'ground-truth']),
       author: z.string().max(1024),
-      createdAt: finite,
-      area: z.number().min(0),
+      createdAt: timestamp,
+      area: z.number().int().min(0),
       parentVersionId: safeId.nullable(),
-      probabilityMap: z.object({ width: z.number().int().positive(), height: z.number().int().positive(), data: blobRef }).optional(),
+      probabilityMap: z.object({ width: side, height: side, data: blobRef }).optional(),
       threshold: z.number().gt(0).lt(1).optional(),
     }),
   ),
@@ -121,33 +136,42 @@ const manifestSchema = z.object({
       to: statusEnum,
       comment: z.string().max(100_000),
       author: z.string().max(1024),
-      at: finite,
+      at: timestamp,
     }),
   ),
   settings: z.array(z.object({ key: z.string(), value: z.unknown() })),
-  profile: z.object({ name: z.string().max(1024), createdAt: finite }).nullable(),
+  profile: z.object({ name: z.string().max(1024), createdAt: timestamp }).nullable(),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
 /** Everything the rows say about each other must hold: one image per case, no dangling id. */
 function integrityProblem(m: Manifest): string | null {
-  const cases = new Set<string>();
+  const cases = new Map<string, Manifest['cases'][number]>();
   for (const c of m.cases) {
     if (cases.has(c.id)) return `case ${c.id} appears twice`;
-    cases.add(c.id);
+    if (c.width * c.height > maxDecodablePixels) return `case ${c.id} is ${c.width} x ${c.height} pixels, more than LesionDesk can open`;
+    cases.set(c.id, c);
   }
   const imageOf = new Set<string>();
   for (const image of m.images) {
-    if (!cases.has(image.caseId)) return `an image belongs to case ${image.caseId}, which is not in the backup`;
+    const owner = cases.get(image.caseId);
+    if (!owner) return `an image belongs to case ${image.caseId}, which is not in the backup`;
     if (imageOf.has(image.caseId)) return `case ${image.caseId} has two images`;
+    if (image.width !== owner.width || image.height !== owner.height) return `the image of case ${image.caseId} is ${image.width} x ${image.height}, its case says ${owner.width} x ${owner.height}`;
     imageOf.add(image.caseId);
   }
   for (const c of m.cases) if (!imageOf.has(c.id)) return `case ${c.id} (${c.fileName}) has no image`;
   for (const t of m.thumbnails) if (!cases.has(t.caseId)) return `a thumbnail belongs to case ${t.caseId}, which is not in the backup`;
   const versionCase = new Map<string, string>();
   for (const v of m.maskVersions) {
-    if (!cases.has(v.caseId)) return `mask version ${v.id} belongs to case ${v.caseId}, which is not in the backup`;
+    const owner = cases.get(v.caseId);
+    if (!owner) return `mask version ${v.id} belongs to case ${v.caseId}, which is not in the backup`;
     if (versionCase.has(v.id)) return `mask version ${v.id} appears twice`;
+    if (v.area > owner.width * owner.height) return `mask version ${v.id} has an area of ${v.area} pixels, more than its image holds`;
+    const map = v.probabilityMap;
+    if (map && map.data.size !== undefined && map.data.size !== map.width * map.height * 4) {
+      return `the probability map of mask version ${v.id} is ${map.data.size} bytes, not ${map.width} x ${map.height} values`;
+    }
     versionCase.set(v.id, v.caseId);
   }
   for (const v of m.maskVersions) {
@@ -159,8 +183,9 @@ function integrityProblem(m: Manifest): string | null {
   for (const h of m.statusHistory) if (!cases.has(h.caseId)) return `the status history names case ${h.caseId}, which is not in the backup`;
   const keys = new Set<string>();
   for (const { key, value } of m.settings) {
-    const schema = (settingSchemas as Record<string, z.ZodType | undefined>)[key];
-    if (!schema) return `it holds an unknown setting "${key.slice(0, 64)}"`;
+    // Own keys only: "constructor" or "__proto__" would otherwise find Object.prototype's members.
+    const schema = Object.hasOwn(settingSchemas, key) ? settingSchemas[key as keyof AppSettings] : undefined;
+    if (!schema) return `its settings hold an unknown key "${key.slice(0, 64)}"`;
     if (keys.has(key)) return `setting ${key} appears twice`;
     keys.add(key);
     const checked = schema.safeParse(value);
@@ -224,20 +249,59 @@ export function backupFileName(now: Date = new Date()): string {
   return `lesiondesk-backup-${now.toISOString().slice(0, 19).replace(/[:T]/g, '-')}.zip`;
 }
 
+/** What a backup holds, read from its manifest alone: what the restore question names. */
+export interface BackupSummary {
+  fileName: string;
+  /** When it was made (as the backup says; null when that is not a date). */
+  createdAt: Date | null;
+  cases: number;
+  maskVersions: number;
+  /** The people (not models) who made its versions and status changes, as they are recorded. */
+  authors: string[];
+}
+
+/** A backup whose manifest passed every check: what `readBackupContents` goes on with. */
+export interface InspectedBackup {
+  summary: BackupSummary;
+  /** The file's bytes and its checked manifest, kept for the second step. */
+  readonly bytes: Uint8Array;
+  readonly manifest: Manifest;
+}
+
+function blobRefsOf(manifest: Manifest): BlobRef[] {
+  return [
+    ...manifest.images.map((i) => i.blob),
+    ...manifest.thumbnails.map((t) => t.blob),
+    ...manifest.maskVersions.flatMap((v) => (v.probabilityMap ? [v.png, v.probabilityMap.data] : [v.png])),
+  ];
+}
+
+const damagedError = (fileName: string, why: string) => new BackupFormatError(`${fileName} is a damaged LesionDesk backup (${why}); nothing was restored.`);
+
 /**
- * Read a backup file into a snapshot, checking everything it holds before anything is written:
- * the manifest's rows and settings (zod), that they reference each other (no case without an
- * image, no dangling id), ids that are plain identifiers, every blob's size and sha256, and a
- * cap on each inflated entry and on their total. Entries the manifest does not reference are
- * never inflated. Any problem is a BackupFormatError that names it.
+ * The quick first step of a restore: the manifest's rows and settings (zod), that they reference
+ * each other (no case without an image, no dangling id), plain-identifier ids, bounded sizes and
+ * dates, and that every blob it names is in the zip within its size cap (from the zip's
+ * directory; nothing but the manifest is inflated). Any problem is a BackupFormatError that
+ * names it.
  */
-export async function readBackup(file: Blob, fileName = 'This file'): Promise<DatabaseSnapshot> {
+export async function inspectBackup(file: Blob, fileName = 'This file'): Promise<InspectedBackup> {
   const notOurs = `${fileName} is not a LesionDesk backup`;
-  const damaged = (why: string) => new BackupFormatError(`${fileName} is a damaged LesionDesk backup (${why}); nothing was restored.`);
+  const damaged = (why: string) => damagedError(fileName, why);
   const bytes = new Uint8Array(await file.arrayBuffer());
+  // Every entry's declared size, read from the directory while only the manifest is inflated.
+  const sizes = new Map<string, number>();
   let manifestEntries: Map<string, Uint8Array>;
   try {
-    manifestEntries = await readZipEntries(bytes, (name) => name === backupManifestName, { maxEntryBytes: () => backupLimits.manifestBytes, maxTotalBytes: backupLimits.manifestBytes }, fileName);
+    manifestEntries = await readZipEntries(
+      bytes,
+      (name, size) => {
+        sizes.set(name, size);
+        return name === backupManifestName;
+      },
+      { maxEntryBytes: () => backupLimits.manifestBytes, maxTotalBytes: backupLimits.manifestBytes },
+      fileName,
+    );
   } catch (error) {
     if (error instanceof ZipEntryTooLargeError) throw damaged(error.message);
     throw new BackupFormatError(`${notOurs} (it is not a zip file).`);
@@ -264,13 +328,50 @@ export async function readBackup(file: Blob, fileName = 'This file'): Promise<Da
   const problem = integrityProblem(manifest);
   if (problem) throw damaged(problem);
 
-  const refs: BlobRef[] = [
-    ...manifest.images.map((i) => i.blob),
-    ...manifest.thumbnails.map((t) => t.blob),
-    ...manifest.maskVersions.flatMap((v) => (v.probabilityMap ? [v.png, v.probabilityMap.data] : [v.png])),
-  ];
+  const refs = blobRefsOf(manifest);
+  if (new Set(refs.map((r) => r.path)).size !== refs.length) throw damaged('two rows share one blob');
+  let total = 0;
+  for (const ref of refs) {
+    const size = sizes.get(ref.path);
+    if (size === undefined) throw new BackupFormatError(`${fileName} is an incomplete LesionDesk backup: ${ref.path} is missing; nothing was restored.`);
+    if (ref.size !== undefined && size !== ref.size) throw damaged(`${ref.path} is ${size} bytes, the manifest says ${ref.size}`);
+    total += size;
+  }
+  if (total > backupLimits.totalBytes) throw damaged(`its entries would inflate to more than ${backupLimits.totalBytes / 2 ** 30} GB in all`);
+
+  const people = new Set<string>();
+  for (const v of manifest.maskVersions) if (v.authorKind === 'person') people.add(v.author);
+  for (const h of manifest.statusHistory) people.add(h.author);
+  const createdAt = new Date(manifest.createdAt);
+  return {
+    summary: {
+      fileName,
+      createdAt: Number.isNaN(createdAt.getTime()) ? null : createdAt,
+      cases: manifest.cases.length,
+      maskVersions: manifest.maskVersions.length,
+      authors: [...people].sort((a, b) => a.localeCompare(b)),
+    },
+    bytes,
+    manifest,
+  };
+}
+
+const pngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * The slow second step: inflates every blob the manifest names (capped), checks its size and
+ * sha256, and decodes every mask as the case view does to open it (a PNG of its image's size).
+ * Progress counts blobs checked and masks decoded. Any problem is a BackupFormatError.
+ */
+export async function readBackupContents(inspected: InspectedBackup, onProgress?: (done: number, total: number) => void): Promise<DatabaseSnapshot> {
+  const { manifest, bytes, summary } = inspected;
+  const { fileName } = summary;
+  const damaged = (why: string) => damagedError(fileName, why);
+  const refs = blobRefsOf(manifest);
   const wanted = new Set(refs.map((r) => r.path));
-  if (wanted.size !== refs.length) throw damaged('two rows share one blob');
+  const total = refs.length + manifest.maskVersions.length;
+  let done = 0;
+  onProgress?.(done, total);
   let entries: Map<string, Uint8Array>;
   try {
     entries = await readZipEntries(
@@ -289,10 +390,25 @@ export async function readBackup(file: Blob, fileName = 'This file'): Promise<Da
     if (ref.size !== undefined && data.length !== ref.size) throw damaged(`${ref.path} is ${data.length} bytes, the manifest says ${ref.size}`);
     if (ref.sha256 !== undefined && (await sha256Of(data)) !== ref.sha256) throw damaged(`${ref.path} does not match its checksum`);
     checked.set(ref.path, new Blob([data as Uint8Array<ArrayBuffer>], { type: ref.type }));
+    onProgress?.(++done, total);
   }
   for (const image of manifest.images) {
     // Images always carried their sha256, also in backups written before blobs had one.
     if ((await sha256Of(entries.get(image.blob.path)!)) !== image.sha256) throw damaged(`the image of case ${image.caseId} does not match its checksum`);
+  }
+  const caseById = new Map(manifest.cases.map((c) => [c.id, c]));
+  for (const version of manifest.maskVersions) {
+    // A mask the case view cannot decode, or of another size, would leave its case unopenable.
+    const data = entries.get(version.png.path)!;
+    const owner = caseById.get(version.caseId)!;
+    const what = `the mask of version ${version.id} (${owner.fileName})`;
+    if (!pngSignature.every((b, i) => data[i] === b)) throw damaged(`${what} is not a PNG`);
+    const mask = await decodeMaskImage(checked.get(version.png.path)!, what).catch(() => null);
+    if (!mask) throw damaged(`${what} cannot be decoded`);
+    if (mask.width !== owner.width || mask.height !== owner.height) {
+      throw damaged(`${what} is ${mask.width} x ${mask.height}, its image ${owner.width} x ${owner.height}`);
+    }
+    onProgress?.(++done, total);
   }
   const blob = (ref: BlobRef): Blob => checked.get(ref.path)!;
   return {
@@ -311,17 +427,32 @@ export async function readBackup(file: Blob, fileName = 'This file'): Promise<Da
   };
 }
 
+/** Read and check a whole backup file (both steps) into a snapshot. */
+export async function readBackup(file: Blob, fileName = 'This file'): Promise<DatabaseSnapshot> {
+  return readBackupContents(await inspectBackup(file, fileName));
+}
+
 /**
- * Restore a backup file. Into an empty database at once; over existing data only with
- * `replace: true`, which the UI passes after the user confirmed (otherwise a StorageError
- * with code 'not-empty').
+ * Restore an inspected backup: check its contents, then replace the library in one transaction.
+ * Into a library without cases at once; over cases only with `replace: true`, which the UI passes
+ * after the user confirmed (otherwise a StorageError with code 'not-empty'). The local annotator
+ * profile stays.
  */
+export async function restoreInspectedBackup(
+  repository: CaseRepository,
+  inspected: InspectedBackup,
+  options: { replace?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ cases: number; maskVersions: number }> {
+  const snapshot = await readBackupContents(inspected, options.onProgress);
+  await repository.restoreSnapshot(snapshot, { replace: options.replace ?? false });
+  return { cases: snapshot.cases.length, maskVersions: snapshot.maskVersions.length };
+}
+
+/** Restore a backup file (both steps, then the write); see restoreInspectedBackup. */
 export async function restoreBackup(
   repository: CaseRepository,
   file: Blob,
-  options: { replace?: boolean; fileName?: string } = {},
+  options: { replace?: boolean; fileName?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ cases: number; maskVersions: number }> {
-  const snapshot = await readBackup(file, options.fileName);
-  await repository.restoreSnapshot(snapshot, { replace: options.replace ?? false });
-  return { cases: snapshot.cases.length, maskVersions: snapshot.maskVersions.length };
+  return restoreInspectedBackup(repository, await inspectBackup(file, options.fileName), options);
 }

@@ -3,10 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCaseRepository, StorageError, type CaseRepository } from '../storage/index.ts';
 import { createDirectoryWriter, createZipWriter, readZip } from './archive.ts';
-import { BackupFormatError, createBackup, restoreBackup } from './backup.ts';
+import { BackupFormatError, createBackup, inspectBackup, readBackupContents, restoreBackup } from './backup.ts';
 import { masksEqual, type BinaryMask } from './binary-mask.ts';
 import { exportCoco, exportIsic, exportMeasurementsCsv, type CocoDataset } from './export.ts';
-import { decodeImage, decodeMaskImage } from './image-codec.ts';
+import { decodeImage, decodeMaskImage, decodeMaskImageOnCanvas } from './image-codec.ts';
 import { importSources, sourcesFromFiles } from './import.ts';
 import type { ImportSource } from './isic.ts';
 import { encodeMaskPng } from './png.ts';
@@ -182,6 +182,21 @@ describe('import', () => {
 });
 
 describe('export', () => {
+  it('reads a stored mask PNG directly to the same pixels as through a canvas', async () => {
+    for (const mask of [syntheticMask(41, 29, 0), syntheticMask(1, 1, 0), syntheticMask(333, 7, 3)]) {
+      const png = pngBlob(mask);
+      const direct = await decodeMaskImage(png);
+      expect(direct).toEqual(await decodeMaskImageOnCanvas(png));
+      expect(masksEqual(direct, mask)).toBe(true);
+    }
+    // Any other PNG (here RGBA from a canvas) still decodes, through the browser.
+    const canvas = new OffscreenCanvas(3, 2);
+    const context = canvas.getContext('2d')!;
+    context.fillStyle = 'white';
+    context.fillRect(1, 0, 2, 1);
+    expect([...(await decodeMaskImage(await canvas.convertToBlob({ type: 'image/png' }))).data]).toEqual([0, 1, 1, 0, 0, 0]);
+  });
+
   it('exports ISIC, and re-importing the export reproduces every mask pixel for pixel', async () => {
     const repository = await freshRepository();
     const { sources, masks } = await isicFolder();
@@ -318,7 +333,10 @@ describe('backup', () => {
     await source.setCaseCalibration(caseId, 31.25);
 
     const backup = await createBackup(source);
+    // This computer has its own annotator and settings, but no case: nothing to confirm.
     const target = await freshRepository();
+    await target.setProfile({ name: 'Dr. Local' });
+    await target.setSettings({ threshold: 0.3 });
     expect(await restoreBackup(target, backup)).toEqual({ cases: 3, maskVersions: 4 });
 
     const before = await source.snapshot();
@@ -328,7 +346,10 @@ describe('backup', () => {
     expect((await target.getCase(caseId))?.pixelsPerMm).toBe(31.25);
     expect(after.cases.filter((c) => c.id !== caseId).map((c) => c.pixelsPerMm)).toEqual([null, null]);
     expect(sortById(after.statusHistory)).toEqual(sortById(before.statusHistory));
-    expect(after.profile).toEqual(before.profile);
+    // The person at this computer stays the annotator; the backup's people stay the authors.
+    expect(after.profile?.name).toBe('Dr. Local');
+    expect(after.maskVersions.map((v) => v.author).sort()).toEqual(before.maskVersions.map((v) => v.author).sort());
+    expect(after.statusHistory.map((h) => h.author)).toContain('Dr. Ada');
     expect(await target.getSettings()).toEqual(await source.getSettings());
     const bytes = async (blob: Blob) => [...new Uint8Array(await blob.arrayBuffer())];
     for (const image of before.images) {
@@ -352,6 +373,28 @@ describe('backup', () => {
     await target.setStatus(caseId, 'in-progress');
     await restoreBackup(target, backup, { replace: true });
     expect((await target.getCase(caseId))?.status).toBe('flagged');
+    expect((await target.getProfile())?.name).toBe('Dr. Local');
+    // Without a local profile none is taken from the backup: the app asks for the name.
+    const unnamed = await freshRepository();
+    await restoreBackup(unnamed, backup);
+    expect(await unnamed.getProfile()).toBeUndefined();
+  });
+
+  it('reads the manifest alone first: counts and authors at once, the blobs and masks checked after', async () => {
+    const source = await freshRepository();
+    await source.setProfile({ name: 'Dr. Ada' });
+    const { importedCaseIds } = await importSources(source, (await isicFolder()).sources);
+    await source.addMaskVersion({ caseId: importedCaseIds[0]!, png: pngBlob(syntheticMask(41, 29, 1)), authorKind: 'person', author: 'Dr. Ada', area: 5 });
+    const backup = await createBackup(source);
+    const inspected = await inspectBackup(backup, 'b.zip');
+    expect(inspected.summary).toMatchObject({ fileName: 'b.zip', cases: 3, maskVersions: 4, authors: ['Dr. Ada'] });
+    expect(inspected.summary.createdAt).toBeInstanceOf(Date);
+    const progress: string[] = [];
+    const snapshot = await readBackupContents(inspected, (done, total) => progress.push(`${done}/${total}`));
+    expect(snapshot.cases).toHaveLength(3);
+    // 3 images, 3 thumbnails and 4 masks checked, then 4 masks decoded.
+    expect(progress[0]).toBe('0/14');
+    expect(progress.at(-1)).toBe('14/14');
   });
 
   it('restores a backup written before cases carried a calibration (schema 2)', async () => {
@@ -401,14 +444,14 @@ describe('backup', () => {
     };
 
     /** A real backup, rewritten: `edit` changes the manifest and the entries (path -> bytes). */
-    async function tampered(edit: (manifest: Manifest, entries: Map<string, Uint8Array>) => void): Promise<Blob> {
+    async function tampered(edit: (manifest: Manifest, entries: Map<string, Uint8Array>) => unknown): Promise<Blob> {
       const source = await freshRepository();
       await source.setSettings({ defaultPixelsPerMm: 12.5 });
       await importSources(source, (await isicFolder()).sources);
       const entries = await readZip(await createBackup(source));
       const manifest = JSON.parse(new TextDecoder().decode(entries.get('lesiondesk-backup.json'))) as Manifest;
       entries.delete('lesiondesk-backup.json');
-      edit(manifest, entries);
+      await edit(manifest, entries);
       const zip = createZipWriter();
       for (const [path, bytes] of entries) await zip.add(path, bytes, { compress: true });
       await zip.add('lesiondesk-backup.json', new TextEncoder().encode(JSON.stringify(manifest)), { compress: true });
@@ -432,8 +475,50 @@ describe('backup', () => {
       await expectRefused(backup, /^bad\.zip is a damaged LesionDesk backup \(setting threshold is 5, .*\); nothing was restored\.$/);
     });
 
-    it('an unknown setting', async () => {
-      await expectRefused(await tampered((m) => m.settings.push({ key: 'evil', value: 1 })), /unknown setting "evil"/);
+    it('an unknown setting, also one named like a member of every object', async () => {
+      await expectRefused(await tampered((m) => m.settings.push({ key: 'evil', value: 1 })), /its settings hold an unknown key "evil"/);
+      for (const key of ['constructor', '__proto__', 'toString']) {
+        await expectRefused(await tampered((m) => m.settings.push({ key, value: 1 })), new RegExp(`^bad\\.zip is a damaged LesionDesk backup \\(its settings hold an unknown key "${key}"\\)`));
+      }
+    });
+
+    /** Replace a mask version's PNG with other bytes, its size and checksum updated to match. */
+    async function withMask(bytes: Uint8Array): Promise<Blob> {
+      return tampered(async (m, entries) => {
+        // The version of ISIC_0000000, whose image is 41 x 29.
+        const caseId = m.cases.find((c) => c.width === 41)!.id;
+        const ref = m.maskVersions.find((v) => v.caseId === caseId)!['png'] as { path: string; size: number; sha256: string };
+        entries.set(ref.path, bytes);
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+        Object.assign(ref, { size: bytes.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') });
+      });
+    }
+
+    it('a mask that is not a PNG, does not decode, or has another size than its image', async () => {
+      const canvas = new OffscreenCanvas(41, 29);
+      canvas.getContext('2d')!.fillRect(0, 0, 41, 29);
+      const jpeg = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg' })).arrayBuffer());
+      await expectRefused(await withMask(jpeg), /the mask of version [0-9a-f-]+ \(ISIC_0000000\.png\) is not a PNG\); nothing was restored\.$/);
+      const truncated = encodeMaskPng(syntheticMask(41, 29, 0)).slice(0, 60);
+      await expectRefused(await withMask(truncated), /the mask of version [0-9a-f-]+ \(ISIC_0000000\.png\) cannot be decoded/);
+      await expectRefused(await withMask(encodeMaskPng(syntheticMask(30, 30, 0))), /is 30 x 30, its image 41 x 29/);
+    });
+
+    it('absurd sizes and dates', async () => {
+      const huge = await tampered((m) => {
+        Object.assign(m.cases[0]!, { width: 1e9 });
+      });
+      await expectRefused(huge, /cases\.0\.width: is more than 32767 pixels/);
+      const tooManyPixels = await tampered((m) => {
+        Object.assign(m.cases[0]!, { width: 30_000, height: 30_000 });
+        Object.assign(m.images.find((i) => i.caseId === m.cases[0]!.id)!, { width: 30_000, height: 30_000 });
+      });
+      await expectRefused(tooManyPixels, /is 30000 x 30000 pixels, more than LesionDesk can open/);
+      const wrongImageSize = await tampered((m) => Object.assign(m.images[0]!, { width: 7 }));
+      await expectRefused(wrongImageSize, /the image of case [0-9a-f-]+ is 7 x \d+, its case says/);
+      await expectRefused(await tampered((m) => Object.assign(m.cases[0]!, { createdAt: 1e300 })), /cases\.0\.createdAt: is a date after 2100/);
+      await expectRefused(await tampered((m) => Object.assign(m.maskVersions[0]!, { createdAt: -5 })), /maskVersions\.0\.createdAt: is a date before 2000/);
+      await expectRefused(await tampered((m) => Object.assign(m.maskVersions[0]!, { area: 1e12 })), /has an area of 1000000000000 pixels, more than its image holds/);
     });
 
     it('a case without an image', async () => {

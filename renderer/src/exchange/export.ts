@@ -10,7 +10,7 @@ import { decodeMaskImage } from './image-codec.ts';
 import type { ArchiveWriter } from './archive.ts';
 import { isicExportIds, isicExportPaths } from './isic.ts';
 import { encodeMaskPng } from './png.ts';
-import { encodeCompressedRle, encodeRle, rleArea, rleBbox, rleCounts, type CompressedRle, type UncompressedRle } from './rle.ts';
+import { rleArea, rleBbox, rleCounts, rleCountsToString, type CompressedRle, type UncompressedRle } from './rle.ts';
 
 /** Which cases to export: the given ids, or every approved case. */
 export interface ExportSelection {
@@ -128,7 +128,9 @@ interface CocoEntry {
 }
 
 function cocoEntry(fileName: string, mask: BinaryMask, options: CocoOptions): CocoEntry {
+  // Counted once: area, bounding box and segmentation all come from these runs.
   const counts = rleCounts(mask);
+  const size: [number, number] = [mask.height, mask.width];
   const area = rleArea(counts);
   return {
     image: { file_name: fileName, width: mask.width, height: mask.height },
@@ -138,7 +140,7 @@ function cocoEntry(fileName: string, mask: BinaryMask, options: CocoOptions): Co
         ? null
         : {
             category_id: 1,
-            segmentation: options.rle === 'uncompressed' ? encodeRle(mask) : encodeCompressedRle(mask),
+            segmentation: options.rle === 'uncompressed' ? { size, counts } : { size, counts: rleCountsToString(counts) },
             area,
             bbox: rleBbox(counts, mask.height),
             iscrowd: options.iscrowd ?? 0,

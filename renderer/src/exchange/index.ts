@@ -5,7 +5,18 @@
  */
 export { maskArea, masksEqual, type BinaryMask } from './binary-mask.ts';
 export { chooseExportWriter, createDirectoryWriter, createZipWriter, downloadBlob, readZip, NotAZipError, type ArchiveWriter } from './archive.ts';
-export { BackupFormatError, backupFileName, createBackup, readBackup, restoreBackup } from './backup.ts';
+export {
+  BackupFormatError,
+  backupFileName,
+  createBackup,
+  inspectBackup,
+  readBackup,
+  readBackupContents,
+  restoreBackup,
+  restoreInspectedBackup,
+  type BackupSummary,
+  type InspectedBackup,
+} from './backup.ts';
 export { toCsv, csvCell, type CsvCell } from './csv.ts';
 export {
   buildCocoDataset,

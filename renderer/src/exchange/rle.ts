@@ -17,24 +17,38 @@ export interface CompressedRle {
   counts: string;
 }
 
-/** Run lengths of a row-major mask, read column by column (pycocotools `rleEncode`). */
+/** Side of the tiles the column-major copy is made in: a tile's rows and columns stay in cache. */
+const transposeTile = 64;
+
+/**
+ * Run lengths of a row-major mask, read column by column (pycocotools `rleEncode`). Reading a
+ * column of a row-major mask touches a new cache line at every pixel (a 24 MP mask took ~0.4 s
+ * that way), so the mask is first copied column-major tile by tile, then scanned straight.
+ */
 export function rleCounts(mask: BinaryMask): number[] {
   const { width, height, data } = mask;
-  const counts: number[] = [];
-  let previous = 0;
-  let run = 0;
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
-      const value = data[y * width + x] ? 1 : 0;
-      if (value !== previous) {
-        counts.push(run);
-        run = 0;
-        previous = value;
+  const columns = new Uint8Array(width * height);
+  for (let y0 = 0; y0 < height; y0 += transposeTile) {
+    const y1 = Math.min(height, y0 + transposeTile);
+    for (let x0 = 0; x0 < width; x0 += transposeTile) {
+      const x1 = Math.min(width, x0 + transposeTile);
+      for (let y = y0; y < y1; y++) {
+        const row = y * width;
+        for (let x = x0; x < x1; x++) columns[x * height + y] = data[row + x] ? 1 : 0;
       }
-      run++;
     }
   }
-  counts.push(run);
+  const counts: number[] = [];
+  let previous = 0;
+  let start = 0;
+  for (let i = 0; i < columns.length; i++) {
+    if (columns[i] !== previous) {
+      counts.push(i - start);
+      start = i;
+      previous = columns[i]!;
+    }
+  }
+  counts.push(columns.length - start);
   return counts;
 }
 

@@ -703,11 +703,13 @@ export class CaseRepository {
     return { name: row.name, createdAt: row.createdAt };
   }
 
-  /** True when the database holds no case, setting or profile. */
+  /**
+   * True when the library holds no case (nor an unsaved edit of one). Settings and the profile do
+   * not count: a restore replaces no work then, so it needs no confirmation.
+   */
   async isEmpty(): Promise<boolean> {
     const { db } = this;
-    const counts = await Promise.all(db.tables.map((table) => table.count()));
-    return counts.every((n) => n === 0);
+    return db.transaction('r', [db.cases, db.pendingEdits], async () => (await db.cases.count()) === 0 && (await db.pendingEdits.count()) === 0);
   }
 
   /** Everything, for a backup. Blob contents are read only when the backup writes them. */
@@ -729,26 +731,29 @@ export class CaseRepository {
   }
 
   /**
-   * Replace the database contents with a snapshot. Refuses a non-empty database unless
-   * `replace` is set (the UI sets it only after the user confirmed losing the current data).
+   * Replace the library (cases, images, versions, history, settings) with a snapshot. Refuses a
+   * library with cases unless `replace` is set (the UI sets it only after the user confirmed
+   * losing them). The annotator profile is kept, never taken from the snapshot: it names the
+   * person at this computer, who makes the next edits; the snapshot's versions keep their authors.
    */
   async restoreSnapshot(snapshot: DatabaseSnapshot, options: { replace?: boolean } = {}): Promise<void> {
     if (snapshot.schemaVersion > latestSchemaVersion) {
       throw new StorageError('invalid-input', `This backup comes from a newer LesionDesk (schema ${snapshot.schemaVersion}); update LesionDesk to restore it.`);
     }
-    if (!options.replace && !(await this.isEmpty())) {
-      throw new StorageError('not-empty', 'The database already holds cases; restoring would replace them. Confirm to replace.');
-    }
     const { db } = this;
-    await db.transaction('rw', db.tables, async () => {
-      await Promise.all(db.tables.map((table) => table.clear()));
+    const replaced = db.tables.filter((table) => table.name !== db.profile.name);
+    await db.transaction('rw', replaced, async () => {
+      // Checked inside the transaction: a case imported meanwhile is never replaced unasked.
+      if (!options.replace && ((await db.cases.count()) > 0 || (await db.pendingEdits.count()) > 0)) {
+        throw new StorageError('not-empty', 'The library already holds cases; restoring would replace them. Confirm to replace.');
+      }
+      await Promise.all(replaced.map((table) => table.clear()));
       await db.cases.bulkAdd(snapshot.cases.map(caseRowFromRecord));
       await db.images.bulkAdd(snapshot.images);
       await db.thumbnails.bulkAdd(snapshot.thumbnails);
       await db.maskVersions.bulkAdd(snapshot.maskVersions);
       await db.statusHistory.bulkAdd(snapshot.statusHistory);
       await db.settings.bulkAdd(snapshot.settings);
-      if (snapshot.profile) await db.profile.add({ key: profileKey, ...snapshot.profile });
       // A backup from before the ground-truth status gets the upgrade an old database gets.
       if (snapshot.schemaVersion < groundTruthSchemaVersion) await adoptGroundTruthStatus(db.cases, db.maskVersions, db.statusHistory);
     });

@@ -279,6 +279,7 @@ export interface DatabaseSnapshot {
   maskVersions: MaskVersionRecord[];
   statusHistory: StatusChangeRecord[];
   settings: { key: string; value: unknown }[];
+  /** Recorded in a backup; a restore keeps the local profile (the person at this computer). */
   profile: AnnotatorProfile | null;
 }
 

@@ -9,6 +9,7 @@ import {
   exportCoco,
   exportIsic,
   exportMeasurementsCsv,
+  type BackupSummary,
   type BinaryMask,
   type CsvCell,
   type ExportReport,
@@ -92,4 +93,20 @@ export function exportSummary(kind: ExportKind, file: ExportFile): string {
     text += ` Skipped ${skipped.length}: ${first.fileName} (${first.reason})${skipped.length > 1 ? ' and others' : ''}.`;
   }
   return text;
+}
+
+const plural = (n: number, one: string, many: string = `${one}s`) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+
+/**
+ * The restore question, naming exactly what goes and what stays: the library's cases (with their
+ * masks, history and the settings) are replaced by the backup's; the local annotator stays.
+ */
+export function restoreQuestion(summary: BackupSummary, libraryCases: number, annotator: string | null): string {
+  const made = summary.createdAt ? ` (made ${summary.createdAt.toISOString().slice(0, 10)})` : '';
+  const authors = summary.authors.length ? `; its versions keep their authors (${summary.authors.slice(0, 3).join(', ')}${summary.authors.length > 3 ? ' and others' : ''})` : '';
+  const stays = annotator ? `Your name, ${annotator}, stays the annotator on this computer${authors}.` : `No annotator name is set on this computer: you are asked for one after the restore${authors}.`;
+  return (
+    `The library holds ${plural(libraryCases, 'case')}. Restoring ${summary.fileName}${made} replaces all of them, with their masks and history, and the settings, ` +
+    `by the backup's ${plural(summary.cases, 'case')} and ${plural(summary.maskVersions, 'mask version')}. ${stays}`
+  );
 }

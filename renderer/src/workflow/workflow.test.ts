@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition, type CaseRecord, type CaseStatus, type MaskVersionRecord, type NewMaskVersion, type StatusChangeRecord } from '../storage/index.ts';
-import { exportSummary } from './export-actions.ts';
+import { exportSummary, restoreQuestion } from './export-actions.ts';
 import { modelKey } from './model-key.ts';
 import { approveCase, flagCase, noLesionComment, restoreVersion, versionAuthorLabel, type ReviewStore } from './review-actions.ts';
 import { historyTimeline } from './timeline.ts';
@@ -137,5 +137,20 @@ describe('exportSummary', () => {
     const file = { blob: new Blob(), fileName: 'x.zip', report: { exported: 2, skipped: [{ caseId: 'a', fileName: 'a.jpg', reason: 'the case has no mask yet' }] } };
     expect(exportSummary('isic', file)).toBe('Exported 2 cases to x.zip. Skipped 1: a.jpg (the case has no mask yet).');
     expect(exportSummary('backup', { ...file, report: null })).toBe('Saved x.zip.');
+  });
+});
+
+describe('restoreQuestion', () => {
+  const summary = { fileName: 'b.zip', createdAt: new Date('2026-11-30T10:00:00Z'), cases: 18, maskVersions: 40, authors: ['Dr. Ada'] };
+
+  it('names what is replaced and who stays the annotator', () => {
+    expect(restoreQuestion(summary, 1, 'Dr. Ben')).toBe(
+      "The library holds 1 case. Restoring b.zip (made 2026-11-30) replaces all of them, with their masks and history, and the settings, by the backup's 18 cases and 40 mask versions. " +
+        'Your name, Dr. Ben, stays the annotator on this computer; its versions keep their authors (Dr. Ada).',
+    );
+  });
+
+  it('says that a name is asked for when this computer has none', () => {
+    expect(restoreQuestion({ ...summary, createdAt: null, authors: [] }, 5, null)).toMatch(/b\.zip replaces .* No annotator name is set on this computer: you are asked for one after the restore\.$/);
   });
 });
