@@ -32,8 +32,13 @@ export function describeVersion(v: ModelVersion): string[] {
 }
 
 function printList(list: ModelVersionList, io: CliIo, store: ModelStore): void {
+  if (list.problem) io.err(`lesiondesk: warning: ${list.problem}`);
   io.out(`Model versions (store: ${store.modelsDir}; * = active):`);
   for (const v of list.versions) for (const line of describeVersion(v)) io.out(line);
+  if (list.unknown.length > 0) {
+    io.out(`\nNot model versions (LesionDesk does not use or delete them; remove them by hand if you do not need them):`);
+    for (const u of list.unknown) io.out(`  ${u.path}\n    ${u.problem}`);
+  }
   if (list.previous) io.out(`\nRoll back would return to ${list.previous}.`);
 }
 
