@@ -13,8 +13,18 @@ import { UsageError, type CliIo } from './usage.js';
 
 const dice = (x: number): string => x.toFixed(3);
 
-/** One version as the text listing shows it. */
+/** Text from a version folder as a terminal may show it: control characters (escape sequences) become "?". */
+function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** One version as the text listing shows it (every line printable). */
 export function describeVersion(v: ModelVersion): string[] {
+  return versionLines(v).map(printable);
+}
+
+function versionLines(v: ModelVersion): string[] {
   const marker = v.active ? '*' : ' ';
   const lines = [`${marker} ${v.id}  ${v.kind}${v.status === 'damaged' ? '  DAMAGED' : ''}${v.active ? '  (active)' : ''}`];
   if (v.problem) lines.push(`    problem:     ${v.problem}`);

@@ -128,6 +128,15 @@ function allCases(): [string, (dir: string) => void][] {
   for (const name of ['active.json', 'active.last-good.json']) {
     for (const [label, make] of Object.entries(payloads)) cases.push([`${name} is ${label}`, (dir) => replace(path.join(dir, 'models', name), make)]);
   }
+  cases.push(['version.json has Dice values out of range', (dir) => {
+    const target = path.join(dir, 'models', 'versions', versionId, versionFiles.record);
+    const json = JSON.parse(readFileSync(target, 'utf8')) as Record<string, unknown>;
+    replace(target, text(JSON.stringify({ ...json, validation: { n: 1.5, base: 7, candidate: -1 }, gate: { activated: 'yes', reason: control } })));
+  }]);
+  cases.push(['version.json has a value that parses as Infinity', (dir) => {
+    const target = path.join(dir, 'models', 'versions', versionId, versionFiles.record);
+    replace(target, text(readFileSync(target, 'utf8').replace('"corrections": 3', '"corrections": 1e999')));
+  }]);
   cases.push(['active.json names a version with control characters', (dir) => writeFileSync(path.join(dir, 'models', 'active.json'), JSON.stringify({ format: 'lesiondesk-active-model/1', active: `x${control}@1.0.0`, history: [] }))]);
   cases.push(['active.json has a history of 100k entries', (dir) => writeFileSync(path.join(dir, 'models', 'active.json'), JSON.stringify({ format: 'lesiondesk-active-model/1', active: versionId, history: Array(100_000).fill(shippedId) }))]);
   cases.push(...fieldCases(versionFiles.card, [...shippedCardKeys, 'files']), ...fieldCases(versionFiles.record, recordKeys));

@@ -23,7 +23,15 @@
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { DiceComparison, GateDecision, ModelVersion, ModelVersionList, UnknownStoreFolder } from '../../preload/api.js';
+import {
+  DiceComparison as DiceComparisonSchema,
+  GateDecision as GateDecisionSchema,
+  type DiceComparison,
+  type GateDecision,
+  type ModelVersion,
+  type ModelVersionList,
+  type UnknownStoreFolder,
+} from '../../preload/api.js';
 import { errorMessage, ModelStoreError } from './errors.js';
 import { parseModelCard, type ModelCard } from './modelCard.js';
 import { scanModelDirs, type ModelEntry } from './modelRegistry.js';
@@ -37,25 +45,29 @@ export interface ModelStoreOptions {
   shippedDirs: string[];
 }
 
-/** What the store records about a version when it is added (version.json, immutable). */
-export const VersionRecord = z.object({
-  format: z.literal('lesiondesk-model-version/1'),
-  id: z.string(),
-  base: z.string().nullable(),
-  lineage: z.array(z.string()),
-  created: z.string(),
-  jobId: z.string().nullable(),
-  corrections: z.number().int().min(0).nullable(),
-  validation: z.object({ n: z.number(), base: z.number(), candidate: z.number() }).nullable(),
-  anchor: z.object({ n: z.number(), base: z.number(), candidate: z.number() }).nullable(),
-  gate: z.object({ activated: z.boolean(), reason: z.string() }).nullable(),
-});
-export type VersionRecord = z.infer<typeof VersionRecord>;
-
 /** `name@version` as the contract defines it (preload/api.ts ModelVersionId): a folder name that is not one is no version. */
 const versionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*@\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 const versionIdMaxLength = 200;
 const VersionIdText = z.string().max(versionIdMaxLength).regex(versionIdPattern);
+
+/**
+ * What the store records about a version when it is added (version.json, immutable). As strict
+ * as the contract's ModelVersion, so a hand-edited record is damaged here, not a failed answer.
+ */
+export const VersionRecord = z.object({
+  format: z.literal('lesiondesk-model-version/1'),
+  id: z.string().max(versionIdMaxLength),
+  base: VersionIdText.nullable(),
+  lineage: z.array(VersionIdText).max(10_000),
+  created: z.string().max(100),
+  jobId: z.string().max(200).nullable(),
+  corrections: z.number().int().min(0).nullable(),
+  validation: DiceComparisonSchema.nullable(),
+  anchor: DiceComparisonSchema.nullable(),
+  gate: GateDecisionSchema.nullable(),
+});
+export type VersionRecord = z.infer<typeof VersionRecord>;
+
 
 const ActiveFile = z.object({
   format: z.literal('lesiondesk-active-model/1'),
