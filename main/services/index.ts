@@ -169,7 +169,13 @@ export async function createServices(options: ServiceOptions): Promise<Services>
    * change `intended` (made here) is announced anyway: the pointer moved, and the panels re-read it.
    */
   const follow = (preopened?: ModelSession, intended?: { active: string; previous: string | null }): Promise<void> => {
-    if (!store || options.model) return preopened ? preopened.release() : Promise.resolve();
+    if (!store || options.model) {
+      // A pinned model keeps running; the pointer still moved, and the panels re-read it.
+      return (async () => {
+        await preopened?.release();
+        if (intended) events.publish({ type: 'active-model-changed', ...intended });
+      })();
+    }
     return enqueue(async () => {
       const before = runningId;
       try {
