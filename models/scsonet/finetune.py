@@ -37,8 +37,8 @@ import numpy as np
 import torch
 
 from .augment import augment_batch, minmax_scale
-from .evidence import provenance, write_evidence
 from .checkpoint import read_checkpoint
+from .evidence import provenance, write_evidence
 from .export import card_validator, export_model, seal_card
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
