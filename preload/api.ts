@@ -203,12 +203,23 @@ export const ModelVersion = z.strictObject({
   card: modelCard,
 });
 
+/** A folder in the store's versions folder that is not a version (a copy, a hand-made folder, a link): listed, never used, never deleted by the app. */
+export const UnknownStoreFolder = z.strictObject({
+  /** The folder's name (control characters shown as "?"). */
+  name: z.string().max(1000),
+  path: z.string().max(8192),
+  problem: z.string(),
+});
+
 /** Every version and which one is active. */
 export const ModelVersionList = z.strictObject({
   active: ModelVersionId.nullable(),
   /** The version a roll back returns to, when there is one. */
   previous: ModelVersionId.nullable(),
   versions: z.array(ModelVersion),
+  unknown: z.array(UnknownStoreFolder),
+  /** A problem of the store itself (a damaged active pointer, an unreadable versions folder), said to the user; null when none. */
+  problem: z.string().nullable(),
 });
 
 export const ModelVersionArgs = z.strictObject({ id: ModelVersionId });
@@ -426,6 +437,7 @@ export type ModelEntry = z.output<typeof ModelEntry>;
 export type AppInfo = z.output<typeof AppInfo>;
 export type ModelVersion = z.output<typeof ModelVersion>;
 export type ModelVersionList = z.output<typeof ModelVersionList>;
+export type UnknownStoreFolder = z.output<typeof UnknownStoreFolder>;
 export type DiceComparison = z.output<typeof DiceComparison>;
 export type GateDecision = z.output<typeof GateDecision>;
 export type PreflightProblem = z.output<typeof PreflightProblem>;

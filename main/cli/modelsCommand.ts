@@ -13,8 +13,18 @@ import { UsageError, type CliIo } from './usage.js';
 
 const dice = (x: number): string => x.toFixed(3);
 
-/** One version as the text listing shows it. */
+/** Text from a version folder as a terminal may show it: control characters (escape sequences) become "?". */
+function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** One version as the text listing shows it (every line printable). */
 export function describeVersion(v: ModelVersion): string[] {
+  return versionLines(v).map(printable);
+}
+
+function versionLines(v: ModelVersion): string[] {
   const marker = v.active ? '*' : ' ';
   const lines = [`${marker} ${v.id}  ${v.kind}${v.status === 'damaged' ? '  DAMAGED' : ''}${v.active ? '  (active)' : ''}`];
   if (v.problem) lines.push(`    problem:     ${v.problem}`);
@@ -32,8 +42,13 @@ export function describeVersion(v: ModelVersion): string[] {
 }
 
 function printList(list: ModelVersionList, io: CliIo, store: ModelStore): void {
+  if (list.problem) io.err(`lesiondesk: warning: ${list.problem}`);
   io.out(`Model versions (store: ${store.modelsDir}; * = active):`);
   for (const v of list.versions) for (const line of describeVersion(v)) io.out(line);
+  if (list.unknown.length > 0) {
+    io.out(`\nNot model versions (LesionDesk does not use or delete them; remove them by hand if you do not need them):`);
+    for (const u of list.unknown) io.out(`  ${u.path}\n    ${u.problem}`);
+  }
   if (list.previous) io.out(`\nRoll back would return to ${list.previous}.`);
 }
 

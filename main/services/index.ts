@@ -4,13 +4,15 @@
  * electron import), so tests and the CLI use it directly; the Electron shell passes the
  * folders it knows about.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelEntry as ApiModelEntry, ModelInfo, SegmentImageResult, ServiceHandlers } from '../../preload/api.js';
 import { chooseProviders, currentHostFacts, type ProviderName } from './executionProvider.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
 import { resolveModel, scanModelDirs, type ModelCatalog, type ModelEntry } from './modelRegistry.js';
-import { ModelStore } from './modelStore.js';
+import { ModelStore, type StoredVersion } from './modelStore.js';
+import { identityOf, sameIdentity, type FileIdentity } from './storeFiles.js';
 import { caseProvenance, evidenceCase, modelEvidence } from './modelEvidence.js';
 import { TrainingJobs, type TrainingJobsOptions } from './trainingJobs.js';
 import { errorMessage } from './errors.js';
@@ -107,6 +109,8 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const catalog = await scanModelDirs(options.modelDirs);
   const store = options.dataDir ? new ModelStore({ dataDir: options.dataDir, shippedDirs: options.modelDirs }) : null;
   let fallbackReason: string | null = null;
+  /** The store version this process runs (null: a pinned model or no store). */
+  let runningId: string | null = null;
   let entry: ModelEntry;
   if (options.model) {
     const versions = store ? (await store.versions()).filter((v) => v.entry && v.problem === null).map((v) => v.entry!) : [];
@@ -114,6 +118,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   } else if (store) {
     const active = await store.active();
     entry = active.version.entry!;
+    runningId = active.version.id;
     fallbackReason = active.fallbackReason;
     if (fallbackReason) options.log?.(`model: ${fallbackReason}`);
   } else {
@@ -130,41 +135,114 @@ export async function createServices(options: ServiceOptions): Promise<Services>
       ? await TrainingJobs.open({ dataDir: options.dataDir, store, events, trainerDir, log: options.log, onActivated: announceSwitch, ...options.training })
       : null;
 
-  // Switching models: the active pointer changed (activate, roll back, a job's gate); load the
-  // new active version and swap it in, then announce it (active-model-changed), so a renderer
-  // that predicts on hearing the news gets the new version. Requests in flight finish on the old
-  // session. A model pinned with `model` stays pinned.
+  // Switching models: the active pointer changed (activate, roll back, a job's gate, another
+  // process); load the new active version and swap it in, then announce it
+  // (active-model-changed), so a renderer that predicts on hearing the news gets the new
+  // version. Requests in flight finish on the old session. A model pinned with `model` stays
+  // pinned. Every switch runs through one queue and announces only a change of the version that
+  // runs, so a change seen twice (made here, then noticed by the watcher) is announced once.
   let switching: Promise<void> = Promise.resolve();
-  const switchToActive = (): Promise<void> => {
-    if (!store || options.model) return Promise.resolve();
-    const task = async () => {
-      const active = await store.active();
-      fallbackReason = active.fallbackReason;
-      const next = active.version.entry!;
-      if (next.onnxPath === segmenter.session.entry.onnxPath && next.card.sha256 === segmenter.session.entry.card.sha256) return;
-      await segmenter.swap(await ModelSession.open(next, sessionOptions));
-    };
+  const enqueue = (task: () => Promise<void>): Promise<void> => {
     switching = switching.then(task, task);
     return switching;
   };
-  async function announceSwitch({ active, previous }: { active: string; previous: string | null }): Promise<void> {
-    try {
-      await switchToActive();
-    } finally {
-      // Announced even when loading failed: the store's pointer moved, and the panels re-read it.
-      events.publish({ type: 'active-model-changed', active, previous });
+  /** Loads the active version unless it already runs; `preopened` is a session already loaded for it. */
+  const loadActive = async (preopened?: ModelSession): Promise<void> => {
+    const active = await store!.active();
+    fallbackReason = active.fallbackReason;
+    const next = active.version.entry!;
+    const fits = (s: ModelSession): boolean => s.entry.onnxPath === next.onnxPath && s.entry.card.sha256 === next.card.sha256;
+    if (fits(segmenter.session)) {
+      await preopened?.release();
+    } else {
+      let session = preopened && fits(preopened) ? preopened : null;
+      if (!session) {
+        await preopened?.release();
+        session = await ModelSession.open(next, sessionOptions);
+      }
+      await segmenter.swap(session);
     }
+    runningId = active.version.id;
+  };
+  /**
+   * Follows the pointer: loads what it names and announces the change. When loading fails the
+   * change `intended` (made here) is announced anyway: the pointer moved, and the panels re-read it.
+   */
+  const follow = (preopened?: ModelSession, intended?: { active: string; previous: string | null }): Promise<void> => {
+    if (!store || options.model) {
+      // A pinned model keeps running; the pointer still moved, and the panels re-read it.
+      return (async () => {
+        await preopened?.release();
+        if (intended) events.publish({ type: 'active-model-changed', ...intended });
+      })();
+    }
+    return enqueue(async () => {
+      const before = runningId;
+      try {
+        await loadActive(preopened);
+      } catch (error) {
+        options.log?.(`switching to the active model failed: ${errorMessage(error)}`);
+        if (intended) events.publish({ type: 'active-model-changed', ...intended });
+        return;
+      }
+      if (runningId !== before) events.publish({ type: 'active-model-changed', active: runningId, previous: before });
+    });
+  };
+  async function announceSwitch(change: { active: string; previous: string | null }): Promise<void> {
+    await follow(undefined, change);
   }
-  const changeActive = async (change: () => Promise<{ active: string; previous: string | null }>) => {
-    const { active, previous } = await change();
-    if (previous !== null && previous !== active) await announceSwitch({ active, previous });
+  // Activate and roll back load the version before the pointer moves: one that cannot run is
+  // refused with nothing changed, and one that can is running when the call returns.
+  const changeActive = async (change: (prepare: (version: StoredVersion) => Promise<void>) => Promise<{ active: string; previous: string | null }>) => {
+    let prepared: ModelSession | undefined;
+    const prepare = async (version: StoredVersion): Promise<void> => {
+      if (options.model || !version.entry || version.entry.onnxPath === segmenter.session.entry.onnxPath) return;
+      prepared = await ModelSession.open(version.entry, sessionOptions);
+    };
+    let result: { active: string; previous: string | null };
+    try {
+      result = await change(prepare);
+    } catch (error) {
+      await prepared?.release();
+      throw error;
+    }
+    await follow(prepared, result.previous !== null && result.previous !== result.active ? result : undefined);
     return store!.list();
   };
+
+  // Another process (the CLI, a second window's server) may move the pointer. Two ways to notice,
+  // both cheap: an fs.watch on the models folder for promptness while idle, and one lstat of the
+  // pointer before each prediction, listing and model info, which holds where file events are
+  // not delivered (network drives, some containers). A changed pointer is followed as above.
+  let seenPointer: FileIdentity | null = store ? await identityOf(store.activeFile) : null;
+  const followPointer = async (): Promise<void> => {
+    if (!store || options.model) return;
+    const now = await identityOf(store.activeFile);
+    if (now === seenPointer || sameIdentity(now, seenPointer)) {
+      // A switch another call started may still be loading: wait for it, so this call runs the new version.
+      return switching.catch(() => undefined);
+    }
+    seenPointer = now;
+    return follow();
+  };
+  let watcher: FSWatcher | null = null;
+  if (store && !options.model) {
+    try {
+      await mkdir(store.modelsDir, { recursive: true });
+      watcher = watch(store.modelsDir, { persistent: false }, (_event, name) => {
+        if (name === null || String(name).startsWith('active')) void followPointer();
+      });
+      watcher.on('error', (error) => options.log?.(`watching ${store.modelsDir} stopped (${errorMessage(error)}); changes are noticed before each prediction`));
+    } catch (error) {
+      options.log?.(`cannot watch ${store.modelsDir} (${errorMessage(error)}); changes are noticed before each prediction`);
+    }
+  }
 
   const needStore = unavailable('Model versions');
   const needJobs = unavailable('Fine-tuning jobs');
   const handlers: ServiceHandlers = {
     async segmentImage(args) {
+      await followPointer();
       const result = await segmenter.segment(
         { bytes: args.bytes, name: args.fileName },
         { tta: args.tta, threshold: args.threshold, priority: args.priority },
@@ -172,6 +250,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
       return toApiResult(result);
     },
     async getModelInfo(): Promise<ModelInfo> {
+      await followPointer();
       const current = segmenter.session;
       return {
         name: current.entry.card.name,
@@ -186,9 +265,14 @@ export async function createServices(options: ServiceOptions): Promise<Services>
       const tuned = store ? (await store.versions()).filter((v) => v.kind === 'fine-tuned' && v.entry).map((v) => v.entry!) : [];
       return [...fresh.models, ...tuned].map((m) => ({ name: m.card.name, version: m.card.version, path: m.onnxPath, card: cardRecord(m.card) }));
     },
-    listModelVersions: store ? () => store.list() : needStore,
-    activateModelVersion: store ? ({ id }) => changeActive(() => store.activate(id)) : needStore,
-    rollbackModel: store ? () => changeActive(() => store.rollback()) : needStore,
+    listModelVersions: store
+      ? async () => {
+          await followPointer();
+          return store.list();
+        }
+      : needStore,
+    activateModelVersion: store ? ({ id }) => changeActive((prepare) => store.activate(id, prepare)) : needStore,
+    rollbackModel: store ? () => changeActive((prepare) => store.rollback(prepare)) : needStore,
     deleteModelVersion: store
       ? async ({ id }) => {
           await store.delete(id);
@@ -217,6 +301,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
       return fallbackReason;
     },
     async close() {
+      watcher?.close();
       await jobs?.shutdown();
       await switching.catch(() => undefined);
       await segmenter.session.release();

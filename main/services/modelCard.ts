@@ -4,6 +4,8 @@ import { ModelCardError } from './errors.js';
 const positiveInt = z.number().int().positive();
 const semver = z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, 'must be a semver version such as 1.0.0');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+/** A file beside the card, or in one sub-folder of it: no hidden names, no `..`, no absolute path. */
+const fileBesideCard = z.string().max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'must be a file name beside the card (or in one sub-folder)');
 
 /**
  * zod schema of `lesiondesk-model-card/1` (docs/model-card-format.md): the one definition of
@@ -73,6 +75,12 @@ export const modelCardSchema = z.object({
     .nullable()
     .optional(),
   notes: z.array(z.string()).optional(),
+  /**
+   * sha256 of every other file that belongs to the model (checkpoint, metrics, evidence, the
+   * store's version.json and job.log), by name relative to the card; `file` is covered by `sha256`.
+   * Cards written before this field existed lack it (their checkpoint is not trusted; README).
+   */
+  files: z.record(fileBesideCard, sha256Hex).optional(),
 }).loose();
 
 /** A validated model card. */

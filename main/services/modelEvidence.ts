@@ -10,12 +10,12 @@
  *
  * Plain Node, read-only: nothing here changes a version.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { CaseProvenance, CaseUse, EvidenceCase, EvidenceRow, ModelEvidence } from '../../preload/api.js';
 import { errorMessage, ModelStoreError } from './errors.js';
 import type { ModelStore, StoredVersion } from './modelStore.js';
+import { readStoreFile, readStoreText, sizeLimits, StoreFileError } from './storeFiles.js';
 
 export const evidenceFile = 'evidence.json';
 
@@ -58,9 +58,9 @@ async function readEvidenceFile(version: StoredVersion): Promise<EvidenceFile> {
   const file = path.join(version.dir, evidenceFile);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readStoreText(file, sizeLimits.other);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (error instanceof StoreFileError && error.code === 'missing') {
       throw new ModelStoreError(`${version.id} has no ${evidenceFile}: it was trained before LesionDesk kept per-case evidence`);
     }
     throw new ModelStoreError(`${version.id}'s ${evidenceFile} could not be read (${errorMessage(error)})`);
@@ -100,7 +100,7 @@ export async function evidenceCase(store: ModelStore, id: string, rowId: string)
   const read = async (kind: (typeof kinds)[number]): Promise<Uint8Array> => {
     const relative = row.files[kind];
     try {
-      return new Uint8Array(await readFile(path.join(version.dir, ...relative.split('/'))));
+      return new Uint8Array(await readStoreFile(path.join(version.dir, ...relative.split('/')), sizeLimits.other));
     } catch (error) {
       throw new ModelStoreError(`${id}'s evidence for case ${rowId} is incomplete: ${relative} could not be read (${errorMessage(error)})`);
     }

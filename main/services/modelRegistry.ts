@@ -10,6 +10,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelCardError, ModelLoadError, ModelNotFoundError } from './errors.js';
 import { parseModelCard, type ModelCard } from './modelCard.js';
+import { hashStoreFile, sizeLimits } from './storeFiles.js';
 
 /** A model found on disk whose card is valid (the ONNX file is checked at load time). */
 export interface ModelEntry {
@@ -169,11 +170,11 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Throws ModelLoadError unless the ONNX file's SHA-256 equals the card's. */
+/** Throws ModelLoadError unless the ONNX file's SHA-256 equals the card's (a regular file of bounded size, no link). */
 export async function verifyChecksum(entry: ModelEntry): Promise<void> {
   let actual: string;
   try {
-    actual = await sha256File(entry.onnxPath);
+    actual = (await hashStoreFile(entry.onnxPath, sizeLimits.onnx)).sha256;
   } catch (error) {
     throw new ModelLoadError(`${entry.card.file} could not be read (${(error as Error).message})`, { cause: error });
   }

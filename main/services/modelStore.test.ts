@@ -1,12 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ModelVersionList } from '../../preload/api.js';
 import { ModelStoreError } from './errors.js';
 import { ModelStore, versionFiles, type VersionRecord } from './modelStore.js';
 
 const repoModels = path.resolve(import.meta.dirname, '../../models');
-const shippedCard = JSON.parse(readFileSync(path.join(repoModels, 'scsonet-isic2017-v1.json'), 'utf8')) as Record<string, unknown>;
+// The shipped card without its `files` (they name the shipped checkpoint, not a version's).
+const { files: _shippedFiles, ...shippedCard } = JSON.parse(readFileSync(path.join(repoModels, 'scsonet-isic2017-v1.json'), 'utf8')) as Record<string, unknown>;
 const shippedId = 'scsonet-isic2017@1.0.0';
 
 let root: string;
@@ -130,13 +133,35 @@ describe('model store', () => {
     await expect(store.add(makeResult('1.1.0'), record(shippedId, false))).rejects.toThrow(/already exists/);
   });
 
-  it('writes the active pointer atomically and survives a damaged pointer file', async () => {
-    const v = await store.add(makeResult('1.1.0'), record(shippedId, true));
-    await store.activate(v.id);
+  it('writes the active pointer atomically; a damaged pointer is reported, its last good copy used, the history kept', async () => {
+    const v11 = await store.add(makeResult('1.1.0'), record(shippedId, true));
+    const v12 = await store.add(makeResult('1.2.0', v11.id), record(v11.id, true));
+    await store.activate(v11.id);
+    await store.activate(v12.id);
     const file = path.join(store.modelsDir, 'active.json');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ active: v.id, history: [shippedId] });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ active: v12.id, history: [shippedId, v11.id] });
     writeFileSync(file, '{"active": ');
-    expect((await store.list()).active).toBe(shippedId);
+
+    const list = await store.list();
+    expect(list.active).toBe(v12.id);
+    expect(list.previous).toBe(v11.id);
+    expect(list.problem).toMatch(/active-model pointer active\.json is damaged .*last good copy \(scsonet-isic2017@1\.2\.0 active, 2 earlier versions/);
+    expect((await store.active()).fallbackReason).toMatch(/damaged/);
+    // Nothing was rewritten by reading it; the next change keeps the damaged file beside the new pointer.
+    expect(readFileSync(file, 'utf8')).toBe('{"active": ');
+    expect(await store.rollback()).toEqual({ active: v11.id, previous: v12.id });
+    expect(readdirSync(store.modelsDir).filter((n) => n.startsWith('active.damaged-'))).toHaveLength(1);
+    expect((await store.list()).problem).toBeNull();
+  });
+
+  it('says so when the pointer and its copy are both damaged, and runs the shipped model', async () => {
+    const v11 = await store.add(makeResult('1.1.0'), record(shippedId, true));
+    await store.activate(v11.id);
+    writeFileSync(path.join(store.modelsDir, 'active.json'), JSON.stringify({ format: 'lesiondesk-active-model/1', active: 'x\u0007@1', history: 5 }));
+    writeFileSync(path.join(store.modelsDir, 'active.last-good.json'), '');
+    const list = await store.list();
+    expect(list.active).toBe(shippedId);
+    expect(list.problem).toMatch(/is damaged .* no good copy, so the shipped model runs/);
   });
 
   it('a second store on the same folder (the CLI beside the app) sees the same versions and pointer', async () => {
@@ -144,5 +169,77 @@ describe('model store', () => {
     await store.activate(v.id);
     const other = new ModelStore({ dataDir: path.join(root, 'data'), shippedDirs: [shippedDir] });
     expect((await other.list()).active).toBe(v.id);
+  });
+});
+
+describe('what the store reads from the folder', () => {
+  it('lists a version whose model.pt was replaced as damaged, and trusts no checkpoint its card does not hash', async () => {
+    const v11 = await store.add(makeResult('1.1.0'), record(shippedId, false));
+    expect(v11.entry?.card.files?.[versionFiles.checkpoint]).toMatch(/^[0-9a-f]{64}$/);
+    expect(v11.checkpointPath).toBe(path.join(store.versionsDir, v11.id, versionFiles.checkpoint));
+    expect((await store.get(shippedId)).checkpointPath).toMatch(/scsonet-isic2017-v1\.pt$/);
+
+    writeFileSync(path.join(store.versionsDir, v11.id, versionFiles.checkpoint), 'cposix\nsystem\n(Vtouch /tmp/pwned\ntR.');
+    const damaged = await store.get(v11.id);
+    expect(damaged.problem).toMatch(/^model\.pt does not match its card/);
+    await expect(store.activate(v11.id)).rejects.toThrow(/cannot be activated: model\.pt does not match/);
+
+    // A version from before checkpoints were hashed: it runs, its checkpoint is not used for fine-tuning.
+    const v12 = await store.add(makeResult('1.2.0'), record(shippedId, false));
+    const cardPath = path.join(store.versionsDir, v12.id, versionFiles.card);
+    const { files: _files, ...legacy } = JSON.parse(readFileSync(cardPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(cardPath, JSON.stringify(legacy));
+    const old = await store.get(v12.id);
+    expect(old.problem).toBeNull();
+    expect(old.checkpointPath).toBeNull();
+    expect(old.checkpointProblem).toMatch(/records no hash for model\.pt .* not trusted for fine-tuning/);
+  });
+
+  it('lists copies, empty and hand-made folders as unknown or damaged, never as a second version with the same id', async () => {
+    const v11 = await store.add(makeResult('1.1.0'), record(shippedId, true));
+    const original = path.join(store.versionsDir, v11.id);
+    cpSync(original, path.join(store.versionsDir, `${v11.id} (copy)`), { recursive: true });
+    cpSync(original, path.join(store.versionsDir, 'scsonet-isic2017@1.4.0'), { recursive: true });
+    cpSync(original, path.join(store.versionsDir, shippedId), { recursive: true });
+    mkdirSync(path.join(store.versionsDir, 'empty'));
+    mkdirSync(path.join(store.versionsDir, 'scsonet-isic2017@1.3.0'));
+    writeFileSync(path.join(store.versionsDir, 'notes.txt'), 'x');
+    symlinkSync(original, path.join(store.versionsDir, 'linked@1.0.0'));
+
+    const list = ModelVersionList.parse(await store.list()); // what the HTTP transport checks before answering
+    expect(list.versions.map((v) => [v.id, v.status])).toEqual([
+      [shippedId, 'ok'],
+      ['scsonet-isic2017@1.3.0', 'damaged'],
+      [v11.id, 'ok'],
+      ['scsonet-isic2017@1.4.0', 'damaged'],
+    ]);
+    expect(list.versions.find((v) => v.id === 'scsonet-isic2017@1.4.0')!.problem).toMatch(/names scsonet-isic2017@1\.1\.0, not scsonet-isic2017@1\.4\.0 \(a copied or renamed folder\?\)/);
+    expect(list.unknown.map((u) => u.name)).toEqual(['empty', 'linked@1.0.0', 'notes.txt', shippedId, `${v11.id} (copy)`]);
+    expect(list.unknown.every((u) => u.problem.length > 0)).toBe(true);
+
+    // Operations succeed cleanly, and delete removes exactly the folder chosen.
+    await store.activate(v11.id);
+    await store.delete('scsonet-isic2017@1.4.0');
+    expect(existsSync(original)).toBe(true);
+    expect(existsSync(path.join(store.versionsDir, 'scsonet-isic2017@1.4.0'))).toBe(false);
+    await expect(store.delete(`${v11.id} (copy)`)).rejects.toThrow(/is not a model version .* remove .* by hand/);
+    expect(existsSync(path.join(store.versionsDir, `${v11.id} (copy)`))).toBe(true);
+    expect((await store.list()).active).toBe(v11.id);
+  });
+
+  it('reads only regular files: a model.onnx linked to a device, a pipe or a link out of the store is damaged, at once', async () => {
+    const ids = await Promise.all(['1.1.0', '1.2.0', '1.3.0'].map(async (v) => (await store.add(makeResult(v), record(shippedId, false))).id));
+    const file = (id: string, name: string) => path.join(store.versionsDir, id, name);
+    rmSync(file(ids[0]!, versionFiles.onnx));
+    symlinkSync('/dev/zero', file(ids[0]!, versionFiles.onnx));
+    rmSync(file(ids[1]!, versionFiles.checkpoint));
+    execFileSync('mkfifo', [file(ids[1]!, versionFiles.checkpoint)]);
+    rmSync(file(ids[2]!, versionFiles.metrics));
+    symlinkSync('/etc/hostname', file(ids[2]!, versionFiles.metrics));
+
+    const problems = Object.fromEntries((await store.list()).versions.map((v) => [v.id, v.problem]));
+    expect(problems[ids[0]!]).toMatch(/^model\.onnx: model\.onnx is a link/);
+    expect(problems[ids[1]!]).toMatch(/^model\.pt: model\.pt is not a regular file/);
+    expect(problems[ids[2]!]).toMatch(/^metrics\.json: metrics\.json is a link/);
   });
 });

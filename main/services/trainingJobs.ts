@@ -483,6 +483,7 @@ export class TrainingJobs {
     const base = requested ? await store.get(requested) : (await store.active()).version;
     if (base.problem !== null || !base.entry) throw new TrainingJobError(`${base.id} cannot be fine-tuned: ${base.problem ?? 'its card is unreadable'}`);
     if (!base.checkpointPath) {
+      if (base.checkpointProblem) throw new TrainingJobError(`${base.id} cannot be fine-tuned: ${base.checkpointProblem}`);
       throw new TrainingJobError(
         `${base.id} has no PyTorch checkpoint (${versionFiles.checkpoint} or a .pt beside its card), so it cannot be fine-tuned; fine-tune from a version that has one`,
       );

@@ -58,7 +58,7 @@ def _run_export(a) -> int:
     import numpy as np
 
     from .data import load_dataset, select, split_ids, to_input
-    from .export import base_reference, export_model
+    from .export import base_reference, export_model, seal_card
     from .network import SCSONet
     from .synth import synth_pair
     from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint, save_checkpoint
@@ -108,6 +108,8 @@ def _run_export(a) -> int:
         save_checkpoint(out.with_name(out.name + ".pt"), model=model.state_dict(), name=name, version=version,
                         license=training["license"], split=split, config=config, epoch=ckpt.get("epoch"),
                         metrics=card["metrics"], base=base, onnx_sha256=card["sha256"])
+        # The card records the checkpoint's hash: fine-tuning from it checks the file first.
+        seal_card(out.with_name(out.name + ".json"), [out.name + ".pt"])
     print(json.dumps({"onnx": str(out) + ".onnx", "card": str(out) + ".json", "sha256": card["sha256"],
                       "metrics": card["metrics"].get("validation")}))
     return 0

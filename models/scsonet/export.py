@@ -134,6 +134,26 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def seal_card(card_path: Path, names: List[str]) -> Dict:
+    """Records the sha256 of files beside a card in its ``files`` (relative names, '/'-separated).
+
+    The app checks every file of a version against these hashes before using it, and the trainer
+    checks a checkpoint against its entry before loading it (checkpoint.py). The card is
+    validated and replaced atomically.
+    """
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text())
+    files = dict(card.get("files") or {})
+    for name in names:
+        files[name] = sha256_file(card_path.parent / name)
+    card["files"] = dict(sorted(files.items()))
+    validate_card(card)
+    tmp = card_path.with_name(card_path.name + ".tmp")
+    tmp.write_text(json.dumps(card, indent=2) + "\n")
+    os.replace(tmp, card_path)
+    return card
+
+
 def export_onnx(model: nn.Module, path: Path, size: int = 256) -> None:
     """Writes the probability model as ONNX for one 1 x 3 x size x size image per run.
 

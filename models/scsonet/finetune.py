@@ -37,11 +37,12 @@ import numpy as np
 import torch
 
 from .augment import augment_batch, minmax_scale
+from .checkpoint import read_checkpoint
 from .evidence import provenance, write_evidence
-from .export import card_validator, export_model, sha256_file
+from .export import card_validator, export_model, seal_card
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
-from .train import emit, evaluate_arrays, evaluate_cases, load_checkpoint, model_from_checkpoint, save_checkpoint, to_tensors
+from .train import emit, evaluate_arrays, evaluate_cases, model_from_checkpoint, save_checkpoint, to_tensors
 
 METRICS_FORMAT = "lesiondesk-finetune-metrics/1"
 WEIGHT_DECAY = 1e-2
@@ -271,9 +272,10 @@ def _card_training(
 def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     card_validator()  # a missing jsonschema or schema file fails now, not after training
     base_path = Path(cfg.base)
-    ckpt = load_checkpoint(base_path)
+    # Checked against the hash its card records, then loaded without running anything it holds.
+    ckpt, base_sha256 = read_checkpoint(base_path)
     base_model = model_from_checkpoint(ckpt)
-    base = {"name": ckpt.get("name", "scsonet"), "version": ckpt.get("version", "1.0.0"), "sha256": sha256_file(base_path)}
+    base = {"name": ckpt.get("name", "scsonet"), "version": ckpt.get("version", "1.0.0"), "sha256": base_sha256}
     version = cfg.version or bump_minor(base["version"])
 
     job = load_job(Path(cfg.data), cfg.size)
@@ -341,5 +343,8 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
                f"{base_scores['validation']['dsc']:.4f} -> {candidate_scores['validation']['dsc']:.4f}")
     if anchor:
         summary += f", anchor DSC {base_scores['anchor']['dsc']:.4f} -> {candidate_scores['anchor']['dsc']:.4f}"
+    # Last: the card records the hash of every file the job wrote (the app checks them all).
+    seal_card(tmp / "model.json", sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*")
+                                         if p.is_file() and p.name != "model.json" and p.name != "model.onnx"))
     print(summary + " (the app's gate decides whether to adopt it)", file=sys.stderr)
     return metrics

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -15,13 +14,13 @@ import numpy as np
 import torch
 
 from .augment import augment_batch, minmax_scale
+from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint  # noqa: F401 - re-exported
 from .data import LoadedDataset, load_dataset, select, split_ids
 from .losses import bce_dice_loss
 from .metrics import SegmentationMeter
 from .network import SCSONet
 from .progress import emit  # re-exported: finetune and commands print progress through train.emit
 
-CHECKPOINT_FORMAT = "scsonet-checkpoint/1"
 
 
 @dataclass
@@ -106,26 +105,6 @@ def evaluate_arrays(
 ) -> Dict[str, float]:
     """Pooled and per-image metrics of a model on uint8 images and bool masks."""
     return evaluate_cases(model, images, masks, threshold=threshold, tta=tta, batch_size=batch_size)[0]
-
-
-def save_checkpoint(path: Path, **payload) -> None:
-    """Atomic save: a crash mid-write never leaves a broken checkpoint behind."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save({"format": CHECKPOINT_FORMAT, **payload}, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path) -> Dict:
-    """Loads a checkpoint written by this package, with a clear error otherwise."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        ckpt = torch.load(path, map_location="cpu")
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable PyTorch checkpoint ({exc})") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not an SCSONet checkpoint written by LesionDesk")
-    return ckpt
 
 
 def model_from_checkpoint(ckpt: Dict) -> SCSONet:

@@ -13,7 +13,8 @@ const shippedStem = 'scsonet-isic2017-v1';
 
 /** Adds `<name>@<version>` (not activated) to `<dataDir>/models`; returns its id. */
 export async function addModelVersion(dataDir: string, version: string): Promise<string> {
-  const card = JSON.parse(readFileSync(path.join(modelsDir, `${shippedStem}.json`), 'utf8')) as Record<string, unknown> & { name: string; version: string };
+  // Without the shipped card's `files` (they name the shipped checkpoint; the store seals the version's own).
+  const { files: _files, ...card } = JSON.parse(readFileSync(path.join(modelsDir, `${shippedStem}.json`), 'utf8')) as Record<string, unknown> & { name: string; version: string };
   const result = mkdtempSync(path.join(tmpdir(), 'lesiondesk-version-'));
   copyFileSync(path.join(modelsDir, `${shippedStem}.onnx`), path.join(result, versionFiles.onnx));
   copyFileSync(path.join(modelsDir, `${shippedStem}.pt`), path.join(result, versionFiles.checkpoint));

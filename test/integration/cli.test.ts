@@ -1,7 +1,7 @@
 /** The `lesiondesk` command line, run as a user runs it: a child process on real files. */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -225,7 +225,8 @@ describe('lesiondesk models and help', () => {
     const dir = path.join(dataDir, 'models', 'versions', id);
     await mkdir(dir, { recursive: true });
     await copyFile(path.join(modelDir, 'scsonet-isic2017-v1.onnx'), path.join(dir, 'model.onnx'));
-    const card = JSON.parse(await readFile(path.join(modelDir, 'scsonet-isic2017-v1.json'), 'utf8')) as Record<string, unknown>;
+    // Without the shipped card's `files` (they name the shipped checkpoint): a card as versions made before checkpoints were hashed.
+    const { files: _files, ...card } = JSON.parse(await readFile(path.join(modelDir, 'scsonet-isic2017-v1.json'), 'utf8')) as Record<string, unknown>;
     const [name, baseVersion] = base.split('@');
     await writeFile(path.join(dir, 'model.json'), JSON.stringify({ ...card, version, file: 'model.onnx', base: { name, version: baseVersion, sha256: 'b'.repeat(64) } }));
     const record = {
@@ -252,6 +253,13 @@ describe('lesiondesk models and help', () => {
     expect(text.stdout).toMatch(/\* scsonet-isic2017@1\.1\.0 {2}fine-tuned {2}\(active\)/);
     expect(text.stdout).toMatch(/validation: {2}Dice 0\.860 \(base 0\.800\) on 10 cases/);
     expect(text.stdout).toMatch(/lineage: {5}scsonet-isic2017@1\.0\.0 -> scsonet-isic2017@1\.1\.0/);
+    // A copied folder is listed as not a version, and the listing still works.
+    const copy = path.join(dataDir, 'models', 'versions', 'scsonet-isic2017@1.1.0 (copy)');
+    await mkdir(copy);
+    const withCopy = await cli(['models']);
+    expect(withCopy.code).toBe(0);
+    expect(withCopy.stdout).toContain(`Not model versions (LesionDesk does not use or delete them; remove them by hand if you do not need them):\n  ${copy}\n    its name is not NAME@VERSION`);
+    await rm(copy, { recursive: true });
 
     const input = path.join(tmp, 'active-in');
     await mkdir(input, { recursive: true });

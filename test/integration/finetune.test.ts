@@ -275,6 +275,30 @@ describe('fine-tuning job (real trainer)', () => {
     // The first 8 synthetic cases hold fewer than 5 validation cases.
     expect(await attempt({}, 8)).toMatch(/^The job has \d validation cases?; at least 5 are needed/);
   }, 600_000);
+
+  it('refuses to fine-tune from a version whose checkpoint was replaced, or whose card never hashed it, before any trainer runs', async () => {
+    const { store, jobs } = await runner();
+    const addVersion = async (version: string): Promise<string> => {
+      const result = await mkdtemp(path.join(tmp, 'result-'));
+      await copyFile(path.join(shippedDir, 'synth-base.onnx'), path.join(result, 'model.onnx'));
+      await copyFile(path.join(shippedDir, 'synth-base.pt'), path.join(result, 'model.pt'));
+      const { files: _files, ...card } = JSON.parse(await readFile(path.join(shippedDir, 'synth-base.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(path.join(result, 'model.json'), JSON.stringify({ ...card, version, file: 'model.onnx' }));
+      return (await store.add(result, { base: 'synth-base@1.0.0', created: new Date().toISOString(), jobId: null, corrections: null, validation: null, anchor: null, gate: null })).id;
+    };
+    const replaced = await addVersion('1.1.0');
+    const checkpoint = path.join(store.versionsDir, replaced, 'model.pt');
+    const bytes = await readFile(checkpoint);
+    bytes[bytes.length - 100] ^= 0xff;
+    await writeFile(checkpoint, bytes);
+    await expect(jobs.create({ base: replaced, expectedPairs: 1 })).rejects.toThrow(/synth-base@1\.1\.0 cannot be fine-tuned: model\.pt does not match its card/);
+    const legacy = await addVersion('1.2.0');
+    const cardPath = path.join(store.versionsDir, legacy, 'model.json');
+    const { files: _sealed, ...old } = JSON.parse(await readFile(cardPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(cardPath, JSON.stringify(old));
+    await expect(jobs.create({ base: legacy, expectedPairs: 1 })).rejects.toThrow(/synth-base@1\.2\.0 cannot be fine-tuned: its card records no hash for model\.pt/);
+    expect(jobs.status().current).toBeNull();
+  });
 });
 
 describe('lesiondesk finetune (CLI)', () => {
