@@ -89,14 +89,21 @@ export async function runFinetune(argv: string[], io: CliIo): Promise<number> {
     gate: { margin },
   });
 
+  // Progress events are coalesced (a few a second), so two epochs can arrive in one: every epoch
+  // in the job's history is printed once, then the phase line when it changed.
   let lastLine = '';
+  let epochsPrinted = 0;
   events.subscribe((event) => {
     if (event.type !== 'job-progress') return;
     const j = event.job;
     const eta = j.etaSeconds !== null ? `, about ${Math.round(j.etaSeconds)} s left` : '';
-    const last = j.history.at(-1);
-    const epoch = j.phase === 'training' && last ? ` epoch ${last.epoch}/${j.epochs}: loss ${last.loss.toFixed(4)}, validation Dice ${last.valDsc.toFixed(3)}` : '';
-    const line = `lesiondesk: ${j.phase}${epoch} (${Math.round(j.progress * 100)}%${eta})`;
+    const percent = `${Math.round(j.progress * 100)}%${eta}`;
+    for (const e of j.history.slice(epochsPrinted)) {
+      lastLine = `lesiondesk: training epoch ${e.epoch}/${j.epochs}: loss ${e.loss.toFixed(4)}, validation Dice ${e.valDsc.toFixed(3)} (${percent})`;
+      io.err(lastLine);
+    }
+    epochsPrinted = j.history.length;
+    const line = j.phase === 'training' && j.history.length > 0 ? lastLine : `lesiondesk: ${j.phase} (${percent})`;
     if (line !== lastLine && j.phase !== 'receiving') io.err(line);
     lastLine = line;
   });
