@@ -179,7 +179,8 @@ test('two pages on one case: each follows the other, a change made meanwhile is 
 
   // B edits while its saves cannot go through; A saves another change meanwhile: B is told and chooses.
   await failVersionWrites(b, true);
-  await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[40, 560], [200, 560]]);
+  // (Longer than A's, so the two masks cannot have the same area by chance.)
+  await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[40, 560], [260, 560]]);
   await expect(b.getByTestId('save-state')).toHaveText('Not saved', { timeout: 10_000 });
   await strokeOnStage(a, a.getByTestId('editor-stage'), image, [[600, 40], [760, 40]]);
   const aSecond = await settledArea(a);
@@ -191,13 +192,20 @@ test('two pages on one case: each follows the other, a change made meanwhile is 
   const bArea = await settledArea(b);
   await expect(b.getByTestId('save-conflict')).toBeHidden();
   await expect.poll(() => maskArea(a), { timeout: 20_000 }).toBe(bArea);
-  expect(aSecond).not.toBe(bArea);
+  expect(bArea).toBeGreaterThan(aSecond);
 
   // Approval in A: B (nothing unsaved) turns read-only; a stroke there changes nothing.
+  await expect(b.getByTestId('undo')).toBeEnabled();
+  const stageBox = await b.getByTestId('editor-stage').boundingBox();
   await a.getByTestId('approve').click();
   await expect(a.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
   await expect(b.getByTestId('approved-lock')).toBeVisible();
   await expect(b.getByTestId('case-view-status')).toHaveText(/approved/i);
+  // Locked looks locked: no undo (B has a history), no tools, and the lock notice does not move the image.
+  await expect(b.getByTestId('undo')).toBeDisabled();
+  await expect(b.getByTestId('tool-brush')).toBeDisabled();
+  await expect(b.getByTestId('tool-polygon')).toBeDisabled();
+  expect(await b.getByTestId('editor-stage').boundingBox()).toEqual(stageBox);
   await strokeOnStage(b, b.getByTestId('editor-stage'), image, [[300, 560], [500, 560]]);
   await expect(b.getByTestId('case-problem')).toContainText(/approved, so its mask is locked/);
   expect(await maskArea(b)).toBe(bArea);
@@ -228,14 +236,27 @@ test('two pages on one case: each follows the other, a change made meanwhile is 
   await expect(b.getByTestId('history-version')).toHaveCount(4);
 });
 
-test('a stroke being drawn when the other page saves is kept: it ends in a choice, never under their version', async ({ context, server }) => {
+/** Whether the whole image is drawn inside the visible editor stage. */
+async function imageOnStage(page: Page, size: { width: number; height: number }): Promise<boolean> {
+  const stage = page.getByTestId('editor-stage');
+  const box = (await stage.boundingBox())!;
+  const [scale, x, y] = ((await stage.getAttribute('data-viewport')) ?? '').split(' ').map(Number) as [number, number, number];
+  return x >= -0.5 && y >= -0.5 && x + size.width * scale <= box.width + 0.5 && y + size.height * scale <= box.height + 0.5;
+}
+
+test('a stroke being drawn when the other page saves or approves is kept: it ends in a choice, never under their version', async ({ context, server }) => {
   test.setTimeout(180_000);
   const { a, b } = await twoPagesOnOneCase(context, server.url);
+  // A laptop-wide window: with the history open, the image and the case bar get narrow.
+  await b.setViewportSize({ width: 1280, height: 800 });
   const start = await settledArea(a);
   await settledArea(b);
   // B's history lists the versions: it changing shows B has seen A's save.
   await b.getByTestId('history-toggle').click();
   await expect(b.getByTestId('history-version').first()).toBeVisible();
+  // The image is fitted again to the narrower stage, wholly on view, and the bar keeps the file name.
+  await expect.poll(() => imageOnStage(b, image)).toBe(true);
+  expect((await b.getByTestId('case-file-name').boundingBox())!.width).toBeGreaterThan(60);
   // With the history open the case bar is narrow: the file name is cut and the status stays
   // readable, never drawn under Undo.
   const status = (await b.getByTestId('case-view-status').boundingBox())!;
@@ -272,4 +293,27 @@ test('a stroke being drawn when the other page saves is kept: it ends in a choic
   await expect.poll(() => maskArea(a), { timeout: 20_000 }).toBe(bArea);
   // A's version stays in the history under B's.
   await expect(b.getByTestId('history-version')).toHaveCount(versionsBefore + 2);
+
+  // B draws again while A approves: the stroke is finished and kept, and B is asked.
+  const from2 = await stagePoint(stage, image, 40, 500);
+  const middle2 = await stagePoint(stage, image, 200, 500);
+  const to2 = await stagePoint(stage, image, 360, 500);
+  await b.mouse.move(from2.x, from2.y);
+  await b.mouse.down();
+  await b.mouse.move(middle2.x, middle2.y, { steps: 8 });
+  await a.getByTestId('approve').click();
+  await expect(a.getByTestId('review-status')).toHaveAttribute('data-status', 'approved');
+  await expect(b.getByTestId('case-view-status')).toHaveText(/approved/i);
+  await b.mouse.move(to2.x, to2.y, { steps: 8 });
+  await b.mouse.up();
+  await expect(b.getByTestId('save-conflict')).toHaveAttribute('data-code', 'approved');
+  await expect(b.getByTestId('save-conflict')).toContainText(/approved \(in another window\?\) while you were editing/);
+  await expect(b.getByTestId('save-state')).toHaveText('Not saved: choose below');
+  await expect.poll(() => maskArea(b), { timeout: 20_000 }).toBeGreaterThan(bArea);
+  const drawn = await stableArea(b);
+  // "Reopen and save my change": the case is in progress again, with the stroke on top.
+  await b.getByTestId('conflict-keep-mine').click();
+  expect(await settledArea(b)).toBe(drawn);
+  await expect(a.getByTestId('case-view-status')).toHaveText(/in progress/i);
+  await expect.poll(() => maskArea(a), { timeout: 20_000 }).toBe(drawn);
 });
