@@ -154,9 +154,18 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   await expect(page.getByTestId('history-version')).toHaveCount(3);
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'in-progress');
   expect(await maskArea(page)).toBe(truth);
+  // The explicit action replaces the mask as one undo step (saved as the annotator's version);
+  // undone, the ground truth is back.
+  await page.getByTestId('use-prediction').click();
+  await expect.poll(() => maskArea(page)).not.toBe(truth);
+  await expect(page.getByTestId('undo')).toHaveAttribute('title', /^Undo Use prediction at /);
+  await page.getByTestId('undo').click();
+  await expect.poll(() => maskArea(page)).toBe(truth);
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await expect(page.getByTestId('history-version')).toHaveCount(4);
   // Restore the model's prediction: a new person version with the predicted pixels becomes current.
   await page.locator('[data-testid="history-version"][data-author-kind="model"]').getByTestId('restore-version').click();
-  await expect(page.getByTestId('history-version')).toHaveCount(4);
+  await expect(page.getByTestId('history-version')).toHaveCount(5);
   await expect(page.locator('[data-testid="history-version"]').last()).toContainText(/from model /);
   await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
   await expect.poll(() => maskArea(page)).toBe(predicted);
