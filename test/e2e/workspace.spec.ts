@@ -142,9 +142,31 @@ test('import, predict, edit, undo, redo, fill holes, approve, reload, export ISI
   await expect(page.locator('[data-testid="history-version"][data-author-kind="model"]').getByTestId('restore-version')).toBeDisabled();
   await page.getByTestId('reopen-case').click();
   await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'in-progress');
+  // The threshold never replaces a ground-truth mask: five steps right move the prediction
+  // outline only, and an explicit button offers the model's mask instead.
+  const truth = await maskArea(page);
+  await expect(page.getByTestId('threshold-mode')).toHaveAttribute('data-mode', 'layer');
+  await expect(page.getByTestId('threshold-mode')).toContainText('The ground-truth mask stays as it is');
+  const threshold = Number(await page.getByTestId('threshold').inputValue());
+  await page.getByTestId('threshold').focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('use-prediction')).toHaveText(`Use prediction at ${(threshold + 0.05).toFixed(2)}`);
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await expect(page.getByTestId('history-version')).toHaveCount(3);
+  await expect(page.getByTestId('review-status')).toHaveAttribute('data-status', 'in-progress');
+  expect(await maskArea(page)).toBe(truth);
+  // The explicit action replaces the mask as one undo step (saved as the annotator's version);
+  // undone, the ground truth is back.
+  await page.getByTestId('use-prediction').click();
+  await expect.poll(() => maskArea(page)).not.toBe(truth);
+  await expect(page.getByTestId('undo')).toHaveAttribute('title', /^Undo Use prediction at /);
+  await page.getByTestId('undo').click();
+  await expect.poll(() => maskArea(page)).toBe(truth);
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await expect(page.getByTestId('history-version')).toHaveCount(4);
   // Restore the model's prediction: a new person version with the predicted pixels becomes current.
   await page.locator('[data-testid="history-version"][data-author-kind="model"]').getByTestId('restore-version').click();
-  await expect(page.getByTestId('history-version')).toHaveCount(4);
+  await expect(page.getByTestId('history-version')).toHaveCount(5);
   await expect(page.locator('[data-testid="history-version"]').last()).toContainText(/from model /);
   await expect(page.getByTestId('case-view')).toHaveAttribute('data-phase', 'ready');
   await expect.poll(() => maskArea(page)).toBe(predicted);

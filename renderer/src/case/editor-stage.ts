@@ -32,6 +32,7 @@ export interface EditorStageOptions {
 const maskColor = { r: 45, g: 226, b: 200 };
 const outlineColor = '#7ff5ea';
 const compareColor = '#ffb454';
+const predictionColor = '#c792ea';
 const subtractColor = '#f07178';
 
 export class EditorStage {
@@ -45,6 +46,7 @@ export class EditorStage {
   private readonly surface: MaskSurface;
   private readonly outlineGroup = new Konva.Group();
   private readonly compareGroup = new Konva.Group();
+  private readonly predictionGroup = new Konva.Group();
   private readonly previewLine = new Konva.Line({ points: [], strokeWidth: 1.5, strokeScaleEnabled: false, lineJoin: 'round', dash: [6, 4] });
   private readonly previewStart = new Konva.Circle({ radius: 4, strokeWidth: 1.5, strokeScaleEnabled: false, visible: false });
   private readonly brushCursor = new Konva.Circle({ radius: 10, stroke: '#ffffff', strokeWidth: 1, strokeScaleEnabled: false, visible: false, shadowColor: '#000', shadowBlur: 2, shadowOpacity: 0.8 });
@@ -63,7 +65,13 @@ export class EditorStage {
   private pointer: Point | null = null;
   private readonly disposers: (() => void)[] = [];
   private resizeObserver: ResizeObserver;
+  /**
+   * The view shows the whole image and nobody zoomed or panned since: a change in the space
+   * available (the history opening beside the image, a resized window) fits it again.
+   */
   private fitted = false;
+  /** A viewport for a real container size has been set (the first fit happened). */
+  private viewportSet = false;
   /** Pointer-handling time since the last frame (for onFrame). */
   private inputMs = 0;
 
@@ -77,7 +85,7 @@ export class EditorStage {
     this.surface = new MaskSurface(this.document.raster, maskColor);
     this.maskLayer.add(this.surface.node, this.thresholdPreview);
     this.thresholdPreview.size({ width, height });
-    this.overlayLayer.add(this.outlineGroup, this.compareGroup, this.previewLine, this.previewStart, this.rulerLine, this.brushCursor);
+    this.overlayLayer.add(this.outlineGroup, this.compareGroup, this.predictionGroup, this.previewLine, this.previewStart, this.rulerLine, this.brushCursor);
     this.stage.add(this.imageLayer, this.maskLayer, this.overlayLayer);
     this.setOpacity(0.45);
 
@@ -123,6 +131,7 @@ export class EditorStage {
   fit(): void {
     const { width, height } = this.document.raster;
     this.setViewport(fitViewport(width, height, this.stage.width(), this.stage.height()));
+    this.fitted = true;
   }
 
   /** One image pixel per screen pixel, about the view's centre. */
@@ -136,6 +145,7 @@ export class EditorStage {
   }
 
   setViewport(viewport: Viewport): void {
+    this.fitted = false;
     this.viewport = viewport;
     this.stage.scale({ x: viewport.scale, y: viewport.scale });
     this.stage.position({ x: viewport.x, y: viewport.y });
@@ -171,6 +181,15 @@ export class EditorStage {
     this.compareGroup.destroyChildren();
     for (const loop of loops ?? []) {
       this.compareGroup.add(new Konva.Line({ points: flatten(loop), closed: true, stroke: compareColor, strokeWidth: 1.5, strokeScaleEnabled: false, dash: [8, 4] }));
+    }
+    this.overlayLayer.batchDraw();
+  }
+
+  /** The prediction at the slider's threshold, as an outline over someone's mask (image px); null hides it. */
+  setPredictionOutline(loops: readonly (readonly Point[])[] | null): void {
+    this.predictionGroup.destroyChildren();
+    for (const loop of loops ?? []) {
+      this.predictionGroup.add(new Konva.Line({ points: flatten(loop), closed: true, stroke: predictionColor, strokeWidth: 1.5, strokeScaleEnabled: false, dash: [3, 3] }));
     }
     this.overlayLayer.batchDraw();
   }
@@ -386,9 +405,12 @@ export class EditorStage {
   private resize(): void {
     const width = Math.max(1, this.container.clientWidth);
     const height = Math.max(1, this.container.clientHeight);
+    if (width === this.stage.width() && height === this.stage.height() && this.viewportSet) return;
     this.stage.size({ width, height });
-    if (!this.fitted && this.container.clientWidth > 0) {
-      this.fitted = true;
+    // The first real size, or the whole image on view before: fit it to the new space. A view
+    // someone zoomed or panned stays as they left it.
+    if (this.container.clientWidth > 0 && (!this.viewportSet || this.fitted)) {
+      this.viewportSet = true;
       this.fit();
     } else {
       this.stage.batchDraw();

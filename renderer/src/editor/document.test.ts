@@ -217,13 +217,38 @@ describe('read-only document (an approved case)', () => {
     expect(doc.raster.area()).toBeGreaterThan(area);
   });
 
-  it('cancels a stroke in progress when it becomes read-only', () => {
+  it('finishes a stroke in progress when it becomes read-only (approved elsewhere), then locks', () => {
     const doc = new EditorDocument(40, 40, { brushSize: 4 });
+    const changes: EditorChange['kind'][] = [];
+    doc.onChange((change) => changes.push(change.kind));
     doc.pointerDown(pointer(5, 5));
     doc.pointerMove(pointer(20, 5));
     doc.setReadOnly(true);
+    expect(doc.readOnly).toBe(true);
+    // Nothing new starts meanwhile, and the stroke is not cut short.
+    expect(doc.fillHoles()).toBeNull();
+    doc.pointerMove(pointer(25, 5));
     doc.pointerUp(pointer(25, 5));
-    expect(doc.raster.area()).toBe(0);
-    expect(doc.history.canUndo).toBe(false);
+    const area = doc.raster.area();
+    expect(area).toBeGreaterThan(0);
+    expect(doc.history.undoLabel).not.toBeNull();
+    expect(changes.indexOf('gesture-end')).toBeGreaterThan(changes.indexOf('history'));
+    // Locked from its end on: the next stroke and undo are refused.
+    stroke(doc, [5, 20], [25, 20]);
+    expect(doc.undo()).toBeNull();
+    expect(doc.raster.area()).toBe(area);
+  });
+
+  it('an open polygon keeps taking points after the lock is asked for, and locks once closed', () => {
+    const doc = new EditorDocument(40, 40);
+    doc.setTool('polygon');
+    doc.pointerDown(pointer(5, 5, { hitRadius: 1 }));
+    doc.pointerDown(pointer(30, 5, { hitRadius: 1 }));
+    doc.setReadOnly(true);
+    doc.pointerDown(pointer(30, 30, { hitRadius: 1 }));
+    doc.keyDown(key('Enter'));
+    expect(doc.raster.area()).toBeGreaterThan(200);
+    doc.pointerDown(pointer(2, 38, { hitRadius: 1 }));
+    expect(doc.gestureInProgress).toBe(false);
   });
 });

@@ -62,6 +62,10 @@ export class EditorDocument implements ToolContext {
   private readonly commandList: EditorCommand[] = [...editorCommands];
   private readonly listeners = new Set<(change: EditorChange) => void>();
   private locked = false;
+  /** Read-only was asked for during a gesture: it applies when the gesture ends. */
+  private lockWhenIdle = false;
+  /** A tool input that continues a gesture in progress is running. */
+  private finishingGesture = false;
 
   constructor(width: number, height: number, options: EditorDocumentOptions = {}) {
     this.raster = new MaskRaster(width, height, options.mask);
@@ -142,27 +146,39 @@ export class EditorDocument implements ToolContext {
    * nothing, and each refusal is reported once per attempt as a `read-only` change.
    */
   get readOnly(): boolean {
-    return this.locked;
+    return this.locked || this.lockWhenIdle;
   }
 
+  /**
+   * Locks or unlocks the mask. A gesture in progress (a stroke, an open polygon) is finished,
+   * not thrown away: the lock applies when it ends ('gesture-end'), and what it drew is the
+   * view's to keep or decide about (the case was approved elsewhere meanwhile). Nothing new
+   * starts in between.
+   */
   setReadOnly(readOnly: boolean): void {
-    if (readOnly === this.locked) return;
-    if (readOnly) {
-      this.activeTool.onCancel();
-      if (this.history.inTransaction) this.cancelGesture();
+    if (!readOnly) {
+      this.locked = false;
+      this.lockWhenIdle = false;
+      return;
     }
-    this.locked = readOnly;
+    if (this.locked) return;
+    if (this.gestureInProgress) this.lockWhenIdle = true;
+    else this.locked = true;
   }
 
   private refused(): boolean {
-    if (this.locked) this.emit({ kind: 'read-only' });
-    return this.locked;
+    // While the lock waits, only the gesture in progress may still change the mask (a polygon
+    // or lasso is filled as it closes).
+    const refused = this.locked || (this.lockWhenIdle && !this.finishingGesture);
+    if (refused) this.emit({ kind: 'read-only' });
+    return refused;
   }
 
   // ---- input ----------------------------------------------------------------------------------
 
   pointerDown(event: EditorPointerEvent): void {
-    if (this.refused()) return;
+    // A press inside a gesture in progress (the next polygon point) belongs to that gesture.
+    if (!this.gestureInProgress && this.refused()) return;
     this.endingGesture(() => this.activeTool.onPointerDown(event));
   }
 
@@ -192,8 +208,20 @@ export class EditorDocument implements ToolContext {
   /** Runs a tool input and announces 'gesture-end' when it ended the tool's unfinished work. */
   private endingGesture<T>(input: () => T): T {
     const before = this.gestureInProgress;
-    const result = input();
-    if (before && !this.gestureInProgress) this.emit({ kind: 'gesture-end' });
+    this.finishingGesture = before;
+    let result: T;
+    try {
+      result = input();
+    } finally {
+      this.finishingGesture = false;
+    }
+    if (before && !this.gestureInProgress) {
+      if (this.lockWhenIdle) {
+        this.lockWhenIdle = false;
+        this.locked = true;
+      }
+      this.emit({ kind: 'gesture-end' });
+    }
     return result;
   }
 

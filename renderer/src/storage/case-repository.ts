@@ -15,6 +15,7 @@ import {
   type CaseRow,
   type ImageRow,
   type MaskVersionRow,
+  type PendingDeltaRow,
   type PendingEditRow,
   type ThumbnailRow,
 } from './database.ts';
@@ -39,6 +40,7 @@ import {
   type NewImage,
   type NewMaskVersion,
   type NewPrediction,
+  type PendingDelta,
   type PendingEdit,
   type StatusChangeRecord,
   type StoredPrediction,
@@ -306,8 +308,9 @@ export class CaseRepository {
   async deleteCases(caseIds: readonly string[]): Promise<void> {
     const { db } = this;
     const ids = [...caseIds];
-    await db.transaction('rw', [db.cases, db.images, db.thumbnails, db.maskVersions, db.statusHistory, db.pendingEdits], async () => {
+    await db.transaction('rw', [db.cases, db.images, db.thumbnails, db.maskVersions, db.statusHistory, db.pendingEdits, db.pendingDeltas], async () => {
       await db.pendingEdits.bulkDelete(ids);
+      for (const id of ids) await db.pendingDeltas.where('[caseId+seq]').between([id, Dexie.minKey], [id, Dexie.maxKey]).delete();
       await db.cases.bulkDelete(ids);
       await db.images.bulkDelete(ids);
       await db.thumbnails.bulkDelete(ids);
@@ -636,6 +639,35 @@ export class CaseRepository {
       const row = await db.pendingEdits.get(caseId);
       if (row && row.editedAt <= editedAt) await db.pendingEdits.delete(caseId);
     });
+  }
+
+  /**
+   * Append (or replace) one edit's delta. The IndexedDB transaction is opened, written and
+   * committed in this same task: Dexie asks for the commit only after the write's success
+   * event, a round trip a page closed right after the edit does not live to see (the
+   * transaction is then dropped with the page). With the commit requested up front the
+   * database finishes it on its own. Resolves when it is durable.
+   */
+  appendPendingDelta(delta: PendingDelta): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const transaction = this.db.backendDB().transaction('pendingDeltas', 'readwrite');
+      transaction.oncomplete = () => resolve();
+      transaction.onabort = () => reject(transaction.error ?? new Error('The edit was not written (the transaction was aborted).'));
+      transaction.objectStore('pendingDeltas').put(delta satisfies PendingDeltaRow);
+      transaction.commit();
+    });
+  }
+
+  /** The deltas not yet saved, of one case or of all, in the order they were made per case. */
+  async listPendingDeltas(caseId?: string): Promise<PendingDelta[]> {
+    const table = this.db.pendingDeltas;
+    if (caseId === undefined) return table.toArray();
+    return table.where('[caseId+seq]').between([caseId, Dexie.minKey], [caseId, Dexie.maxKey]).toArray();
+  }
+
+  /** Remove a case's deltas up to and including `throughSeq` (they are in a saved version). */
+  async deletePendingDeltas(caseId: string, throughSeq: number): Promise<void> {
+    await this.db.pendingDeltas.where('[caseId+seq]').between([caseId, Dexie.minKey], [caseId, throughSeq], true, true).delete();
   }
 
   /** Every version of a case, oldest first. */

@@ -68,6 +68,32 @@ export interface PendingEditRow {
   error?: string;
 }
 
+/**
+ * One committed edit of a case not yet saved as a version (version 5): the pixels it changed,
+ * with their values after it. Appended at the moment of the edit, in a transaction committed
+ * in that same task (CaseRepository.appendPendingDelta), because a page closed right after a
+ * stroke has no time left for the snapshot's encoding or for a round trip to the database.
+ * Replaying a case's deltas in order on the mask they were drawn on gives the editor's mask;
+ * each sets pixels rather than flips them, so replaying one the base already holds changes
+ * nothing. Deleted with the snapshot once the version with them is saved.
+ */
+export interface PendingDeltaRow {
+  caseId: string;
+  /** The journal's stamp (ms): strictly increasing over a session's deltas and snapshots. */
+  seq: number;
+  width: number;
+  height: number;
+  author: string;
+  /** As in PendingEditRow: the version the session started from, its revision, its own draft. */
+  baseVersionId: string | null;
+  baseRevision?: number;
+  draftVersionId: string | null;
+  /** (start, length) pairs over the row-major mask: pixels the edit set to lesion. */
+  set: Uint32Array;
+  /** (start, length) pairs: pixels the edit set to background. */
+  cleared: Uint32Array;
+}
+
 /** The annotator profile, one row under the key `annotator`. */
 export interface ProfileRow {
   key: string;
@@ -93,6 +119,7 @@ export const groundTruthSchemaVersion = 5;
  * earlier versions kept it in localStorage, which `adoptCaseCalibrations` moves in once).
  * Version 4 adds the journal of edits not yet saved as versions (`pendingEdits`).
  * Version 5 adds the `ground-truth` status (adoptGroundTruthStatus) and [status+activeModel].
+ * Version 6 the per-edit deltas written before a snapshot of the whole mask can be (`pendingDeltas`).
  */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
@@ -161,6 +188,11 @@ export const schemaVersions: readonly SchemaVersion[] = [
       await adoptGroundTruthStatus(tx.table('cases'), tx.table('maskVersions'), tx.table('statusHistory'));
     },
   },
+  {
+    // Each committed edit's changed pixels (PendingDeltaRow), in order per case.
+    version: 6,
+    stores: { pendingDeltas: '[caseId+seq]' },
+  },
 ];
 
 /**
@@ -198,6 +230,7 @@ export class LesionDatabase extends Dexie {
   declare readonly settings: Table<SettingRow, string>;
   declare readonly profile: Table<ProfileRow, string>;
   declare readonly pendingEdits: Table<PendingEditRow, string>;
+  declare readonly pendingDeltas: Table<PendingDeltaRow, [string, number]>;
 
   /** `upToVersion` below the latest exists for migration tests, which build an old database. */
   constructor(name: string, upToVersion: number = latestSchemaVersion) {

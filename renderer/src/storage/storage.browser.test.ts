@@ -62,7 +62,7 @@ describe('schema and migration', () => {
     const repository = await openCaseRepository(name);
     opened[opened.length - 1]!.repository = repository;
     expect((await repository.snapshot()).schemaVersion).toBe(latestSchemaVersion);
-    expect(latestSchemaVersion).toBe(5);
+    expect(latestSchemaVersion).toBe(6);
     expect((await repository.getCase('a'))?.hasCorrection).toBe(true);
     expect((await repository.getCase('a'))?.pixelsPerMm).toBeNull();
     expect((await repository.getCase('b'))?.hasCorrection).toBe(false);
@@ -373,6 +373,20 @@ describe('two windows on one case', () => {
     expect((await repository.listPendingEdits()).map((e) => e.caseId)).toEqual([caseId]);
     await repository.deleteCases([caseId]);
     expect(await repository.listPendingEdits()).toEqual([]);
+  });
+
+  it('appends edit deltas in order, committed without a round trip, removes them up to a stamp, and with their case', async () => {
+    const repository = await freshRepository();
+    const { caseId } = await predictedCase(repository);
+    const delta = { caseId, width: 2, height: 2, author: 'Ana', baseVersionId: null, draftVersionId: null, set: new Uint32Array([0, 2]), cleared: new Uint32Array() };
+    // Not awaited one by one: each is its own transaction, committed as it is issued.
+    await Promise.all([repository.appendPendingDelta({ ...delta, seq: 20 }), repository.appendPendingDelta({ ...delta, seq: 10 }), repository.appendPendingDelta({ ...delta, seq: 30 })]);
+    expect((await repository.listPendingDeltas(caseId)).map((d) => d.seq)).toEqual([10, 20, 30]);
+    expect([...(await repository.listPendingDeltas())[0]!.set]).toEqual([0, 2]);
+    await repository.deletePendingDeltas(caseId, 20);
+    expect((await repository.listPendingDeltas(caseId)).map((d) => d.seq)).toEqual([30]);
+    await repository.deleteCases([caseId]);
+    expect(await repository.listPendingDeltas()).toEqual([]);
   });
 });
 

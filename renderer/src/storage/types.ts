@@ -264,6 +264,22 @@ export interface PendingEdit {
   error?: string;
 }
 
+/** One committed edit's changed pixels, not yet saved as a version; see PendingDeltaRow in database.ts. */
+export interface PendingDelta {
+  caseId: string;
+  seq: number;
+  width: number;
+  height: number;
+  author: string;
+  baseVersionId: string | null;
+  baseRevision?: number;
+  draftVersionId: string | null;
+  /** (start, length) pairs set to lesion. */
+  set: Uint32Array;
+  /** (start, length) pairs set to background. */
+  cleared: Uint32Array;
+}
+
 /** What the case view follows in the database: the case and its versions (liveQuery). */
 export interface CaseSnapshot {
   record: CaseRecord | undefined;
