@@ -339,9 +339,13 @@ export async function inspectBackup(file: Blob, fileName = 'This file'): Promise
   }
   if (total > backupLimits.totalBytes) throw damaged(`its entries would inflate to more than ${backupLimits.totalBytes / 2 ** 30} GB in all`);
 
+  // The people who worked on the library: status changes carry the author of the version that
+  // caused them, which for a prediction or an imported reference mask is a model or "ground
+  // truth (...)", not a person.
   const people = new Set<string>();
-  for (const v of manifest.maskVersions) if (v.authorKind === 'person') people.add(v.author);
-  for (const h of manifest.statusHistory) people.add(h.author);
+  const notPeople = new Set<string>();
+  for (const v of manifest.maskVersions) (v.authorKind === 'person' ? people : notPeople).add(v.author);
+  for (const h of manifest.statusHistory) if (!notPeople.has(h.author)) people.add(h.author);
   const createdAt = new Date(manifest.createdAt);
   return {
     summary: {
