@@ -21,7 +21,8 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(a) -> int:
-    from .data import load_dataset, select, split_ids
+    from .data import load_dataset, select
+    from .split import split_ids
     from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint
 
     ckpt = load_checkpoint(Path(a.model))
@@ -57,7 +58,8 @@ def _add_export(sub) -> None:
 def _run_export(a) -> int:
     import numpy as np
 
-    from .data import load_dataset, select, split_ids, to_input
+    from .data import load_dataset, select, to_input
+    from .split import split_ids
     from .export import base_reference, export_model
     from .network import SCSONet
     from .synth import synth_pair

@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from .augment import augment_batch, minmax_scale
-from .data import LoadedDataset, load_dataset, select, split_ids
+from .data import LoadedDataset, load_dataset, select
 from .losses import bce_dice_loss
 from .metrics import SegmentationMeter
 from .network import SCSONet
 from .progress import emit  # re-exported: finetune and commands print progress through train.emit
+from .split import split_ids
 
 CHECKPOINT_FORMAT = "scsonet-checkpoint/1"
 
