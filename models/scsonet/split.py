@@ -17,8 +17,9 @@ import numpy as np
 
 #: About one case in this many is a validation case.
 VALIDATION_ONE_IN = 4
-#: A job needs at least this many validation cases (and training cases) to train and be judged.
+#: A job needs at least this many validation cases to be judged (preload/split.ts: minValidationCases)...
 MIN_VALIDATION = 5
+#: ...and at least this many training cases to learn from.
 MIN_TRAIN = 1
 #: How ``split_of`` decides, in words (fine-tuned cards record it).
 SPLIT_RULE = f"sha256 of the case id (1 in {VALIDATION_ONE_IN} is validation)"
