@@ -23,7 +23,7 @@
 import { z } from 'zod';
 
 // The split rule both sides apply to a case (main writes it into the job, the renderer counts it).
-export { minValidationCases, splitOf, validationEvery, type Split } from './split.ts';
+export { minValidationCases, splitOf, validationEvery, type Split } from './split.js';
 
 /** Size and length limits enforced at the boundary, before any handler runs. */
 export const limits = {
