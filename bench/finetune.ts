@@ -59,7 +59,7 @@ async function heldOutIds(): Promise<string[]> {
   const script = [
     'import json, sys',
     'from pathlib import Path',
-    'from scsonet.data import split_ids',
+    'from scsonet.split import split_ids',
     `ids = sorted(p.stem for p in Path(${JSON.stringify(path.join(dataDir, 'images'))}).iterdir() if p.suffix == ".jpg")`,
     `print(json.dumps(split_ids(ids, ${fraction}, ${seed})[1]))`,
   ].join('\n');

@@ -26,12 +26,12 @@
  * --idle-seconds S (default 10).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
+import { splitOf } from '../preload/api.js';
 import { startServe, type RunningServer } from '../test/e2e/browser-mode.js';
 import { libraryCaseRows as caseRows } from '../test/e2e/workspace.js';
 import { chromiumLaunchArgs, chromiumPath, loadAverage, median, numberOption, repoRootFrom, round } from './common.js';
@@ -72,9 +72,10 @@ declare class MutationObserver {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
-/** The split main uses: validation when the first 32 bits of sha256(id) are divisible by 4. */
-function validates(caseId: string): boolean {
-  return createHash('sha256').update(caseId, 'utf8').digest().readUInt32BE(0) % 4 === 0;
+/** The ids main puts on the validation side: the contract's split rule (preload/split.ts). */
+async function validatingIds(ids: readonly string[]): Promise<Set<string>> {
+  const sides = await Promise.all(ids.map(splitOf));
+  return new Set(ids.filter((_, i) => sides[i] === 'validation'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,6 +424,8 @@ async function main(): Promise<void> {
     importSeconds = await importFolder(page, folder);
     console.error(`  imported in ${round(importSeconds, 1)} s`);
     const rows = await caseRows(page);
+    const validating = await validatingIds(rows.map((r) => r.id));
+    const validates = (id: string) => validating.has(id);
     if (rows.length !== caseCount) throw new Error(`Expected ${caseCount} cases, the library holds ${rows.length}.`);
     const validation = rows.filter((r) => validates(r.id));
     if (validation.length < minValidation) throw new Error(`Only ${validation.length} validation cases among ${rows.length}.`);

@@ -10,7 +10,7 @@
  * goes to bench/results/uncertainty.json with n and the per-case values.
  *
  * The held-out cases are the model card's validation split, recomputed by the trainer's own
- * split function (Python, `scsonet.data.split_ids`, with the card's seed and fraction), so no
+ * split function (Python, `scsonet.split.split_ids`, with the card's seed and fraction), so no
  * case the model was trained on is scored. Options: --data DIR (default
  * ../shared/data/isic2017-train-256), --limit N (a seeded subset of the held-out cases, for a
  * smoke run), --name NAME (results file name, default "uncertainty"). Never run by the tests.
@@ -54,7 +54,8 @@ if (split?.seed === undefined || split.val_fraction === undefined) {
 function heldOutIds(seed: number, fraction: number): string[] {
   const script = [
     'import json, sys',
-    'from scsonet.data import index_dataset, split_ids',
+    'from scsonet.data import index_dataset',
+    'from scsonet.split import split_ids',
     'ix = index_dataset(sys.argv[1])',
     '_, val = split_ids([p.id for p in ix.pairs], float(sys.argv[2]), int(sys.argv[3]))',
     'print(json.dumps(val))',
@@ -259,7 +260,7 @@ const report = {
   what: 'Spearman rho (ties: mean ranks) between each uncertainty score and the Dice error (1 - Dice vs ground truth) of the shipped model\'s mask, per case',
   model: `${card.name}@${card.version}`,
   data: path.relative(root, dataDir),
-  cases: `validation split of the model card (seed ${split.seed}, fraction ${split.val_fraction}), recomputed with scsonet.data.split_ids; none was trained on`,
+  cases: `validation split of the model card (seed ${split.seed}, fraction ${split.val_fraction}), recomputed with scsonet.split.split_ids; none was trained on`,
   n: rows.length,
   tta_for_mask: false,
   threshold,

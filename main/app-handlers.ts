@@ -1,5 +1,5 @@
 /** Assembles the full ApiHandlers: the services (inference, models) plus the shell's own. */
-import { methodNames, type ApiHandlers, type ServiceHandlers } from '../preload/api.ts';
+import { serviceMethodNames, type ApiHandlers, type ServiceHandlers } from '../preload/api.ts';
 import { createEventHub, type EventHub } from './services/events.ts';
 import { createServices, errorMessage, type ServiceOptions } from './services/index.ts';
 import { createShellHandlers, type ShellHandlerOptions } from './shell-handlers.ts';
@@ -17,12 +17,12 @@ export interface AppHandlers {
  * When the services cannot start, the app still opens and every service call answers with the
  * reason, so the user sees "no model found in ..." instead of a blank window.
  */
-function unavailableServices(reason: string, shellHandlers: object): ServiceHandlers {
+function unavailableServices(reason: string): ServiceHandlers {
   const fail = async (): Promise<never> => {
     throw new Error(reason);
   };
   const handlers: Record<string, unknown> = {};
-  for (const method of methodNames) if (!(method in shellHandlers)) handlers[method] = fail;
+  for (const method of serviceMethodNames) handlers[method] = fail;
   return handlers as ServiceHandlers;
 }
 
@@ -40,7 +40,7 @@ export async function createAppHandlers(services: ServiceOptions, shell: ShellHa
   } catch (error) {
     const reason = `The segmentation model could not be loaded: ${errorMessage(error)}`;
     return {
-      handlers: { ...unavailableServices(reason, shellHandlers), ...shellHandlers },
+      handlers: { ...unavailableServices(reason), ...shellHandlers },
       problem: reason,
       events: createEventHub(),
       close: async () => {},

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   ApiError,
   api,
@@ -11,9 +11,12 @@ import {
   limits,
   methodNames,
   parseArgs,
+  serviceMethodNames,
   unwrapReply,
   type ApiEvent,
   type EventStream,
+  type ServiceHandlers,
+  type ShellHandlers,
 } from './api.ts';
 
 const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
@@ -58,6 +61,15 @@ describe('contract methods', () => {
       'getCaseProvenance',
     ]);
     expect(new Set(methodNames.map(channelOf)).size).toBe(methodNames.length);
+  });
+
+  it('says who implements each method in the one list: the services and the shell share none', () => {
+    const shell = methodNames.filter((m) => api[m].by === 'shell');
+    expect(shell).toEqual(['getAppInfo', 'openExternal']);
+    expect(serviceMethodNames).toEqual(methodNames.filter((m) => !shell.includes(m)));
+    // The handler types follow from the same field (checked by tsc).
+    expectTypeOf<keyof ShellHandlers>().toEqualTypeOf<'getAppInfo' | 'openExternal'>();
+    expectTypeOf<keyof ServiceHandlers>().toEqualTypeOf<(typeof serviceMethodNames)[number]>();
   });
 
   it('rejects unknown methods and prototype names with the list of known ones', () => {

@@ -1,20 +1,29 @@
 /**
- * The contract between the renderer and main: every method, its argument and result schemas,
- * the IPC channel each one uses, and the binary framing of the HTTP transport.
+ * The contract between the renderer and main: every method (its argument and result schemas,
+ * body limit and implementer), the events main pushes, the reply envelope and error codes, the
+ * IPC channels and HTTP paths, the binary framing of the HTTP transport, and the clients built
+ * on them. It also re-exports the train/validation split rule (preload/split.ts), which main
+ * applies to a job and the renderer counts before one starts.
  *
- * This is the only module that main/ and renderer/ both import. Both transports (Electron IPC
- * through preload/index.ts, and HTTP through main/http) are generated from `api` below, so
- * adding a method here is the whole change to the boundary.
+ * This is the only module that main/ and renderer/ both import (a lint rule). Both transports
+ * (Electron IPC through preload/index.ts and main/ipc, HTTP through main/http) are generated
+ * from `api` below, the one list of methods: adding a method there, plus its handler, is the
+ * whole change to the boundary.
  *
  * Binary data (image bytes, masks, probability maps) crosses as typed arrays: structured clone
  * over IPC, raw blobs in a framed body over HTTP. Never base64.
  *
- * Implementations: main/services/index.ts exports
- *   `createApiHandlers(options): Promise<ServiceHandlers>` (segmentImage, getModelInfo,
- *   listModels); the shell (main/shell-handlers.ts) adds getAppInfo and openExternal. A full
- *   `ApiHandlers` object is also accepted where a `ServiceHandlers` is expected.
+ * Implementations: each method names who implements it (`by`). main/services/index.ts
+ * (`createServices`, or `createApiHandlers` for the handlers alone) returns the
+ * `ServiceHandlers`: inference, model versions, fine-tuning jobs and their evidence.
+ * main/shell-handlers.ts returns the `ShellHandlers`: app facts and the OS (getAppInfo,
+ * openExternal). main/app-handlers.ts joins the two into the full `ApiHandlers`, and when the
+ * services cannot start, answers each service method with the reason.
  */
 import { z } from 'zod';
+
+// The split rule both sides apply to a case (main writes it into the job, the renderer counts it).
+export { minValidationCases, splitOf, validationEvery, type Split } from './split.js';
 
 /** Size and length limits enforced at the boundary, before any handler runs. */
 export const limits = {
@@ -390,6 +399,8 @@ interface MethodSpec {
   readonly result: z.ZodType;
   /** Largest HTTP request body this method accepts. */
   readonly maxBodyBytes: number;
+  /** Who implements it: main's services (main/services) or the shell (main/shell-handlers.ts). */
+  readonly by: 'services' | 'shell';
 }
 
 /** Every method between renderer and main. Keys are method names. */
@@ -398,28 +409,30 @@ export const api = {
     args: SegmentImageArgs,
     result: SegmentImageResult,
     maxBodyBytes: limits.imageBytes + limits.frameHeaderBytes,
+    by: 'services',
   },
-  getModelInfo: { args: NoArgs, result: ModelInfo, maxBodyBytes: limits.smallBodyBytes },
-  listModels: { args: NoArgs, result: z.array(ModelEntry), maxBodyBytes: limits.smallBodyBytes },
-  getAppInfo: { args: NoArgs, result: AppInfo, maxBodyBytes: limits.smallBodyBytes },
-  openExternal: { args: OpenExternalArgs, result: NoResult, maxBodyBytes: limits.smallBodyBytes },
-  listModelVersions: { args: NoArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
-  activateModelVersion: { args: ModelVersionArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
-  rollbackModel: { args: NoArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
-  deleteModelVersion: { args: ModelVersionArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes },
-  trainingPreflight: { args: NoArgs, result: TrainingPreflight, maxBodyBytes: limits.smallBodyBytes },
-  createTrainingJob: { args: CreateTrainingJobArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
+  getModelInfo: { args: NoArgs, result: ModelInfo, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  listModels: { args: NoArgs, result: z.array(ModelEntry), maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  getAppInfo: { args: NoArgs, result: AppInfo, maxBodyBytes: limits.smallBodyBytes, by: 'shell' },
+  openExternal: { args: OpenExternalArgs, result: NoResult, maxBodyBytes: limits.smallBodyBytes, by: 'shell' },
+  listModelVersions: { args: NoArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  activateModelVersion: { args: ModelVersionArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  rollbackModel: { args: NoArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  deleteModelVersion: { args: ModelVersionArgs, result: ModelVersionList, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  trainingPreflight: { args: NoArgs, result: TrainingPreflight, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  createTrainingJob: { args: CreateTrainingJobArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
   addTrainingPairs: {
     args: AddTrainingPairsArgs,
     result: AddTrainingPairsResult,
     maxBodyBytes: limits.trainingChunkBytes + limits.frameHeaderBytes,
+    by: 'services',
   },
-  startTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
-  cancelTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes },
-  getTrainingStatus: { args: NoArgs, result: TrainingStatus, maxBodyBytes: limits.smallBodyBytes },
-  getModelEvidence: { args: ModelVersionArgs, result: ModelEvidence, maxBodyBytes: limits.smallBodyBytes },
-  getEvidenceCase: { args: EvidenceCaseArgs, result: EvidenceCase, maxBodyBytes: limits.smallBodyBytes },
-  getCaseProvenance: { args: CaseProvenanceArgs, result: CaseProvenance, maxBodyBytes: limits.smallBodyBytes },
+  startTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  cancelTrainingJob: { args: JobIdArgs, result: TrainingJob, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  getTrainingStatus: { args: NoArgs, result: TrainingStatus, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  getModelEvidence: { args: ModelVersionArgs, result: ModelEvidence, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  getEvidenceCase: { args: EvidenceCaseArgs, result: EvidenceCase, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  getCaseProvenance: { args: CaseProvenanceArgs, result: CaseProvenance, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
 } as const satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;
@@ -480,30 +493,18 @@ export type ApiHandlers = {
   [M in MethodName]: (args: ValidArgsOf<M>) => Promise<ResultOf<M>>;
 };
 
-export type ServiceMethodName =
-  | 'segmentImage'
-  | 'getModelInfo'
-  | 'listModels'
-  | 'listModelVersions'
-  | 'activateModelVersion'
-  | 'rollbackModel'
-  | 'deleteModelVersion'
-  | 'trainingPreflight'
-  | 'createTrainingJob'
-  | 'addTrainingPairs'
-  | 'startTrainingJob'
-  | 'cancelTrainingJob'
-  | 'getTrainingStatus'
-  | 'getModelEvidence'
-  | 'getEvidenceCase'
-  | 'getCaseProvenance';
-/** The part of the API implemented by main/services (inference, imaging, model registry). */
+/** The methods main's services implement (`by: 'services'`); the rest are the shell's. */
+export type ServiceMethodName = { [M in MethodName]: Api[M]['by'] extends 'services' ? M : never }[MethodName];
+/** The part of the API implemented by main/services (inference, model versions, fine-tuning). */
 export type ServiceHandlers = Pick<ApiHandlers, ServiceMethodName>;
 /** The part implemented by the shell (app facts, the OS). */
 export type ShellHandlers = Omit<ApiHandlers, ServiceMethodName>;
 
 /** Method names, in declaration order. */
 export const methodNames = Object.keys(api) as MethodName[];
+
+/** The methods main's services implement, in declaration order. */
+export const serviceMethodNames = methodNames.filter((m): m is ServiceMethodName => api[m].by === 'services');
 
 export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.hasOwn(api, name);

@@ -1,29 +1,14 @@
 /**
  * The split rule and the gate: the two decisions that keep fine-tuning honest.
  *
- * Split: a case is a validation case or a training case from its id alone, forever, so a case
- * that validated one job can never train a later one (a split redrawn per job lets validation
- * cases leak into training and inflates every later score). models/scsonet/data.py
- * `split_of` implements the same rule; both test the same ids.
+ * Split: a case is a validation case or a training case from its id alone, forever (the rule
+ * is preload/split.ts, shared with the renderer and tested against the trainer's ids); here,
+ * what a job with too few validation cases is told.
  *
  * Gate: the candidate replaces the active model only when it is at least as good on the
  * job's validation cases and does not forget the original images (anchor set).
  */
-import { createHash } from 'node:crypto';
-import type { GateDecision } from '../../preload/api.js';
-
-/** About one case in four validates: `sha256(id)`'s first 32 bits modulo 4 equal 0. */
-export const validationEvery = 4;
-/** A job needs at least this many validation cases for a meaningful comparison. */
-export const minValidationCases = 5;
-
-export type Split = 'train' | 'validation';
-
-/** The split of a case, decided by its id (see the module comment). */
-export function splitOf(caseId: string): Split {
-  const head = createHash('sha256').update(caseId, 'utf8').digest().readUInt32BE(0);
-  return head % validationEvery === 0 ? 'validation' : 'train';
-}
+import { minValidationCases, validationEvery, type GateDecision } from '../../preload/api.js';
 
 /** The sentence a job shows when it has too few validation cases, or null when enough. */
 export function validationShortfall(validation: number): string | null {

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventHub } from './events.js';
 import { ModelStore } from './modelStore.js';
 import { TrainingJobs } from './trainingJobs.js';
+import { splitOf } from '../../preload/api.js';
 import { fileStemOf, folderPairs, JobInput } from './trainingInput.js';
-import { splitOf } from './trainingGate.js';
 
 let dir: string;
 beforeEach(() => {
@@ -40,7 +40,7 @@ describe('job input folder', () => {
     expect(mask.filter((v) => v === 255).length).toBe(16 * 64);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ format: 'lesiondesk-finetune-job/1', jobId: 'job-1', base: 'm@1.0.0' });
-    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: splitOf('case-1') }]);
+    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: await splitOf('case-1') }]);
   });
 
   it('names files safely whatever the case id holds', async () => {

@@ -11,10 +11,10 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
+import { splitOf } from '../../preload/api.js';
 import { decodeForModel, DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
 import { errorMessage, TrainingJobError } from './errors.js';
 import { writeFileAtomic } from './modelStore.js';
-import { splitOf, type Split } from './trainingGate.js';
 
 /** One case in a job manifest (models/scsonet/finetune.py reads the same format). */
 export const ManifestCase = z.object({
@@ -173,7 +173,7 @@ export class JobInput {
     }
     await sharp(Buffer.from(decoded.rgb), { raw: { width, height, channels: 3 } }).png().toFile(path.join(this.imagesDir, `${id}.png`));
     await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(this.masksDir, `${id}.png`));
-    const split: Split = splitOf(pair.caseId);
+    const split = await splitOf(pair.caseId);
     this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
     this.stems.add(id.toLowerCase());
   }

@@ -1,4 +1,7 @@
-"""Sub-commands beyond train and info: evaluate, export, finetune, replay-sample, synth, bench."""
+"""The command table of ``python -m scsonet``: each sub-command's arguments and what it runs.
+
+cli.py parses and reports errors; this module imports nothing of it (no import loop).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,63 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import is_user_error, register
+
+def is_user_error(exc: BaseException) -> bool:
+    """Errors whose message is meant for the user (bad paths, broken data, wrong checkpoint), not bugs."""
+    if isinstance(exc, (ValueError, FileNotFoundError, OSError)):
+        return True
+    # DatasetError, CardError and friends derive from Exception in this package.
+    return isinstance(exc, Exception) and exc.__class__.__module__.startswith("scsonet")
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train SCSONet on a dataset folder (paper recipe)")
+    p.add_argument("--data", required=True, help="dataset folder (ISIC 2017, ISIC 2018 or images/ + masks/)")
+    p.add_argument("--out", required=True, help="folder for last.pt, best.pt and metrics.json")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--t-max", type=int, default=50, help="cosine annealing period (paper: 50)")
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--size", type=int, default=256, help="training size (multiple of 32)")
+    p.add_argument("--paper-augment", action="store_true", help="flips and rotation only (no zoom or colour)")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--resume", help="checkpoint (last.pt) to continue from")
+
+
+def _run_train(a) -> int:
+    from .train import TrainConfig, train
+
+    if a.size % 32:
+        raise ValueError(f"--size {a.size} is not a multiple of 32")
+    cfg = TrainConfig(
+        data=a.data, out=a.out, epochs=a.epochs, size=a.size, batch_size=a.batch_size, lr=a.lr, t_max=a.t_max,
+        val_fraction=a.val_fraction, seed=a.seed, strong_augment=not a.paper_augment, threads=a.threads,
+    )
+    train(cfg, resume=a.resume)
+    return 0
+
+
+def _add_info(sub) -> None:
+    p = sub.add_parser("info", help="parameter count and multiply-adds")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--height", type=int, default=256)
+    p.add_argument("--width", type=int, default=256)
+
+
+def _run_info(a) -> int:
+    from .flops import count_macs
+    from .network import SCSONet, count_parameters
+
+    model = SCSONet().eval()
+    info = {"params": count_parameters(model), "macs_g": round(count_macs(model, a.height, a.width) / 1e9, 4),
+            "input": [3, a.height, a.width]}
+    if a.json:
+        print(json.dumps(info))
+    else:
+        print(f"SCSONet: {info['params']:,} trainable parameters, {info['macs_g']} G multiply-adds at 3x{a.height}x{a.width}")
+    return 0
 
 
 def _add_evaluate(sub) -> None:
@@ -21,7 +80,8 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(a) -> int:
-    from .data import load_dataset, select, split_ids
+    from .data import load_dataset, select
+    from .split import split_ids
     from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint
 
     ckpt = load_checkpoint(Path(a.model))
@@ -57,8 +117,9 @@ def _add_export(sub) -> None:
 def _run_export(a) -> int:
     import numpy as np
 
-    from .data import load_dataset, select, split_ids, to_input
+    from .data import load_dataset, select, to_input
     from .export import base_reference, export_model, seal_card
+    from .split import split_ids
     from .network import SCSONet
     from .synth import synth_pair
     from .train import evaluate_arrays, load_checkpoint, model_from_checkpoint, save_checkpoint
@@ -263,9 +324,14 @@ def _run_bench(a) -> int:
     return 0
 
 
-register("evaluate", _add_evaluate, _run_evaluate)
-register("export", _add_export, _run_export)
-register("finetune", _add_finetune, _run_finetune)
-register("replay-sample", _add_replay_sample, _run_replay_sample)
-register("synth", _add_synth, _run_synth)
-register("bench", _add_bench, _run_bench)
+# name -> (add the sub-parser, run it); the order is --help's.
+COMMANDS = {
+    "train": (_add_train, _run_train),
+    "info": (_add_info, _run_info),
+    "evaluate": (_add_evaluate, _run_evaluate),
+    "export": (_add_export, _run_export),
+    "finetune": (_add_finetune, _run_finetune),
+    "replay-sample": (_add_replay_sample, _run_replay_sample),
+    "synth": (_add_synth, _run_synth),
+    "bench": (_add_bench, _run_bench),
+}

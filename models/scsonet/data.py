@@ -1,8 +1,7 @@
-"""Dataset discovery (ISIC 2017, ISIC 2018, generic images/+masks/), loading and splits."""
+"""Dataset discovery (ISIC 2017, ISIC 2018, generic images/+masks/) and loading (splits: split.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,34 +252,6 @@ def load_dataset(root: Path, size: int = 256, warn: bool = True) -> LoadedDatase
     if not ids:
         raise DatasetError(f"no usable image/mask pair in {root} ({index.layout} layout)")
     return LoadedDataset(ids, images, masks, warnings, index.layout)
-
-
-def split_ids(ids: Sequence[str], val_fraction: float, seed: int) -> Tuple[List[str], List[str]]:
-    """Deterministic train/validation split: the same ids and seed give the same split."""
-    ordered = sorted(ids)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(ordered))
-    n_val = int(round(len(ordered) * val_fraction))
-    if len(ordered) > 1:
-        n_val = min(max(n_val, 1), len(ordered) - 1) if val_fraction > 0 else 0
-    val = sorted(ordered[i] for i in perm[:n_val])
-    train = sorted(ordered[i] for i in perm[n_val:])
-    return train, val
-
-
-VALIDATION_ONE_IN = 4
-
-
-def split_of(case_id: str) -> str:
-    """'validation' for about one case in four, decided by the case id alone; else 'train'.
-
-    A case is validation iff the first 8 hex digits of sha256(id) are 0 modulo 4. Because only
-    the id decides, a case stays on the same side in every job, so no later candidate is
-    trained on a case an earlier gate judged with. The app's TypeScript store applies the same
-    rule (both sides test the same id list).
-    """
-    digest = hashlib.sha256(case_id.encode("utf-8")).hexdigest()
-    return "validation" if int(digest[:8], 16) % VALIDATION_ONE_IN == 0 else "train"
 
 
 def select(ds: LoadedDataset, ids: Iterable[str]) -> Tuple[np.ndarray, np.ndarray]:

@@ -42,6 +42,7 @@ from .evidence import provenance, write_evidence
 from .export import card_validator, export_model, seal_card
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
+from .split import SPLIT_RULE
 from .train import emit, evaluate_arrays, evaluate_cases, model_from_checkpoint, save_checkpoint, to_tensors
 
 METRICS_FORMAT = "lesiondesk-finetune-metrics/1"
@@ -256,7 +257,7 @@ def _card_training(
         "job": job.job_id,
         "corrections": n_train + n_val,
         "split": {"train": n_train, "validation": n_val,
-                  "rule": "manifest.json" if job.manifest else "sha256 of the case id (1 in 4 is validation)"},
+                  "rule": "manifest.json" if job.manifest else SPLIT_RULE},
         "replay": {"sources": sources, "pool": len(replay), "per_epoch": replay_per_epoch} if cfg.replay else None,
         "anchor": {"source": _source_label(anchor.source), "n": len(anchor.ids)} if anchor else None,
         "epochs": cfg.epochs,

@@ -7,7 +7,7 @@ A job folder holds ``images/`` and ``masks/`` (a mask is ``<stem>.png`` or
      "cases": [{"id": "<stem>", "caseId": "...", "maskVersionId": "...", "split": "train" | "validation"}]}
 
 With a manifest, the manifest decides the split (files it does not list are ignored with a
-warning); without one, ``data.split_of`` decides from the id. Job pairs are decoded strictly:
+warning); without one, ``split.split_of`` decides from the id. Job pairs are decoded strictly:
 each one is a correction somebody approved, so a broken one stops the job with its name instead
 of silently shrinking the training or validation set.
 
@@ -27,7 +27,6 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from .data import (
-    VALIDATION_ONE_IN,
     DatasetError,
     Pair,
     PairBuffer,
@@ -39,14 +38,12 @@ from .data import (
     load_dataset,
     mask_key,
     print_warnings,
-    split_of,
 )
+from .split import MIN_TRAIN, MIN_VALIDATION, VALIDATION_ONE_IN, split_of
 
 JOB_FORMAT = "lesiondesk-finetune-job/1"
 MANIFEST_NAME = "manifest.json"
 SPLITS = ("train", "validation")
-MIN_VALIDATION = 5
-MIN_TRAIN = 1
 # models/replay: the committed sample of the shipped model's data (see its README.md).
 REPLAY_ROOT = Path(__file__).resolve().parents[1] / "replay"
 DEFAULT_REPLAY = REPLAY_ROOT / "train"

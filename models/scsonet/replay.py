@@ -8,7 +8,7 @@ big), so a small sample is committed:
 - ``train/``: pairs from the shipped model's training split (what it learnt; safe to replay);
 - ``anchor/``: pairs from its validation split (what it was judged on; never trained on).
 
-The split is the shipped model's own (``data.split_ids`` over all ids, fraction 0.15, seed
+The split is the shipped model's own (``split.split_ids`` over all ids, fraction 0.15, seed
 42: its card's ``training.split``); each sample is a seeded choice without replacement over
 the sorted ids of its split. Files are copied byte for byte.
 """
@@ -22,7 +22,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .data import DatasetError, Pair, index_dataset, split_ids
+from .data import DatasetError, Pair, index_dataset
+from .split import split_ids
 
 SAMPLES = ("train", "anchor")
 

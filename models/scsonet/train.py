@@ -15,11 +15,12 @@ import torch
 
 from .augment import augment_batch, minmax_scale
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint  # noqa: F401 - re-exported
-from .data import LoadedDataset, load_dataset, select, split_ids
+from .data import LoadedDataset, load_dataset, select
 from .losses import bce_dice_loss
 from .metrics import SegmentationMeter
 from .network import SCSONet
 from .progress import emit  # re-exported: finetune and commands print progress through train.emit
+from .split import split_ids
 
 
 

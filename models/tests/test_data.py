@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scsonet.data import DatasetError, detect_layout, index_dataset, load_dataset, split_ids, split_of, to_input
+from scsonet.data import DatasetError, detect_layout, index_dataset, load_dataset, to_input
 
 
 def _img(path: Path, size=(8, 6), color=(200, 100, 50)):
@@ -94,23 +94,6 @@ def test_folder_without_usable_pairs_is_a_clear_error(tmp_path):
 def test_unknown_layout_names_the_expected_ones(tmp_path):
     with pytest.raises(DatasetError, match="images/ \\+ masks/"):
         detect_layout(tmp_path)
-
-
-def test_split_is_deterministic_and_disjoint():
-    ids = [f"id{i}" for i in range(100)]
-    a = split_ids(ids, 0.15, seed=3)
-    b = split_ids(list(reversed(ids)), 0.15, seed=3)
-    assert a == b
-    assert len(a[1]) == 15 and not set(a[0]) & set(a[1])
-    assert split_ids(ids, 0.15, seed=4)[1] != a[1]
-
-
-def test_split_rule_matches_the_shared_test_vector():
-    # The TypeScript store tests the same list: both sides must put a case on the same side.
-    vector = [f"case-{i}" for i in range(1, 21)] + ["ISIC_0000000", "ISIC_0000001", "synth_0002_00003"]
-    validation = [i for i in vector if split_of(i) == "validation"]
-    assert validation == ["case-1", "case-2", "case-6", "case-13", "case-19", "case-20"]
-    assert {split_of(i) for i in vector} == {"train", "validation"}
 
 
 def test_minmax_scaling_spans_zero_to_one_and_constant_images_become_zero():

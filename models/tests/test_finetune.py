@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from scsonet.data import split_of
+from scsonet.split import split_of
 from scsonet.export import sha256_file, validate_card
 from scsonet.finetune import mixed_batches
 from scsonet.job import load_replay

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from scsonet.data import split_ids
+from scsonet.split import split_ids
 from scsonet.replay import choose_replay_sample
 from scsonet.synth import write_synthetic_dataset
 

@@ -8,11 +8,11 @@
  * every N approvals" starts a third by itself. The server has a data folder of its own.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { splitOf } from '../../preload/api.ts';
 import { root, startServe, watchPageProblems, type RunningServer } from './browser-mode.ts';
 import { enterProfile, libraryCaseRows as caseRows } from './workspace.ts';
 
@@ -23,9 +23,10 @@ const imported = 48;
 let tmp: string;
 let server: RunningServer;
 
-/** The split main uses: validation when the first 32 bits of sha256(id) are divisible by 4. */
-function validates(caseId: string): boolean {
-  return createHash('sha256').update(caseId, 'utf8').digest().readUInt32BE(0) % 4 === 0;
+/** The ids main puts on the validation side: the contract's split rule (preload/split.ts). */
+async function validatingIds(ids: readonly string[]): Promise<Set<string>> {
+  const sides = await Promise.all(ids.map(splitOf));
+  return new Set(ids.filter((_, i) => sides[i] === 'validation'));
 }
 
 test.beforeAll(() => {
@@ -86,6 +87,8 @@ test('fine-tune from approved cases, see the new version, activate and roll back
 
   // Pick 12 cases, as many validation cases as there are (up to 7), by the same rule as main.
   const rows = await caseRows(page);
+  const validating = await validatingIds(rows.map((r) => r.id));
+  const validates = (id: string) => validating.has(id);
   expect(rows).toHaveLength(imported);
   const validation = rows.filter((r) => validates(r.id));
   expect(validation.length, 'the random case ids hold too few validation cases for this run').toBeGreaterThanOrEqual(5);

@@ -1,23 +1,12 @@
 /**
- * The train/validation split, decided by a case's id alone, exactly as main decides it
- * (main/services/trainingGate.ts splitOf, models/scsonet/data.py split_of): a case is a
- * validation case when the first 32 bits of sha256(case id), big-endian, are divisible by 4.
- * The panel uses it to say, before a job starts, how many validation cases it will have.
+ * How a set of cases splits into training and validation, for the training panel and the
+ * auto-trainer (how many validation cases a job would have, how many more to approve). The rule
+ * itself is the contract's (preload/split.ts, re-exported by preload/api.ts): main and the
+ * trainer decide with the same function.
  */
+import { minValidationCases, splitOf, validationEvery } from '../../../preload/api.ts';
 
-/** About one case in this many is a validation case. */
-export const validationEvery = 4;
-/** A job needs at least this many validation cases (main refuses fewer). */
-export const minValidationCases = 5;
-
-export type Split = 'train' | 'validation';
-
-/** The split of one case (Web Crypto: the renderer, a worker or Node 20). */
-export async function splitOf(caseId: string): Promise<Split> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(caseId));
-  const head = new DataView(digest).getUint32(0, false);
-  return head % validationEvery === 0 ? 'validation' : 'train';
-}
+export { minValidationCases, splitOf, validationEvery, type Split } from '../../../preload/api.ts';
 
 /** How a set of cases splits. */
 export interface SplitCounts {
