@@ -5,7 +5,7 @@
  * `hasCorrection` (0 | 1) stand in for them.
  */
 import { Dexie, type Table, type Transaction } from 'dexie';
-import type { CaseRecord, MaskVersionRecord, StatusChangeRecord } from './types.ts';
+import type { CaseRecord, MaskVersionRecord, PendingDelta, StatusChangeRecord } from './types.ts';
 
 /**
  * A case as stored (schema version 3): the public record plus the index-only fields. Added over
@@ -77,22 +77,7 @@ export interface PendingEditRow {
  * each sets pixels rather than flips them, so replaying one the base already holds changes
  * nothing. Deleted with the snapshot once the version with them is saved.
  */
-export interface PendingDeltaRow {
-  caseId: string;
-  /** The journal's stamp (ms): strictly increasing over a session's deltas and snapshots. */
-  seq: number;
-  width: number;
-  height: number;
-  author: string;
-  /** As in PendingEditRow: the version the session started from, its revision, its own draft. */
-  baseVersionId: string | null;
-  baseRevision?: number;
-  draftVersionId: string | null;
-  /** (start, length) pairs over the row-major mask: pixels the edit set to lesion. */
-  set: Uint32Array;
-  /** (start, length) pairs: pixels the edit set to background. */
-  cleared: Uint32Array;
-}
+export type PendingDeltaRow = PendingDelta;
 
 /** The annotator profile, one row under the key `annotator`. */
 export interface ProfileRow {

@@ -264,19 +264,21 @@ export interface PendingEdit {
   error?: string;
 }
 
-/** One committed edit's changed pixels, not yet saved as a version; see PendingDeltaRow in database.ts. */
+/** One committed edit's changed pixels, not yet saved as a version (stored as it is: PendingDeltaRow in database.ts). */
 export interface PendingDelta {
   caseId: string;
+  /** The journal's stamp (ms): strictly increasing over a session's deltas and snapshots. */
   seq: number;
   width: number;
   height: number;
   author: string;
+  /** As in PendingEdit: the version the session started from, its revision, its own draft. */
   baseVersionId: string | null;
   baseRevision?: number;
   draftVersionId: string | null;
-  /** (start, length) pairs set to lesion. */
+  /** (start, length) pairs over the row-major mask: pixels the edit set to lesion. */
   set: Uint32Array;
-  /** (start, length) pairs set to background. */
+  /** (start, length) pairs: pixels the edit set to background. */
   cleared: Uint32Array;
 }
 
