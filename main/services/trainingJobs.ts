@@ -44,6 +44,9 @@ import { BoundedLineSplitter, maxProgressLineBytes, parseProgressLine, type Spli
 import { decideGate, validationShortfall, type GateOptions } from './trainingGate.js';
 import { folderPairs, JobInput, readFolderPair, type InputPair } from './trainingInput.js';
 
+/** Milestones (phases, epochs) announced at once per second at most; the rest wait for the coalesced write. */
+const milestonesPerSecond = 20;
+
 /** How the runner finds Python, the trainer, and its defaults. */
 export interface TrainingJobsOptions {
   dataDir: string;
@@ -330,10 +333,26 @@ export class TrainingJobs {
     }
   }
 
-  /** A progress state: in memory now, on disk and announced a few times a second at most. */
+  /**
+   * A progress state: in memory now, on disk a few times a second at most. A milestone (a new
+   * phase or a finished epoch) is announced at once, so listeners see every phase and every epoch
+   * (the CLI prints them, the panel charts them); the rest is announced with the coalesced write.
+   * Milestones share a budget per second, so a trainer that floods them cannot flood the events.
+   */
   private update(file: JobFile): void {
+    const before = this.jobs.get(file.job.id)?.job;
     this.jobs.set(file.job.id, file);
     this.writer.update(file);
+    const milestone = before !== undefined && (before.phase !== file.job.phase || before.history.length !== file.job.history.length);
+    if (milestone && this.takeMilestoneBudget()) this.publishProgress(file.job);
+  }
+
+  private milestones = { windowStart: 0, count: 0 };
+
+  private takeMilestoneBudget(): boolean {
+    const now = Date.now();
+    if (now - this.milestones.windowStart >= 1000) this.milestones = { windowStart: now, count: 0 };
+    return ++this.milestones.count <= milestonesPerSecond;
   }
 
   /** A state that must be on disk before going on (creation, start); announced at once. */
@@ -367,7 +386,11 @@ export class TrainingJobs {
     return `${what[0]!.toUpperCase()}${what.slice(1)} (${errorMessage(error)}); no model version was added.`;
   }
 
+  private announced = new WeakSet<TrainingJob>();
+
   private publishProgress(job: TrainingJob): void {
+    if (this.announced.has(job)) return; // a milestone already announced this very state
+    this.announced.add(job);
     this.options.events.publish({ type: 'job-progress', job });
   }
 
