@@ -13,8 +13,8 @@ import { importSources, type ImportProgress, type ImportReport, type ImportSourc
 import { errorMessage } from '../lib/format.ts';
 import { LiveQuery } from '../lib/live-query.svelte.ts';
 import { connectApi } from '../lib/transport.ts';
-import type { QueueStep } from '../library/case-pages.ts';
 import { defaultLibraryFilter, filterFromView, libraryViewOf, type LibraryFilter } from '../library/library-filter.ts';
+import { LibraryList } from '../library/library-list.svelte.ts';
 import { preAnnotate, type PreAnnotationProgress } from '../library/pre-annotation.ts';
 import { runReviewAction } from '../library/review-loop.ts';
 import { openCaseRepository, type AnnotatorProfile, type CaseRepository, type LibrarySnapshot } from '../storage/index.ts';
@@ -29,10 +29,8 @@ export function userMessage(e: unknown): string {
 /** How long a notice stays before it goes by itself. */
 const noticeMs = 8000;
 
-/** The parts of the review loop the views own: the library's order, the review bar's decisions. */
-export interface ReviewParts {
-  neighbour(caseId: string, step: 1 | -1): Promise<string | null>;
-  nextToReview(caseId: string): Promise<QueueStep | null>;
+/** The part of the review loop the review bar owns: its decisions (with the no-lesion question and the flag's comment). */
+export interface ReviewDecisions {
   approve(): Promise<boolean>;
   flag(): void;
 }
@@ -61,6 +59,11 @@ export class Workspace {
   });
   readonly library = $derived(this.#library?.current ?? null);
   readonly counts = $derived(this.library?.counts ?? null);
+  /** The library list's pages and keyboard row: the review loop moves in its order. */
+  readonly list = $derived.by(() => {
+    const repository = this.repository;
+    return repository ? new LibraryList(repository) : null;
+  });
 
   selectedId = $state<string | null>(null);
   openId = $state<string | null>(null);
@@ -221,13 +224,13 @@ export class Workspace {
   }
 
   /** The review keys and "Approve & next": decisions through the review bar, moves in the library's order. */
-  review(action: ReviewAction, parts: ReviewParts): void {
+  review(action: ReviewAction, decisions: ReviewDecisions): void {
     void runReviewAction(action, {
       openCaseId: () => this.openId,
-      neighbour: (id, step) => parts.neighbour(id, step),
-      nextToReview: (id) => parts.nextToReview(id),
-      approve: () => parts.approve(),
-      flag: () => parts.flag(),
+      neighbour: (id, step) => this.list?.neighbour(id, step) ?? Promise.resolve(null),
+      nextToReview: (id) => this.list?.nextToReview(id) ?? Promise.resolve(null),
+      approve: () => decisions.approve(),
+      flag: () => decisions.flag(),
       open: (id) => this.openCase(id, true),
       notice: (text) => this.showNotice(text),
     }).catch((e: unknown) => this.fail(e));
