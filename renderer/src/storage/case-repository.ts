@@ -31,6 +31,7 @@ import {
   type CaseQuery,
   type CaseRecord,
   type CaseSnapshot,
+  type LibrarySnapshot,
   type CaseSortKey,
   type CaseStatus,
   type DatabaseSnapshot,
@@ -612,6 +613,20 @@ export class CaseRepository {
   /** The library's counts as they change, in this window or any other. */
   observeCounts(): Observable<CaseCounts> {
     return liveQuery(() => this.countCases());
+  }
+
+  /**
+   * Any read of this repository as it changes, in this window or any other: the renderer's
+   * LiveQuery (lib/live-query.svelte.ts) wraps what this returns, so only this module imports
+   * Dexie. The read must use only this repository's methods (Dexie follows what they touch).
+   */
+  observe<T>(read: () => Promise<T>): Observable<T> {
+    return liveQuery(read);
+  }
+
+  /** What the library's header and filters show: the counts and the models with predictions. */
+  observeLibrary(): Observable<LibrarySnapshot> {
+    return liveQuery(async () => ({ counts: await this.countCases(), models: await this.listActiveModels() }));
   }
 
   /** Store (replace) the unsaved edit of a case; see PendingEditRow. */

@@ -282,6 +282,12 @@ export interface PendingDelta {
   cleared: Uint32Array;
 }
 
+/** What the library follows in the database: its counts and the `name@version` of every model with predictions. */
+export interface LibrarySnapshot {
+  counts: CaseCounts;
+  models: string[];
+}
+
 /** What the case view follows in the database: the case and its versions (liveQuery). */
 export interface CaseSnapshot {
   record: CaseRecord | undefined;

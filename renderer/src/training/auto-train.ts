@@ -4,7 +4,7 @@
  * library (a case whose approved mask changed counts again), there are enough validation cases
  * for the gate, and no job runs anywhere (main holds one lock for the app and the CLI).
  */
-import type { TrainingJob } from '../../../preload/api.ts';
+import type { TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
@@ -57,6 +57,8 @@ export interface AutoTrainerEvents {
   onJob?: (job: TrainingJob) => void;
   /** It could not start: the preflight's or main's sentence. */
   onProblem?: (message: string) => void;
+  /** The machine check before a start (the shell's, shared with the training panel); default: main's. */
+  preflight?: () => Promise<TrainingPreflight>;
 }
 
 /**
@@ -117,6 +119,7 @@ export class AutoTrainer {
         epochs: settings.trainingEpochs,
         activate: settings.trainingActivate,
         signal: sending.controller.signal,
+        ...(this.events.preflight ? { preflight: this.events.preflight } : {}),
         onCreated: (job) => {
           sending.jobId = job.id;
           this.events.onJob?.(job);

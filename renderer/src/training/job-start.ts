@@ -21,6 +21,8 @@ export interface StartJobOptions {
   /** The job exists (state 'preparing'); pairs are about to be sent. */
   onCreated?: (job: TrainingJob) => void;
   onSending?: (progress: SendProgress) => void;
+  /** The machine check to use (the shell's, which reuses the panel's recent one); default: ask main. */
+  preflight?: () => Promise<TrainingPreflight>;
 }
 
 export type StartJobOutcome =
@@ -33,7 +35,7 @@ export function pairKey(record: Pick<CaseRecord, 'id' | 'latestVersionId'>): str
 }
 
 export async function startFineTuningJob(api: TrainingApi, repository: CaseRepository, options: StartJobOptions): Promise<StartJobOutcome> {
-  const preflight = await api.trainingPreflight();
+  const preflight = await (options.preflight ? options.preflight() : api.trainingPreflight());
   if (!preflight.ok) return { kind: 'preflight-failed', preflight };
   const { cases, epochs, activate, signal } = options;
   const created = await api.createTrainingJob({ expectedPairs: cases.length, epochs, activate });
