@@ -680,9 +680,22 @@ export class CaseRepository {
     return table.where('[caseId+seq]').between([caseId, Dexie.minKey], [caseId, Dexie.maxKey]).toArray();
   }
 
-  /** Remove a case's deltas up to and including `throughSeq` (they are in a saved version). */
+  /**
+   * Remove a case's deltas up to and including `throughSeq` (they are in a saved version). One
+   * request in a transaction committed at once, like appendPendingDelta: a read-write
+   * transaction on this store holds back the next stroke's append until it ends, and Dexie's
+   * range delete walks a cursor with round trips to this page (a busy main thread stretched
+   * them), so a page closed right after a stroke made during a save lost that stroke.
+   */
   async deletePendingDeltas(caseId: string, throughSeq: number): Promise<void> {
-    await this.db.pendingDeltas.where('[caseId+seq]').between([caseId, Dexie.minKey], [caseId, throughSeq], true, true).delete();
+    if (!this.db.isOpen()) await this.db.open();
+    await new Promise<void>((resolve, reject) => {
+      const transaction = this.db.backendDB().transaction('pendingDeltas', 'readwrite');
+      transaction.oncomplete = () => resolve();
+      transaction.onabort = () => reject(transaction.error ?? new Error('The saved edits were not removed from the journal (the transaction was aborted).'));
+      transaction.objectStore('pendingDeltas').delete(IDBKeyRange.bound([caseId, -Infinity], [caseId, throughSeq]));
+      transaction.commit();
+    });
   }
 
   /** Every version of a case, oldest first. */
