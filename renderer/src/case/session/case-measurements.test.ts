@@ -25,7 +25,10 @@ function setup(pixelsPerMm: number | null = null) {
     },
     afterFrame: (task) => {
       frames.push(task);
-      return () => frames.splice(frames.indexOf(task), 1);
+      return () => {
+        const index = frames.indexOf(task);
+        if (index >= 0) frames.splice(index, 1);
+      };
     },
   });
   const nextFrame = (): void => frames.splice(0).forEach((task) => task());
@@ -74,6 +77,19 @@ describe('CaseMeasurements', () => {
     expect(measurements.measurements?.areaPx).toBe(40 * 30);
     expect(measurements.stale).toBe(true);
     expect(measurements.areaPx).toBe(0);
+    await reply();
+    expect(measurements.measurements?.areaPx).toBe(0);
+    expect(measurements.stale).toBe(false);
+  });
+
+  it('a quick run of edits is measured once, for the last mask', async () => {
+    const { editor, measurements, nextFrame, reply, replies } = setup();
+    editor.invert();
+    editor.undo();
+    editor.redo();
+    editor.clear();
+    nextFrame();
+    expect(replies).toHaveLength(1);
     await reply();
     expect(measurements.measurements?.areaPx).toBe(0);
     expect(measurements.stale).toBe(false);
