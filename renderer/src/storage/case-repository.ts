@@ -666,8 +666,17 @@ export class CaseRepository {
   }
 
   /** Remove a case's deltas up to and including `throughSeq` (they are in a saved version). */
-  async deletePendingDeltas(caseId: string, throughSeq: number): Promise<void> {
-    await this.db.pendingDeltas.where('[caseId+seq]').between([caseId, Dexie.minKey], [caseId, throughSeq], true, true).delete();
+  deletePendingDeltas(caseId: string, throughSeq: number): Promise<void> {
+    // One native transaction, committed in this task as appendPendingDelta's: a Dexie transaction
+    // stays open across JavaScript round trips, and a stroke's delta written meanwhile waited
+    // behind it; a page closed 10 ms after that stroke (right after a save) lost it.
+    return new Promise((resolve, reject) => {
+      const transaction = this.db.backendDB().transaction('pendingDeltas', 'readwrite');
+      transaction.oncomplete = () => resolve();
+      transaction.onabort = () => reject(transaction.error ?? new Error('The saved edits were not removed from the journal (the transaction was aborted).'));
+      transaction.objectStore('pendingDeltas').delete(IDBKeyRange.bound([caseId, -Infinity], [caseId, throughSeq]));
+      transaction.commit();
+    });
   }
 
   /** Every version of a case, oldest first. */
