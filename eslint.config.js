@@ -25,6 +25,8 @@ const noUiInEditorCore = {
 // Only renderer/src/storage talks to IndexedDB; everything else goes through its CaseRepository.
 const noDexie = { name: 'dexie', message: 'Only renderer/src/storage imports Dexie; use its CaseRepository.' };
 const noDexieSubpaths = { group: ['dexie/*'], message: noDexie.message };
+// The case session's state classes hold the rules; Konva draws (editor-stage.ts, components).
+const noKonvaInSession = { group: ['konva', 'konva/*', '**/*.svelte'], message: 'The case session imports no Konva and no components: views read it.' };
 const noElectron = {
   name: 'electron',
   message: 'This module must run without Electron (browser mode, CLI, tests); keep Electron in main/index.ts, main/ipc/electron-ipc.ts and main/window/main-window.ts.',
@@ -51,6 +53,10 @@ export default tseslint.config(
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'no-restricted-imports': ['error', { paths: [...rendererPaths, noDexie], patterns: [noMain, onlyTheContract, noDexieSubpaths] }] },
+  },
+  {
+    files: ['renderer/src/case/session/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [...rendererPaths, noDexie], patterns: [noMain, onlyTheContract, noDexieSubpaths, noKonvaInSession] }] },
   },
   {
     // The storage module is the one place allowed to import Dexie (same rules otherwise).

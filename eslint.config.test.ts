@@ -48,3 +48,12 @@ describe('storage layer', () => {
     expect(await restrictedImports('renderer/src/storage/probe.ts', "import fs from 'node:fs';\nexport { fs };\n")).toHaveLength(1);
   });
 });
+
+describe('case session', () => {
+  it('keeps Konva, Dexie and components out of the state classes', async () => {
+    const code = "import Konva from 'konva';\nimport { Dexie } from 'dexie';\nimport View from '../CaseView.svelte';\nexport { Konva, Dexie, View };\n";
+    const messages = await restrictedImports('renderer/src/case/session/probe.svelte.ts', code);
+    expect(messages).toHaveLength(3);
+    expect(await restrictedImports('renderer/src/case/editor-stage-probe.ts', "import Konva from 'konva';\nexport { Konva };\n")).toHaveLength(0);
+  });
+});

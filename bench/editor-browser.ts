@@ -6,6 +6,10 @@
  * history. Builds bench/editor-browser.html with Vite, serves it on 127.0.0.1 and writes
  * bench/results/editor-browser.json. `--screenshot FILE` also saves a screenshot. Never run by
  * the tests. The library scroll at 10,000 cases belongs to the library's own benchmark.
+ *
+ * Then, on a 3000 x 2000 and a 6000 x 4000 image, how soon the measurements follow an eraser
+ * stroke, its undo and fill holes (real pointer and key events): from the pointer-up (or key
+ * down) to the area's text changing, and to the full measurements being current again.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -30,8 +34,12 @@ if (cpuThrottle < 1) throw new Error('--cpu-throttle is a slow-down factor of 1 
 declare const window: Record<string, unknown> & {
   addEventListener(type: string, listener: () => void, options?: { capture: boolean }): void;
 };
-declare const document: { querySelector(selector: string): { textContent: string | null; disabled?: boolean } | null };
+declare const document: {
+  body: unknown;
+  querySelector(selector: string): { textContent: string | null; disabled?: boolean; getAttribute(name: string): string | null } | null;
+};
 declare function requestAnimationFrame(callback: (time: number) => void): number;
+declare const MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, unknown>): void };
 
 
 
@@ -127,6 +135,89 @@ async function lastTiming(page: Page): Promise<{ handlerMs: number; frameMs: num
   return page.evaluate(() => (window as unknown as { benchTimings: { handlerMs: number; frameMs: number }[] }).benchTimings.pop()!);
 }
 
+/** Times from the last pointer-up or key-down to the area's text changing and to the full measurements being current. */
+async function instrumentMeasurements(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const state = { t0: 0, text: '', areaMs: [] as number[], fullMs: [] as number[], busy: '' };
+    const start = (): void => {
+      state.t0 = performance.now();
+      state.areaMs = [];
+      state.fullMs = [];
+    };
+    window.addEventListener('pointerup', start, { capture: true });
+    window.addEventListener('keydown', start, { capture: true });
+    state.text = document.querySelector('[data-testid="mask-area"]')?.textContent ?? '';
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="mask-area"]')?.textContent ?? '';
+      const busy = document.querySelector('[aria-label="Measurements"]')?.getAttribute('aria-busy') ?? '';
+      if (text !== state.text) state.areaMs.push(performance.now() - state.t0);
+      if (busy === 'false' && state.busy !== 'false') state.fullMs.push(performance.now() - state.t0);
+      state.text = text;
+      state.busy = busy;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-busy'] });
+    (window as unknown as { benchMeasure: typeof state }).benchMeasure = state;
+  });
+}
+
+/** Waits for the area and the full measurements after the action just taken; returns both times. */
+async function measurementTimes(page: Page): Promise<{ areaMs: number; fullMs: number }> {
+  await page.waitForFunction(() => {
+    const state = (window as unknown as { benchMeasure: { areaMs: number[]; fullMs: number[] } }).benchMeasure;
+    return state.areaMs.length > 0 && state.fullMs.length > 0;
+  }, null, { timeout: 60_000 });
+  // Let a late second change land (a stale value replaced once more) before the next action.
+  await page.waitForTimeout(300);
+  return page.evaluate(() => {
+    const state = (window as unknown as { benchMeasure: { areaMs: number[]; fullMs: number[] } }).benchMeasure;
+    return { areaMs: state.areaMs[0]!, fullMs: state.fullMs.at(-1)! };
+  });
+}
+
+/** Eraser stroke inside the lesion, its undo (then redo) and fill holes, `rounds` times, on a `width` x `height` image. */
+async function measurementsFollow(browser: Awaited<ReturnType<typeof chromium.launch>>, url: string, width: number, height: number, rounds: number) {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  try {
+    await page.goto(`${url}?width=${width}&height=${height}`);
+    await page.waitForFunction(() => (window as unknown as { benchStart?: Promise<void> }).benchStart !== undefined);
+    await page.evaluate(() => (window as unknown as { benchStart: Promise<void> }).benchStart);
+    const stage = page.getByTestId('editor-stage');
+    await stage.waitFor({ timeout: 180_000 });
+    await page.waitForFunction(() => document.querySelector('[aria-label="Measurements"]')?.getAttribute('aria-busy') === 'false', null, { timeout: 120_000 });
+    await page.getByTestId('tool-eraser').click();
+    await page.getByTestId('brush-size').fill(String(Math.round(width / 100)));
+    await page.waitForTimeout(500);
+    await instrumentMeasurements(page);
+    const box = (await stage.boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    const times = { stroke: [] as { areaMs: number; fullMs: number }[], undo: [] as { areaMs: number; fullMs: number }[], fill: [] as { areaMs: number; fullMs: number }[] };
+    for (let round = 0; round < rounds; round++) {
+      // A short band inside the lesion: erased, it is a hole that fill holes closes again.
+      const y = cy + (round - rounds / 2) * box.height * 0.03;
+      await page.mouse.move(cx - box.width * 0.08, y);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) await page.mouse.move(cx - box.width * 0.08 + (i * box.width * 0.16) / 10, y);
+      await page.mouse.up();
+      times.stroke.push(await measurementTimes(page));
+      await page.keyboard.press('Control+z');
+      times.undo.push(await measurementTimes(page));
+      await page.keyboard.press('Control+Shift+z');
+      await measurementTimes(page);
+      await page.getByTestId('tool-fill-holes').click();
+      times.fill.push(await measurementTimes(page));
+    }
+    const summary = (xs: { areaMs: number; fullMs: number }[]) => ({
+      areaP50Ms: round(quantile(xs.map((x) => x.areaMs), 0.5)),
+      areaMaxMs: round(Math.max(...xs.map((x) => x.areaMs))),
+      fullP50Ms: round(quantile(xs.map((x) => x.fullMs), 0.5)),
+      fullMaxMs: round(Math.max(...xs.map((x) => x.fullMs))),
+    });
+    return { image: { width, height }, rounds, stroke: summary(times.stroke), undo: summary(times.undo), fillHoles: summary(times.fill), targets: { areaP50Ms: 50, fullMs: 300 } };
+  } finally {
+    await page.close();
+  }
+}
+
 async function main(): Promise<void> {
   await buildPage();
   const server = await serve();
@@ -202,6 +293,13 @@ async function main(): Promise<void> {
     const bytesAfter = Number(await stage.getAttribute('data-editor-bytes'));
 
     if (screenshotPath) await page.screenshot({ path: screenshotPath });
+    await page.close();
+    const rounds = numberOption('rounds', 5);
+    const measurementsFollowEdits = {
+      what: 'pointer-up (or key-down) to the area text changing, and to the full measurements current again (aria-busy false)',
+      '6MP': await measurementsFollow(browser, server.url, 3000, 2000, rounds),
+      '24MP': await measurementsFollow(browser, server.url, 6000, 4000, rounds),
+    };
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', note: 'shared, contended CPU; Chromium software rendering (--disable-gpu)', cpuThrottle },
@@ -233,6 +331,7 @@ async function main(): Promise<void> {
         jsHeapUsedMB: { before: round(heapBefore / 1e6), after: round(heapAfter / 1e6) },
         targetMB: 150,
       },
+      measurementsFollowEdits,
       libraryScroll: 'measured by the library benchmark (the library is not part of the case view)',
       pageErrors: errors,
     };

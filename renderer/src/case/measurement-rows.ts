@@ -20,11 +20,19 @@ function fixed(value: number, digits: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+function mm(value: number | null, unit: string, digits = 2): string | null {
+  return value === null ? null : `${fixed(value, digits)} ${unit}`;
+}
+
+/** The area row alone: it follows every edit at once, before the full set is measured. */
+export function areaRow(areaPx: number, areaMm2: number | null): MeasurementRow {
+  return { id: 'area', label: 'Area', value: `${integer.format(areaPx)} px`, calibrated: mm(areaMm2, 'mm²'), hint: 'Lesion pixels' };
+}
+
 /** Rows for the panel, in reading order. */
 export function measurementRows(m: MaskMeasurements): MeasurementRow[] {
-  const mm = (value: number | null, unit: string, digits = 2): string | null => (value === null ? null : `${fixed(value, digits)} ${unit}`);
   return [
-    { id: 'area', label: 'Area', value: `${integer.format(m.areaPx)} px`, calibrated: mm(m.areaMm2, 'mm²'), hint: 'Lesion pixels' },
+    areaRow(m.areaPx, m.areaMm2),
     { id: 'perimeter', label: 'Perimeter', value: `${integer.format(m.perimeterPx)} px`, calibrated: mm(m.perimeterMm, 'mm'), hint: 'Length of the outline, holes included' },
     { id: 'longest', label: 'Longest diameter', value: `${integer.format(m.longestDiameterPx)} px`, calibrated: mm(m.longestDiameterMm, 'mm'), hint: 'Maximum caliper width' },
     { id: 'shortest', label: 'Shortest diameter', value: `${integer.format(m.shortestDiameterPx)} px`, calibrated: mm(m.shortestDiameterMm, 'mm'), hint: 'Minimum caliper width' },

@@ -18,24 +18,26 @@ export interface EditorCommand {
   readonly id: string;
   /** What the shortcut sheet shows. */
   readonly title: string;
+  /** A short name for a toolbar button ("Fill"), where the title is too long; else the title. */
+  readonly label?: string;
   /** Keybinding strings (see keybindings.ts); the first is the one shown. */
   readonly keybindings: readonly string[];
   run(context: CommandContext): void;
 }
 
-function toolCommand(toolId: ToolId, title: string, key: string): EditorCommand {
-  return { id: `tool.${toolId}`, title, keybindings: [key], run: ({ document }) => document.setTool(toolId) };
+function toolCommand(toolId: ToolId, title: string, key: string, label: string): EditorCommand {
+  return { id: `tool.${toolId}`, title, label, keybindings: [key], run: ({ document }) => document.setTool(toolId) };
 }
 
 /** The editor's built-in commands. */
 export const editorCommands: readonly EditorCommand[] = [
   { id: 'editor.undo', title: 'Undo', keybindings: ['Mod+Z'], run: ({ document }) => void document.undo() },
   { id: 'editor.redo', title: 'Redo', keybindings: ['Mod+Shift+Z', 'Mod+Y'], run: ({ document }) => void document.redo() },
-  toolCommand('brush', 'Brush', 'B'),
-  toolCommand('eraser', 'Eraser', 'E'),
-  toolCommand('polygon', 'Polygon (Alt subtracts)', 'P'),
-  toolCommand('lasso', 'Lasso (Alt subtracts)', 'L'),
-  toolCommand('flood-fill', 'Flood fill (Alt erases)', 'F'),
+  toolCommand('brush', 'Brush', 'B', 'Brush'),
+  toolCommand('eraser', 'Eraser', 'E', 'Eraser'),
+  toolCommand('polygon', 'Polygon (Alt subtracts)', 'P', 'Polygon'),
+  toolCommand('lasso', 'Lasso (Alt subtracts)', 'L', 'Lasso'),
+  toolCommand('flood-fill', 'Flood fill (Alt erases)', 'F', 'Fill'),
   { id: 'brush.smaller', title: 'Smaller brush', keybindings: ['['], run: ({ document }) => document.stepBrushSize(-1) },
   { id: 'brush.larger', title: 'Larger brush', keybindings: [']'], run: ({ document }) => document.stepBrushSize(1) },
   { id: 'mask.fillHoles', title: 'Fill holes', keybindings: ['H'], run: ({ document }) => void document.fillHoles() },

@@ -19,5 +19,5 @@ export { FloodFillTool } from './tools/flood-fill-tool.js';
 export { editorCommands, findCommand, keybindingConflicts, type CommandContext, type EditorCommand } from './commands.js';
 export { matchesKeybinding, formatKeybinding, sameKeyPress } from './keybindings.js';
 export { encodeRunLengths, decodeRunLengths } from './run-length.js';
-export { entryDelta, applyMaskDelta, wholeMaskDelta, type MaskDelta } from './mask-delta.js';
+export { entryDelta, entryAreaChange, applyMaskDelta, wholeMaskDelta, type MaskDelta } from './mask-delta.js';
 export * from './document.js';

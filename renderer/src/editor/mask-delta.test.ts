@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { maskFromAscii } from './ascii-mask.ts';
 import { invertMask } from './cleanup.ts';
 import { MaskHistory, type HistoryEntry } from './history.ts';
-import { applyMaskDelta, entryDelta, type MaskDelta } from './mask-delta.ts';
+import { applyMaskDelta, entryAreaChange, entryDelta, type MaskDelta } from './mask-delta.ts';
 import { MaskRaster } from './mask-raster.ts';
 import { stampSegment } from './paint.ts';
 
@@ -60,5 +60,28 @@ describe('mask deltas', () => {
 
   it('refuses a delta that reaches beyond the mask', () => {
     expect(() => applyMaskDelta(new Uint8Array(10), { set: new Uint32Array([8, 4]), cleared: new Uint32Array() })).toThrow(/beyond/);
+  });
+
+  it('the area follows each commit, undo and redo from the flipped pixels alone, for runs and bitmaps', () => {
+    const raster = new MaskRaster(64, 48);
+    const history = new MaskHistory(raster);
+    let area = 0;
+    const seen: number[] = [];
+    history.onChange((event) => {
+      if (event.kind === 'commit' || event.kind === 'undo' || event.kind === 'redo') {
+        area += entryAreaChange(event.entry, raster);
+        seen.push(area);
+        expect(area).toBe(raster.area());
+      }
+    });
+    history.record('Stroke', () => stampSegment(raster, { x: 2, y: 5 }, { x: 60, y: 40 }, 9, 1));
+    history.record('Speckle', () => speckle(raster));
+    expect(history.undoEntries.at(-1)!.flips.kind).toBe('bitmap');
+    history.record('Erase', () => stampSegment(raster, { x: 10, y: 40 }, { x: 50, y: 4 }, 5, 0));
+    history.undo();
+    history.undo();
+    history.redo();
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen).size).toBeGreaterThan(2);
   });
 });

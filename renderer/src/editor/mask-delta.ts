@@ -106,3 +106,35 @@ export function wholeMaskDelta(raster: MaskRaster): MaskDelta {
   addSpan(raster.data, 0, raster.data.length, set, cleared);
   return { set: set.take(), cleared: cleared.take() };
 }
+
+/**
+ * How much the lesion area changed by `entry` just committed, undone or redone (call it right
+ * after, as entryDelta): its flipped pixels that are lesion now came in, the others went out.
+ * It reads only those pixels, so the area on screen follows an edit without counting the mask.
+ */
+export function entryAreaChange(entry: HistoryEntry, raster: MaskRaster): number {
+  const { data, width } = raster;
+  const { flips, rect } = entry;
+  let lesionNow = 0;
+  if (flips.kind === 'runs') {
+    for (let k = 0; k < flips.runs.length; k += 2) {
+      const start = flips.runs[k]!;
+      const end = start + flips.runs[k + 1]!;
+      for (let i = start; i < end; i++) lesionNow += data[i]!;
+    }
+  } else {
+    // A stroke's bitmap is mostly zero bytes (its rectangle is the stroke's bounds): skip them.
+    const { bits } = flips;
+    for (let b = 0; b < bits.length; b++) {
+      const byte = bits[b]!;
+      if (byte === 0) continue;
+      for (let j = 0; j < 8; j++) {
+        if (!(byte & (1 << j))) continue;
+        const bit = b * 8 + j;
+        const y = Math.floor(bit / rect.width);
+        lesionNow += data[(rect.y + y) * width + rect.x + (bit - y * rect.width)]!;
+      }
+    }
+  }
+  return 2 * lesionNow - entry.pixelsChanged;
+}
