@@ -46,8 +46,10 @@ function addSpan(data: Uint8Array, start: number, length: number, set: RunList, 
   let i = start;
   while (i < end) {
     const value = data[i];
-    let j = data.indexOf(value === 1 ? 0 : 1, i);
-    if (j < 0 || j > end) j = end;
+    // Scan within the span only: indexOf would search on to the next pixel of the other value,
+    // which after an undo (pixels back to background) can lie megapixels away, for every span.
+    let j = i + 1;
+    while (j < end && data[j] === value) j++;
     (value === 1 ? set : cleared).add(i, j - i);
     i = j;
   }
