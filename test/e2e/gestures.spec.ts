@@ -31,6 +31,8 @@ test('double-click closes a polygon, a tool key leaves the ruler, review keys ap
   await page.getByTestId('import-files').setInputFiles(files);
   const items = page.getByTestId('case-item');
   await expect(items).toHaveCount(4);
+  // The rows come before their page of cases is read (a placeholder has no name yet).
+  await expect(items.locator('.name')).toHaveCount(4);
   const names = await items.locator('.name').allTextContents();
   const imageOf = (i: number) => ({ width: image.width, height: image.height - files.findIndex((f) => f.name === names[i]) });
 
