@@ -5,12 +5,13 @@
  * own; every change goes through the document, and a frame uploads only the dirty rectangle.
  */
 import Konva from 'konva';
-import type { EditorDocument, EditorPointerEvent, Point } from '../editor/index.ts';
+import { MaskRaster, type EditorDocument, type EditorPointerEvent, type Point } from '../editor/index.ts';
+import type { CaseStage, MaskViewMode, PreviewMask } from './session/case-stage.ts';
 import { MaskSurface } from './mask-surface.ts';
 import { fitViewport, panBy, screenToImage, wheelBrushSize, wheelZoomFactor, zoomAt, zoomTo, type Viewport } from './viewport.ts';
 
 /** How the current mask is shown. */
-export type MaskViewMode = 'fill' | 'outline' | 'both';
+export type { MaskViewMode };
 
 export interface EditorStageOptions {
   readonly container: HTMLDivElement;
@@ -35,7 +36,7 @@ const compareColor = '#ffb454';
 const predictionColor = '#c792ea';
 const subtractColor = '#f07178';
 
-export class EditorStage {
+export class EditorStage implements CaseStage {
   readonly stage: Konva.Stage;
   private readonly options: EditorStageOptions;
   private readonly document: EditorDocument;
@@ -52,6 +53,8 @@ export class EditorStage {
   private readonly brushCursor = new Konva.Circle({ radius: 10, stroke: '#ffffff', strokeWidth: 1, strokeScaleEnabled: false, visible: false, shadowColor: '#000', shadowBlur: 2, shadowOpacity: 0.8 });
   private readonly rulerLine = new Konva.Line({ points: [], stroke: '#e5c07b', strokeWidth: 2, strokeScaleEnabled: false, visible: false });
   private readonly thresholdPreview = new Konva.Image({ image: undefined, listening: false, visible: false });
+  /** Reused by every preview while the slider moves. */
+  private previewCanvas: HTMLCanvasElement | null = null;
   private viewport: Viewport = { scale: 1, x: 0, y: 0 };
   private viewMode: MaskViewMode = 'fill';
   private frameRequested = false;
@@ -205,7 +208,21 @@ export class EditorStage {
   }
 
   /** While the threshold slider moves: a display-resolution mask drawn in place of the full one; null ends it. */
-  setThresholdPreview(canvas: HTMLCanvasElement | null): void {
+  showThresholdPreview(mask: PreviewMask | null): void {
+    if (!mask) {
+      this.setThresholdPreview(null);
+      return;
+    }
+    this.previewCanvas ??= document.createElement('canvas');
+    const canvas = this.previewCanvas;
+    canvas.width = mask.width;
+    canvas.height = mask.height;
+    const rgba = new MaskRaster(mask.width, mask.height, mask.data).overlayRgba({ x: 0, y: 0, width: mask.width, height: mask.height }, { r: 45, g: 226, b: 200 }, 1);
+    canvas.getContext('2d')?.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, mask.width, mask.height), 0, 0);
+    this.setThresholdPreview(canvas);
+  }
+
+  private setThresholdPreview(canvas: HTMLCanvasElement | null): void {
     this.thresholdPreview.image(canvas ?? undefined);
     this.thresholdPreview.visible(canvas !== null);
     this.surface.node.visible(canvas === null && this.viewMode !== 'outline');

@@ -5,10 +5,13 @@
  * App.svelte lays it out; the logic is here, where it needs no mounted component.
  * Create it while a component initialises (its effects belong to that component).
  */
+import { untrack } from 'svelte';
 import type { AppInfo, LesionDeskApi } from '../../../preload/api.ts';
 import { moveWebStorageCalibrations } from '../case/calibration.ts';
 import type { ReviewAction } from '../case/case-commands.ts';
+import { browserCasePlatform } from '../case/case-platform.ts';
 import { EditJournal } from '../case/edit-journal.ts';
+import { CaseSession } from '../case/session/case-session.svelte.ts';
 import { importSources, type ImportProgress, type ImportReport, type ImportSource } from '../exchange/index.ts';
 import { errorMessage } from '../lib/format.ts';
 import { LiveQuery } from '../lib/live-query.svelte.ts';
@@ -69,8 +72,31 @@ export class Workspace {
   openId = $state<string | null>(null);
   /** The open case came from the review loop: its view takes the keyboard focus when ready. */
   openedByReviewLoop = $state(false);
-  /** Bumped when a restored version must be shown: the case view opens again (its own session follows the database otherwise). */
-  caseRevision = $state(0);
+  /**
+   * The open case's session (loading, editing, saving, following the database): one per open
+   * case, released when another opens. A version restored from the history reaches it as any
+   * other window's save does.
+   */
+  readonly caseSession = $derived.by(() => {
+    const { repository, openId, main } = this;
+    if (!repository || !openId || !main) return null;
+    return untrack(
+      () =>
+        new CaseSession({
+          caseId: openId,
+          repository,
+          api: main,
+          model: () => {
+            const info = this.main?.modelInfo;
+            return info ? { name: info.name, version: info.version } : null;
+          },
+          annotator: () => this.author,
+          defaultThreshold: () => this.cardThreshold ?? 0.5,
+          journal: this.journal ?? undefined,
+          platform: browserCasePlatform,
+        }),
+    );
+  });
   historyOpen = $state(false);
   /** The fine-tuning or models drawer on the right, if open. */
   sidePanel = $state<'training' | 'models' | null>(null);
@@ -113,6 +139,13 @@ export class Workspace {
     $effect(() => {
       const problem = this.main?.modelProblem;
       if (problem) this.error = userMessage(problem);
+    });
+    // Each case session opens when it is created and is released when another replaces it.
+    $effect(() => {
+      const session = this.caseSession;
+      if (!session) return;
+      void session.open();
+      return () => session.dispose();
     });
     $effect(() => () => this.dispose());
   }
@@ -216,11 +249,6 @@ export class Workspace {
     this.openId = null;
     this.selectedId = null;
     void this.#readProfile();
-  }
-
-  /** A restored version is the new latest: the case view opens it. */
-  versionRestored(): void {
-    this.caseRevision++;
   }
 
   /** The review keys and "Approve & next": decisions through the review bar, moves in the library's order. */
