@@ -1,7 +1,8 @@
 /**
  * The commands the case view adds to the editor's own (editor/commands.ts): view, ruler and the
- * review loop. Declared here rather than inline in CaseView so a unit test can check that no
- * key press is claimed twice; the shortcut sheet lists them from the same list.
+ * review loop. The case session joins both lists once (CaseSession.commands): the key handler
+ * (session/case-keys.ts), the tool rail, the bar's and clean-up buttons and the shortcut sheet
+ * all read it, and a unit test checks that no key press is claimed twice.
  */
 import type { EditorCommand } from '../editor/index.ts';
 

@@ -299,11 +299,11 @@ export class CaseSession implements CaseContext {
     this.editor?.setTool(id);
   }
 
-  /** Runs an operation on the mask (a clean-up, undo, redo); the ruler ends first. */
-  run(operation: (document: EditorDocument) => unknown): void {
+  /** Runs a declared command that edits the mask (a clean-up button, undo, redo); the ruler ends first. */
+  runCommand(id: string): void {
     if (!this.editor) return;
     this.calibration.stopRuler();
-    operation(this.editor);
+    this.editor.runCommand(id);
   }
 
   setBrushSize(value: number): void {

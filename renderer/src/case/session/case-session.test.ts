@@ -213,7 +213,7 @@ describe('CaseSession', () => {
     const library = new FakeLibrary();
     const { session: open } = session(library);
     await open.open();
-    open.run((editor) => editor.clear());
+    open.runCommand('mask.clear');
     expect(open.prediction.maskSource).toBe('person');
     expect(open.hasUnsavedChanges).toBe(true);
     await open.flush();
@@ -237,7 +237,7 @@ describe('CaseSession', () => {
     const stage = fakeStage();
     open.attachStage(stage);
     await settle();
-    open.run((editor) => editor.invert());
+    open.runCommand('mask.invert');
     open.dispose();
     await settle();
     expect(library.versions.at(-1)).toMatchObject({ authorKind: 'person', area: W * H - 12 });
