@@ -9,24 +9,21 @@
 import type { LesionDeskApi } from '../../../../preload/api.ts';
 import { EditorDocument, editorCommands, type EditorCommand, type Point, type ToolId } from '../../editor/index.ts';
 import { errorMessage } from '../../lib/format.ts';
-import type { CaseRepository } from '../../storage/case-repository.ts';
 import type { CaseRecord } from '../../storage/types.ts';
 import type { AutosaveState } from '../autosave.ts';
 import { caseViewCommands, type ReviewAction } from '../case-commands.ts';
-import { reusablePrediction, storePrediction, type ActiveModel } from '../case-versions.ts';
+import type { ActiveModel } from '../case-versions.ts';
 import { editAffordances } from '../edit-affordances.ts';
 import type { EditJournal } from '../edit-journal.ts';
 import type { MaskAnalyser } from '../mask-analysis.ts';
-import { readProbabilityGrid, type ProbabilityGrid } from '../probability.ts';
-import { maskSourceOf } from '../threshold-mode.ts';
 import type { Viewport } from '../viewport.ts';
-import { CaseCalibration } from './case-calibration.svelte.ts';
+import { CaseCalibration, type CalibrationRepository } from './case-calibration.svelte.ts';
 import type { CaseContext } from './case-context.ts';
 import { CaseDisplay } from './case-display.svelte.ts';
 import { caseKeyDown, caseKeyUp, type CaseKeyEvent } from './case-keys.ts';
 import { CaseMeasurements } from './case-measurements.svelte.ts';
 import { CaseMessages } from './case-messages.svelte.ts';
-import { recoverEdit, versionMask, workingVersion, type MaskDecoder } from './case-opening.ts';
+import { openCase, type CasePlatform, type OpeningRepository } from './case-opening.ts';
 import { CasePrediction } from './case-prediction.svelte.ts';
 import { CaseRecordState } from './case-record.svelte.ts';
 import { CaseSaving, type SavingRepository } from './case-saving.svelte.ts';
@@ -35,21 +32,10 @@ import { clockTime } from './clock-time.ts';
 import { DisposableStore } from './disposable-store.ts';
 import { EditorState } from './editor-state.svelte.ts';
 
-/** The browser's parts a session uses (workers, codecs); tests pass their own. */
-export interface CasePlatform {
-  /** The image, decoded for drawing. */
-  decodeImage(blob: Blob): Promise<ImageBitmap>;
-  /** Outlines and measurements, in a worker when one starts. */
-  createAnalyser(): MaskAnalyser;
-  decodeMask: MaskDecoder;
-  encodePng(width: number, height: number, data: Uint8Array): Promise<Blob>;
-  /** Screen pixels per CSS pixel. */
-  devicePixelRatio(): number;
-}
+export type { CasePlatform } from './case-opening.ts';
 
 /** The repository calls a session makes. */
-export type SessionRepository = SavingRepository &
-  Pick<CaseRepository, 'getImage' | 'getSettings' | 'setCaseCalibration' | 'setSettings' | 'addPrediction'>;
+export type SessionRepository = SavingRepository & OpeningRepository & CalibrationRepository;
 
 export interface CaseSessionOptions {
   readonly caseId: string;
@@ -159,70 +145,42 @@ export class CaseSession implements CaseContext {
   }
 
   private async load(): Promise<void> {
-    const { repository, platform, caseId, model: activeModel } = this.options;
-    const found = await repository.getCase(caseId);
-    if (!found) throw new Error(`Case ${caseId} is not in the library (it may have been deleted).`);
-    this.facts.record = found;
-    const image = await repository.getImage(caseId);
-    if (!image) throw new Error(`The image of ${found.fileName} is missing from the library.`);
-    try {
-      this.image = await platform.decodeImage(image.blob);
-      const analyser = this.disposables.add(platform.createAnalyser());
-      this.analyser = analyser;
-      analyser.setImage(image.blob);
-    } catch {
-      throw new Error(`${found.fileName} cannot be shown: the browser cannot decode this image.`);
-    }
-    const bitmap = this.image;
-    this.disposables.add(() => bitmap.close());
+    const { platform, caseId } = this.options;
+    const opened = await openCase({
+      caseId,
+      repository: this.options.repository,
+      api: this.options.api,
+      model: this.options.model(),
+      journal: this.options.journal,
+      platform,
+      defaultThreshold: this.options.defaultThreshold?.() ?? 0.5,
+      facts: this.facts,
+      messages: this.messages,
+      own: (item) => this.disposables.add(item),
+      onPredicting: () => (this.phase = 'predicting'),
+    });
     if (this.disposables.isDisposed) return;
-    const size = { width: image.width, height: image.height };
+    const { size, recovered } = opened;
+    this.image = opened.image;
+    this.analyser = opened.analyser;
     this.size = size;
-    const settings = await repository.getSettings();
-    this.calibration.load(found.pixelsPerMm ?? null, settings.defaultPixelsPerMm);
-    this.display.opacity = settings.overlayOpacity;
-    await this.facts.refreshVersions();
-
-    const model = activeModel();
-    let prediction = model ? reusablePrediction(found, this.facts.versions, model) : null;
-    if (model && !prediction) {
-      this.phase = 'predicting';
-      try {
-        // Over a person's or ground-truth mask, or on an approved case, the prediction only joins
-        // the history: opening a case never replaces what someone drew or decided.
-        const stored = await storePrediction(this.options.api, repository, found, image, settings.threshold ?? undefined, { approved: 'history' });
-        prediction = stored.version;
-        await this.facts.refreshVersions();
-        await this.facts.refresh();
-      } catch (error) {
-        // The case stays editable without a prediction; say why there is none.
-        this.messages.problem = `No prediction: ${errorMessage(error)}`;
-      }
-    }
-    let grid: ProbabilityGrid | null = null;
-    if (prediction?.probabilityMap) grid = await readProbabilityGrid(prediction.probabilityMap);
-    const threshold = prediction?.threshold ?? settings.threshold ?? this.options.defaultThreshold?.() ?? 0.5;
-    const working = workingVersion(this.facts.record, this.facts.versions);
-    const recovered = await recoverEdit(this.options.journal, repository, platform.decodeMask, caseId, size, this.messages);
-    const mask = recovered?.mask ?? (working ? await versionMask(working, found.fileName, size, platform.decodeMask) : undefined);
-    if (this.disposables.isDisposed) return;
-    this.prediction.load(grid, threshold, recovered ? 'person' : maskSourceOf(working?.authorKind));
+    this.calibration.load(opened.record.pixelsPerMm ?? null, opened.settings.defaultPixelsPerMm);
+    this.display.opacity = opened.settings.overlayOpacity;
+    this.prediction.load(opened.grid, opened.threshold, opened.source);
     const brushSize = Math.max(4, Math.round(Math.max(size.width, size.height) / 150));
-    const editor = new EditorDocument(size.width, size.height, { mask, brushSize, minIslandPixels: this.minIslandPixels, smoothRadius: this.smoothRadius });
+    const editor = new EditorDocument(size.width, size.height, { mask: opened.mask, brushSize, minIslandPixels: this.minIslandPixels, smoothRadius: this.smoothRadius });
     this.editor = editor;
     this.editorState = new EditorState(editor);
     const saving = this.disposables.add(
       new CaseSaving({
         caseId,
         annotator: this.options.annotator(),
-        repository,
+        repository: this.options.repository,
         editor,
         facts: this.facts,
         messages: this.messages,
         journal: this.options.journal,
-        base: recovered
-          ? { baseVersionId: recovered.head.baseVersionId, draftVersionId: recovered.head.draftVersionId, baseRevision: recovered.head.baseRevision ?? 0 }
-          : { baseVersionId: working?.id ?? null, draftVersionId: null, baseRevision: working?.revision ?? 0 },
+        base: opened.base,
         encodePng: platform.encodePng,
         decodeMask: async (png) => (await platform.decodeMask(png, 'mask')).data,
         onEdit: () => this.prediction.edited(),
@@ -240,9 +198,9 @@ export class CaseSession implements CaseContext {
       }),
     );
     if (recovered) {
-      const failure = recovered.head.error ? ` (the last save failed: ${recovered.head.error.replace(/\.+$/, '')})` : '';
-      this.messages.notice = `Recovered your change from ${clockTime(recovered.head.editedAt)} that was not saved${failure}; saving it now.`;
-      saving.resumeRecovered(recovered.head.editedAt);
+      const failure = recovered.error ? ` (the last save failed: ${recovered.error.replace(/\.+$/, '')})` : '';
+      this.messages.notice = `Recovered your change from ${clockTime(recovered.editedAt)} that was not saved${failure}; saving it now.`;
+      saving.resumeRecovered(recovered.editedAt);
     }
     this.phase = 'ready';
     saving.follow();
