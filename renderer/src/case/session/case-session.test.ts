@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SegmentImageResult } from '../../../../preload/api.ts';
-import { MaskRaster, measureMask, traceOutlines } from '../../editor/index.ts';
+import { encodeRunLengths, MaskRaster, measureMask, traceOutlines } from '../../editor/index.ts';
 import type { AppSettings, CaseRecord, CaseSnapshot, MaskVersionRecord, NewMaskVersion, NewPrediction } from '../../storage/types.ts';
+import type { EditJournal, JournalRecovery } from '../edit-journal.ts';
 import type { MaskAnalyser } from '../mask-analysis.ts';
 import { CaseSession, type CasePlatform, type SessionRepository } from './case-session.svelte.ts';
 import type { CaseStage } from './case-stage.ts';
@@ -123,7 +124,7 @@ function key(k: string, extra: Partial<KeyboardEvent> = {}) {
 }
 
 const sessions: CaseSession[] = [];
-function session(library: FakeLibrary, segment = vi.fn(async () => segmentation())) {
+function session(library: FakeLibrary, segment = vi.fn(async () => segmentation()), journal?: EditJournal) {
   const parts = fakePlatform();
   const created = new CaseSession({
     caseId: 'c',
@@ -132,6 +133,7 @@ function session(library: FakeLibrary, segment = vi.fn(async () => segmentation(
     model: () => ({ name: 'scsonet', version: '1.0.0' }),
     annotator: () => 'Ana',
     platform: parts.platform,
+    journal,
   });
   sessions.push(created);
   return { session: created, segment, ...parts };
@@ -228,6 +230,37 @@ describe('CaseSession', () => {
     await settle();
     expect(open.editor?.raster.area()).toBe(12);
     expect(open.messages.notice).toMatch(/^Updated to the version Ana saved at /);
+  });
+
+  it('opening recovers an edit left unsaved: shown, said, and saved on top of the version it was drawn on; one that no longer fits is said', async () => {
+    const library = new FakeLibrary();
+    await session(library).session.open();
+    const unsaved = new Uint8Array(W * H).fill(1);
+    const recovery = (width: number): JournalRecovery => ({
+      width,
+      height: H,
+      snapshot: { caseId: 'c', width, height: H, runs: encodeRunLengths(unsaved), area: W * H, author: 'Ana', baseVersionId: 'v1', baseRevision: 0, draftVersionId: null, editedAt: Date.UTC(2026, 0, 1, 9, 30) },
+      deltas: [],
+      head: { baseVersionId: 'v1', baseRevision: 0, draftVersionId: null, editedAt: Date.UTC(2026, 0, 1, 9, 30), error: 'The disk is full.' },
+    });
+    const journal = { recover: vi.fn(async () => recovery(W)), discard: vi.fn(async () => {}), saved: vi.fn(async () => {}), failed: vi.fn(), recordDelta: vi.fn(), record: vi.fn() };
+    const { session: reopened, segment } = session(library, undefined, journal as unknown as EditJournal);
+    await reopened.open();
+    expect(segment).not.toHaveBeenCalled();
+    expect(reopened.editor?.raster.area()).toBe(W * H);
+    expect(reopened.prediction.maskSource).toBe('person');
+    expect(reopened.messages.notice).toMatch(/^Recovered your change from .* that was not saved \(the last save failed: The disk is full\); saving it now\.$/);
+    await reopened.flush();
+    expect(library.versions.at(-1)).toMatchObject({ authorKind: 'person', parentVersionId: 'v1', area: W * H });
+    expect(journal.saved).toHaveBeenCalledWith('c', Date.UTC(2026, 0, 1, 9, 30), 'v2', 'v1');
+    // Drawn on an image of another size: not applied, said, and the latest version opens.
+    journal.recover.mockResolvedValueOnce(recovery(W + 1));
+    const mismatched = session(library, undefined, journal as unknown as EditJournal).session;
+    await mismatched.open();
+    expect(mismatched.phase).toBe('ready');
+    expect(mismatched.messages.problem).toBe(`An unsaved change of this case could not be recovered (it is ${W + 1} x ${H}, the image ${W} x ${H}).`);
+    expect(mismatched.editor?.raster.area()).toBe(W * H);
+    expect(mismatched.hasUnsavedChanges).toBe(false);
   });
 
   it('dispose() saves what is unsaved, stops following the database and releases the stage, the worker and the image', async () => {
