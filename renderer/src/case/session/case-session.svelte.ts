@@ -72,11 +72,7 @@ export class CaseSession implements CaseContext {
   editorState = $state.raw<EditorState | null>(null);
   saving = $state.raw<CaseSaving | null>(null);
   measurements = $state.raw<CaseMeasurements | null>(null);
-  analyser: MaskAnalyser | null = null;
-  /** The decoded image the stage draws. */
-  image: ImageBitmap | null = null;
   size = $state.raw({ width: 0, height: 0 });
-  stage: CaseStage | null = null;
   showShortcuts = $state(false);
   /** Clean-up settings (the buttons and the keys use them). */
   minIslandPixels = $state(100);
@@ -101,6 +97,9 @@ export class CaseSession implements CaseContext {
   private readonly options: CaseSessionOptions;
   private readonly disposables = new DisposableStore();
   private onReview: ((action: ReviewAction) => void) | null = null;
+  #analyser: MaskAnalyser | null = null;
+  #image: ImageBitmap | null = null;
+  #stage: CaseStage | null = null;
 
   constructor(options: CaseSessionOptions) {
     this.options = options;
@@ -127,6 +126,21 @@ export class CaseSession implements CaseContext {
   /** The active model (it may change while the case is open). */
   get model(): ActiveModel | null {
     return this.options.model();
+  }
+
+  /** Outlines and measurements off the main thread, once the image is read. */
+  get analyser(): MaskAnalyser | null {
+    return this.#analyser;
+  }
+
+  /** The decoded image the stage draws, once read. */
+  get image(): ImageBitmap | null {
+    return this.#image;
+  }
+
+  /** The stage that draws the case, while it is on screen (attachStage). */
+  get stage(): CaseStage | null {
+    return this.#stage;
   }
 
   get ready(): boolean {
@@ -161,8 +175,8 @@ export class CaseSession implements CaseContext {
     });
     if (this.disposables.isDisposed) return;
     const { size, recovered } = opened;
-    this.image = opened.image;
-    this.analyser = opened.analyser;
+    this.#image = opened.image;
+    this.#analyser = opened.analyser;
     this.size = size;
     this.calibration.load(opened.record.pixelsPerMm ?? null, opened.settings.defaultPixelsPerMm);
     this.display.opacity = opened.settings.overlayOpacity;
@@ -218,7 +232,7 @@ export class CaseSession implements CaseContext {
       stage.destroy();
       return () => {};
     }
-    this.stage = stage;
+    this.#stage = stage;
     this.onReview = onReview ?? null;
     const registered = this.viewCommands.map((command) => editor.registerCommand(command));
     this.display.stageReady();
@@ -234,7 +248,7 @@ export class CaseSession implements CaseContext {
       measurements?.dispose();
       if (this.measurements === measurements) this.measurements = null;
       for (const unregister of registered) unregister();
-      if (this.stage === stage) this.stage = null;
+      if (this.#stage === stage) this.#stage = null;
       stage.destroy();
     };
     this.disposables.add(detach);
