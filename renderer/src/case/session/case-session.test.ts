@@ -56,6 +56,11 @@ class FakeLibrary {
     return version;
   }
 
+  /** Another window deletes the case. */
+  deleteElsewhere(): void {
+    queueMicrotask(() => this.observers.forEach((next) => next({ record: undefined, versions: [] })));
+  }
+
   private changed(): void {
     const snapshot = { record: this.record, versions: [...this.versions] };
     queueMicrotask(() => this.observers.forEach((next) => next(snapshot)));
@@ -261,6 +266,26 @@ describe('CaseSession', () => {
     expect(mismatched.messages.problem).toBe(`An unsaved change of this case could not be recovered (it is ${W + 1} x ${H}, the image ${W} x ${H}).`);
     expect(mismatched.editor?.raster.area()).toBe(W * H);
     expect(mismatched.hasUnsavedChanges).toBe(false);
+  });
+
+  it('a failed save says the edit is kept and clears once a save goes through; a case deleted elsewhere is said, the mask stays on screen', async () => {
+    const library = new FakeLibrary();
+    const { session: open, platform } = session(library);
+    const encode = vi.spyOn(platform, 'encodePng').mockRejectedValueOnce(new Error('out of memory'));
+    await open.open();
+    open.runCommand('mask.invert');
+    await expect(open.flush()).rejects.toThrow('out of memory');
+    expect(open.messages.problem).toBe('Autosave failed: out of memory. Your edits are kept (also after closing this case) and will be saved again.');
+    expect(open.saving?.saveState).toBe('error');
+    expect(open.hasUnsavedChanges).toBe(true);
+    await open.flush();
+    expect(encode).toHaveBeenCalledTimes(2);
+    expect(open.messages.problem).toBeNull();
+    expect(library.versions.at(-1)).toMatchObject({ authorKind: 'person', area: W * H - 12 });
+    library.deleteElsewhere();
+    await settle();
+    expect(open.messages.problem).toBe('lesion.jpg was deleted (in another window?). What is on screen is no longer stored.');
+    expect(open.editor?.raster.area()).toBe(W * H - 12);
   });
 
   it('dispose() saves what is unsaved, stops following the database and releases the stage, the worker and the image', async () => {
