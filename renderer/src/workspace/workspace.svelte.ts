@@ -144,7 +144,9 @@ export class Workspace {
     $effect(() => {
       const session = this.caseSession;
       if (!session) return;
-      void session.open();
+      // What opening reads (the active model, the card's threshold) must not re-run this effect:
+      // a model switch would close the open case and open it again.
+      untrack(() => void session.open());
       return () => session.dispose();
     });
     $effect(() => () => this.dispose());

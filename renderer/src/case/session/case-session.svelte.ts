@@ -97,6 +97,7 @@ export class CaseSession implements CaseContext {
   private readonly options: CaseSessionOptions;
   private readonly disposables = new DisposableStore();
   private onReview: ((action: ReviewAction) => void) | null = null;
+  private opening = false;
   #analyser: MaskAnalyser | null = null;
   #image: ImageBitmap | null = null;
   #stage: CaseStage | null = null;
@@ -147,8 +148,10 @@ export class CaseSession implements CaseContext {
     return this.phase === 'ready';
   }
 
-  /** Opens the case; a failure is said in `messages` and the phase is 'failed'. */
+  /** Opens the case, once; a failure is said in `messages` and the phase is 'failed'. A closed session stays closed. */
   async open(): Promise<void> {
+    if (this.opening || this.disposables.isDisposed) return;
+    this.opening = true;
     try {
       await this.load();
     } catch (error) {

@@ -306,6 +306,22 @@ describe('CaseSession', () => {
     expect(open.measurements).toBeNull();
   });
 
+  it('opens once: opening it again does not run the model again, and a closed session does not open', async () => {
+    const library = new FakeLibrary();
+    const { session: open, segment } = session(library);
+    await open.open();
+    await open.open();
+    expect(segment).toHaveBeenCalledOnce();
+    expect(open.phase).toBe('ready');
+    const other = new FakeLibrary();
+    const closed = session(other);
+    closed.session.dispose();
+    await closed.session.open();
+    expect(closed.segment).not.toHaveBeenCalled();
+    expect(other.versions).toHaveLength(0);
+    expect(closed.session.phase).toBe('loading');
+  });
+
   it('a session closed while it opens starts nothing and holds no worker', async () => {
     const library = new FakeLibrary();
     const { session: open, analyser, closed } = session(library);
