@@ -348,19 +348,38 @@ export function asymmetryOf(raster: MaskRaster, runs: Runs | null = lesionRuns(r
  * scans the box again (a 24 MP mask was scanned eight times over, 2-3x the work).
  */
 export function measureMask(raster: MaskRaster, options: MeasureOptions = {}): MaskMeasurements {
+  const steps = measureMaskSteps(raster, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * measureMask in steps of at most a few tens of milliseconds on a 24 MP mask (the runs, the
+ * outline, the asymmetry, the colours...): the worker looks at its messages between steps, so a
+ * measurement that an edit made stale stops there instead of sharing the CPU with the next edit.
+ */
+export function* measureMaskSteps(raster: MaskRaster, options: MeasureOptions = {}): Generator<void, MaskMeasurements, void> {
+  if (options.image && (options.image.width !== raster.width || options.image.height !== raster.height)) {
+    throw new RangeError(`The image is ${options.image.width} x ${options.image.height}, the mask ${raster.width} x ${raster.height}.`);
+  }
   const runs = lesionRuns(raster);
   let areaPx = 0;
   if (runs) for (let r = 0; r < runs.count; r++) areaPx += runs.end[r]! - runs.start[r]!;
+  yield;
   const perimeterPx = perimeterOf(raster, runs?.region ?? null);
+  yield;
   const feret = feretDiameters(lesionHull(raster, runs));
+  const asymmetry = asymmetryOf(raster, runs);
+  yield;
   const ppm = options.pixelsPerMm && options.pixelsPerMm > 0 ? options.pixelsPerMm : null;
   const mm = (px: number): number | null => (ppm ? px / ppm : null);
   let colours: ColourShare[] | null = null;
   if (options.image) {
-    if (options.image.width !== raster.width || options.image.height !== raster.height) {
-      throw new RangeError(`The image is ${options.image.width} x ${options.image.height}, the mask ${raster.width} x ${raster.height}.`);
-    }
-    colours = colourSharesOfRuns(options.image.data, raster.width, runs ?? { count: 0, row: new Int32Array(0), start: new Int32Array(0), end: new Int32Array(0) }, options.colourPresenceFraction ?? DEFAULT_COLOUR_PRESENCE_FRACTION);
+    const none = { count: 0, row: new Int32Array(0), start: new Int32Array(0), end: new Int32Array(0) };
+    colours = colourSharesOfRuns(options.image.data, raster.width, runs ?? none, options.colourPresenceFraction ?? DEFAULT_COLOUR_PRESENCE_FRACTION);
+    yield;
   }
   let regionCount = 0;
   if (runs) {
@@ -378,7 +397,7 @@ export function measureMask(raster: MaskRaster, options: MeasureOptions = {}): M
     shortestDiameterPx: feret.min,
     shortestDiameterMm: mm(feret.min),
     borderIrregularity: areaPx ? (perimeterPx * perimeterPx) / (4 * Math.PI * areaPx) : 0,
-    asymmetry: asymmetryOf(raster, runs),
+    asymmetry,
     regionCount,
     colours,
   };

@@ -2,9 +2,10 @@
  * The measurements of the mask on screen. The area (and mm² when calibrated) follows every
  * commit, undo, redo and clean-up in the same task, from the pixels the edit flipped
  * (entryAreaChange): no counting of the whole mask, no debounce. The full set (perimeter,
- * diameters, asymmetry, colours) comes from the worker right after the frame that shows the edit,
- * one request at a time (edits made meanwhile ask for one more); until it is back for the mask on
- * screen, `stale` says so.
+ * diameters, asymmetry, colours) comes from the worker once the frame that shows the edit is
+ * drawn, one request at a time; an edit cancels a measurement it made stale (the worker stops at
+ * its next step, so it does not share the CPU with that edit) and asks for its own. Until the set
+ * is back for the mask on screen, `stale` says so.
  */
 import { entryAreaChange, type EditorDocument, type MaskMeasurements } from '../../editor/index.ts';
 import { errorMessage } from '../../lib/format.ts';
@@ -36,7 +37,8 @@ export class CaseMeasurements {
   private readonly editor: EditorDocument;
   private readonly unsubscribe: () => void;
   private cancelScheduled: (() => void) | null = null;
-  private inFlight = false;
+  /** The measurement in flight, to cancel when an edit makes it stale. */
+  private inFlight: AbortController | null = null;
   private again = false;
   private disposed = false;
 
@@ -46,8 +48,12 @@ export class CaseMeasurements {
     this.pixelsPerMm = options.pixelsPerMm();
     this.areaPx = this.editor.raster.area();
     this.unsubscribe = this.editor.onChange((change) => {
-      // Pixels move under a stroke: the full set is out of date until it is committed.
-      if (change.kind === 'mask') this.stale = true;
+      // Pixels move under a stroke: the full set is out of date until it is committed, and a
+      // measurement still running would only take CPU from the painting.
+      if (change.kind === 'mask') {
+        this.stale = true;
+        this.inFlight?.abort();
+      }
       if (change.kind !== 'history') return;
       const { event } = change;
       if (event.kind === 'commit' || event.kind === 'undo' || event.kind === 'redo') this.areaPx += entryAreaChange(event.entry, this.editor.raster);
@@ -67,6 +73,7 @@ export class CaseMeasurements {
   private schedule(): void {
     this.stale = true;
     if (this.disposed) return;
+    this.inFlight?.abort();
     // The latest edit decides when: a run of quick edits (undo, redo, a clean-up) is measured once.
     this.cancelScheduled?.();
     this.cancelScheduled = (this.options.afterFrame ?? afterEditFrame)(() => {
@@ -84,24 +91,27 @@ export class CaseMeasurements {
     }
     // In the middle of a stroke the copy would be of a half-drawn mask: its commit asks again.
     if (this.editor.gestureInProgress) return;
-    this.inFlight = true;
+    const controller = new AbortController();
+    this.inFlight = controller;
     this.again = false;
     const { width, height, data, version } = this.editor.raster;
     try {
-      const result = await this.options.analyser.measure(width, height, data, this.pixelsPerMm);
+      const result = await this.options.analyser.measure(width, height, data, this.pixelsPerMm, controller.signal);
       if (this.disposed) return;
       this.measurements = result;
       this.stale = this.again || this.editor.raster.version !== version;
     } catch (error) {
-      if (!this.disposed) this.options.messages.problem = `Cannot measure the mask: ${errorMessage(error)}`;
+      // A cancelled measurement is no failure: the edit that cancelled it is measured next.
+      if (!this.disposed && !controller.signal.aborted) this.options.messages.problem = `Cannot measure the mask: ${errorMessage(error)}`;
     } finally {
-      this.inFlight = false;
+      this.inFlight = null;
     }
     if (!this.disposed && this.again) void this.measureNow();
   }
 
   dispose(): void {
     this.disposed = true;
+    this.inFlight?.abort();
     this.unsubscribe();
     this.cancelScheduled?.();
     this.cancelScheduled = null;
@@ -109,14 +119,14 @@ export class CaseMeasurements {
 }
 
 /**
- * Right after the frame that shows the edit: copying a 24 MP mask for the worker must not delay
- * that frame, and nothing else waits. A fixed pause here (500 ms, then 100 ms) put the full set
- * above 300 ms at 6000 x 4000; with the measurement itself 2.5-5x cheaper (the runs are read once)
- * a quick run of edits costs at most one measurement in flight plus one more, as before.
+ * Once the frame that shows the edit is drawn (the next frame's callback comes after it): a
+ * measurement started right after the first frame's callbacks took the CPU from drawing that frame
+ * on 2 cores, and undo or redo right after a stroke reached the screen 5x later (bench:browser).
+ * No fixed pause: a 100 ms one (500 ms before it) put the full set above 300 ms at 6000 x 4000.
  */
 function afterEditFrame(task: () => void): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const frame = requestAnimationFrame(() => (timer = setTimeout(task, 0)));
+  let frame = requestAnimationFrame(() => (frame = requestAnimationFrame(() => (timer = setTimeout(task, 0)))));
   return () => {
     cancelAnimationFrame(frame);
     if (timer !== null) clearTimeout(timer);
