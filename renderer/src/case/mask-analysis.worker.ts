@@ -31,7 +31,9 @@ const scope = self as unknown as {
 // Requests are handled in order, so a measurement waits for the decode of the image before it.
 let image: Promise<RgbaImage | null> = Promise.resolve(null);
 let queue: Promise<void> = Promise.resolve();
-// Ids of measurements cancelled before they finished (each is removed when its reply goes).
+// Ids of the requests not answered yet, and of those among them that were cancelled (a cancel
+// that crosses its reply finds nothing to cancel).
+const unanswered = new Set<number>();
 const cancelled = new Set<number>();
 
 /** Lets the messages that arrived meanwhile (a cancel) be handled before the next step. */
@@ -45,9 +47,10 @@ scope.onmessage = (event) => {
     return;
   }
   if (request.kind === 'cancel') {
-    cancelled.add(request.id);
+    if (unanswered.has(request.id)) cancelled.add(request.id);
     return;
   }
+  unanswered.add(request.id);
   queue = queue.then(() => handle(request));
 };
 
@@ -74,6 +77,7 @@ async function handle(request: Exclude<AnalysisRequest, { kind: 'image' | 'cance
   } catch (error) {
     scope.postMessage({ id, error: errorMessage(error), mask }, [mask.buffer]);
   } finally {
+    unanswered.delete(id);
     cancelled.delete(id);
   }
 }
