@@ -2,10 +2,10 @@
  * The measurements of the mask on screen. The area (and mm² when calibrated) follows every
  * commit, undo, redo and clean-up in the same task, from the pixels the edit flipped
  * (entryAreaChange): no counting of the whole mask, no debounce. The full set (perimeter,
- * diameters, asymmetry, colours) comes from the worker once the frame that shows the edit is
- * drawn, one request at a time; an edit cancels a measurement it made stale (the worker stops at
- * its next step, so it does not share the CPU with that edit) and asks for its own. Until the set
- * is back for the mask on screen, `stale` says so.
+ * diameters, asymmetry, colours) comes from the worker after the frame that shows the edit and
+ * a 100 ms pause in the edits, one request at a time; an edit cancels a measurement it made
+ * stale (the worker stops at its next step, so it does not share the CPU with that edit) and asks
+ * for its own. Until the set is back for the mask on screen, `stale` says so.
  */
 import { entryAreaChange, type EditorDocument, type MaskMeasurements } from '../../editor/index.ts';
 import { errorMessage } from '../../lib/format.ts';
@@ -119,14 +119,20 @@ export class CaseMeasurements {
 }
 
 /**
- * Once the frame that shows the edit is drawn (the next frame's callback comes after it): a
- * measurement started right after the first frame's callbacks took the CPU from drawing that frame
- * on 2 cores, and undo or redo right after a stroke reached the screen 5x later (bench:browser).
- * No fixed pause: a 100 ms one (500 ms before it) put the full set above 300 ms at 6000 x 4000.
+ * How long the edits must pause, after the frame that shows one, before the worker measures.
+ * Measuring at once (after that frame, or the one after it) put the worker's 24 MP measurement on
+ * the 2 cores while the next undo, redo or clean-up of a quick run was drawn, and those reached
+ * the screen 2-5x later (bench:browser, 7 December); cancelling a stale measurement at its next
+ * step did not win that back. With the measurement 2.5-5x cheaper than when this pause was
+ * chosen, the full set still comes within 300 ms of the last edit at 6000 x 4000 on an idle
+ * machine (frame, pause, copy, about 110 ms in the worker).
  */
+const QUIET_MS = 100;
+
+/** After the frame that shows the edit (copying a 24 MP mask for the worker must not delay it), and a short pause in the edits. */
 function afterEditFrame(task: () => void): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let frame = requestAnimationFrame(() => (frame = requestAnimationFrame(() => (timer = setTimeout(task, 0)))));
+  const frame = requestAnimationFrame(() => (timer = setTimeout(task, QUIET_MS)));
   return () => {
     cancelAnimationFrame(frame);
     if (timer !== null) clearTimeout(timer);
