@@ -122,10 +122,11 @@ export class CaseMeasurements {
  * How long the edits must pause, after the frame that shows one, before the worker measures.
  * Measuring at once (after that frame, or the one after it) put the worker's 24 MP measurement on
  * the 2 cores while the next undo, redo or clean-up of a quick run was drawn, and those reached
- * the screen 2-5x later (bench:browser, 7 December); cancelling a stale measurement at its next
- * step did not win that back. With the measurement 2.5-5x cheaper than when this pause was
- * chosen, the full set still comes within 300 ms of the last edit at 6000 x 4000 on an idle
- * machine (frame, pause, copy, about 110 ms in the worker).
+ * the screen 1.4-5x later (bench:browser A/B, 7 December); cancelling a stale measurement at its
+ * next step did not win that back. The measurement itself is 2.5-5x cheaper than when this pause
+ * was chosen (about 110 ms for the bench's 24 MP lesion in Node on an idle core), so frame, pause,
+ * copy and worker add up to about 250 ms at 6000 x 4000 where the CPU is free; on a loaded one the
+ * worker's share decides.
  */
 const QUIET_MS = 100;
 
