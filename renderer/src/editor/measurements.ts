@@ -103,7 +103,7 @@ export function traceOutlines(raster: MaskRaster, box: Rect | null = raster.boun
   const y0 = box.y - 1;
   const gw = Math.ceil((box.width + 2) / 4) * 4;
   const gh = box.height + 2;
-  const grid = new Uint8Array(gw * gh);
+  const grid = scratch.bytes(gw * gh);
   for (let y = 0; y < box.height; y++) {
     const from = (box.y + y) * raster.width + box.x;
     grid.set(raster.data.subarray(from, from + box.width), (y + 1) * gw + 1);
@@ -126,7 +126,7 @@ export function traceOutlines(raster: MaskRaster, box: Rect | null = raster.boun
     const y = Math.floor(pixel / gw) + y0;
     return key & 1 ? { x, y: y + 0.5 } : { x: x + 0.5, y };
   };
-  const visited = new Uint32Array(Math.ceil((2 * gw * gh) / 32));
+  const visited = scratch.words(Math.ceil((2 * gw * gh) / 32));
 
   /** Follows the outline from the segment (enter, exit) of cell (cx, cy) back to its start. */
   const walkLoop = (cx: number, cy: number, enter: number, exit: number): Point[] => {
@@ -157,7 +157,7 @@ export function traceOutlines(raster: MaskRaster, box: Rect | null = raster.boun
       if (!(visited[first >>> 5]! & (1 << (first & 31)))) loops.push(walkLoop(cx, cy, enter, exit));
     }
   };
-  const words = new Uint32Array(grid.buffer);
+  const words = new Uint32Array(grid.buffer, grid.byteOffset, grid.length / 4);
   const wordsPerRow = gw / 4;
   const ALL_LESION = 0x01010101;
   for (let cy = 0; cy < gh - 1; cy++) {
@@ -174,6 +174,23 @@ export function traceOutlines(raster: MaskRaster, box: Rect | null = raster.boun
   }
   return loops;
 }
+
+/**
+ * Zeroed scratch buffers kept between tracings: a fresh 24 MB grid per measurement costs its
+ * page faults every time (the worker measures after every edit).
+ */
+const scratch = {
+  byteBuffer: new ArrayBuffer(0),
+  wordBuffer: new ArrayBuffer(0),
+  bytes(length: number): Uint8Array {
+    if (this.byteBuffer.byteLength < length) this.byteBuffer = new ArrayBuffer(length);
+    return new Uint8Array(this.byteBuffer, 0, length).fill(0);
+  },
+  words(length: number): Uint32Array {
+    if (this.wordBuffer.byteLength < length * 4) this.wordBuffer = new ArrayBuffer(length * 4);
+    return new Uint32Array(this.wordBuffer, 0, length).fill(0);
+  },
+};
 
 // Vertex averaging passes that take the pixel staircase out of a traced outline (see perimeterOf).
 const SMOOTHING_PASSES = 4;
