@@ -25,8 +25,14 @@ const noUiInEditorCore = {
 // Only renderer/src/storage talks to IndexedDB; everything else goes through its CaseRepository.
 const noDexie = { name: 'dexie', message: 'Only renderer/src/storage imports Dexie; use its CaseRepository.' };
 const noDexieSubpaths = { group: ['dexie/*'], message: noDexie.message };
-// The case session's state classes hold the rules; Konva draws (editor-stage.ts, components).
-const noKonvaInSession = { group: ['konva', 'konva/*', '**/*.svelte'], message: 'The case session imports no Konva and no components: views read it.' };
+// State classes (`*.svelte.ts`: the case session, the workspace, MainState, the panels' states)
+// hold the rules; Konva draws (editor-stage.ts, components) and components read the classes.
+const noKonvaInState = {
+  group: ['konva', 'konva/*', '**/*.svelte'],
+  message: 'State classes (the case session, *.svelte.ts) import no Konva and no components: views read them.',
+};
+// A component is layout over state: past a screen or two it holds logic that belongs in a class.
+const componentMaxLines = 400;
 const noElectron = {
   name: 'electron',
   message: 'This module must run without Electron (browser mode, CLI, tests); keep Electron in main/index.ts, main/ipc/electron-ipc.ts and main/window/main-window.ts.',
@@ -55,8 +61,13 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [...rendererPaths, noDexie], patterns: [noMain, onlyTheContract, noDexieSubpaths] }] },
   },
   {
-    files: ['renderer/src/case/session/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [...rendererPaths, noDexie], patterns: [noMain, onlyTheContract, noDexieSubpaths, noKonvaInSession] }] },
+    files: ['renderer/src/case/session/**', 'renderer/src/**/*.svelte.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [...rendererPaths, noDexie], patterns: [noMain, onlyTheContract, noDexieSubpaths, noKonvaInState] }] },
+  },
+  {
+    // Every line counts (markup, script and style): the file is what a reader has to hold.
+    files: ['**/*.svelte'],
+    rules: { 'max-lines': ['error', { max: componentMaxLines, skipBlankLines: false, skipComments: false }] },
   },
   {
     // The storage module is the one place allowed to import Dexie (same rules otherwise).

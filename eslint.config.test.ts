@@ -56,4 +56,23 @@ describe('case session', () => {
     expect(messages).toHaveLength(3);
     expect(await restrictedImports('renderer/src/case/editor-stage-probe.ts', "import Konva from 'konva';\nexport { Konva };\n")).toHaveLength(0);
   });
+
+  it('keeps Konva, Dexie and components out of every state class (*.svelte.ts), wherever it lives', async () => {
+    const code = "import Konva from 'konva';\nimport { Dexie } from 'dexie';\nimport View from './View.svelte';\nexport { Konva, Dexie, View };\n";
+    for (const folder of ['workspace', 'training', 'models', 'library', 'lib']) {
+      expect(await restrictedImports(`renderer/src/${folder}/probe.svelte.ts`, code)).toHaveLength(3);
+    }
+  });
+});
+
+describe('component size', () => {
+  it('refuses a component over 400 lines', async () => {
+    const component = (lines: number): string => `<script lang="ts">\n  let n = $state(0);\n</script>\n\n<button onclick={() => n++}>{n}</button>\n${'<p>line</p>\n'.repeat(lines - 5)}`;
+    const lint = async (lines: number, filePath = 'renderer/src/workspace/Probe.svelte') => {
+      const [result] = await eslint.lintText(component(lines), { filePath });
+      return (result?.messages ?? []).filter((m) => m.ruleId === 'max-lines');
+    };
+    expect(await lint(400)).toHaveLength(0);
+    expect(await lint(401)).toHaveLength(1);
+  });
 });

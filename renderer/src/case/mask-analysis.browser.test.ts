@@ -49,6 +49,17 @@ describe('mask analysis in a worker', () => {
     expect((await pending).areaPx).toBe(before);
   });
 
+  it('stops a measurement whose signal aborts, and measures the next one as usual', async () => {
+    const { mask } = disc(640, 480, 200);
+    analyser = createMaskAnalyser();
+    const controller = new AbortController();
+    const stale = analyser.measure(640, 480, mask, null, controller.signal);
+    controller.abort();
+    await expect(stale).rejects.toThrow(/cancelled/);
+    expect((await analyser.measure(640, 480, mask, null)).areaPx).toBe(mask.reduce((a, b) => a + b, 0));
+    expect(analyser.runsIn).toBe('worker');
+  });
+
   it('measures without colours when the image cannot be decoded, and without one at all', async () => {
     const { mask } = disc(64, 64, 20);
     analyser = createMaskAnalyser();

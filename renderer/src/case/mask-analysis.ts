@@ -16,8 +16,11 @@ export interface MaskAnalyser {
   readonly runsIn: 'worker' | 'main thread';
   /** The image under the mask (for the ABCD colours), decoded as createImageBitmap does; null forgets it. */
   setImage(image: Blob | null): void;
-  /** Measurements of `mask` (copied now, so the caller may keep editing). */
-  measure(width: number, height: number, mask: Uint8Array, pixelsPerMm: number | null): Promise<MaskMeasurements>;
+  /**
+   * Measurements of `mask` (copied now, so the caller may keep editing). Aborting `signal` stops
+   * a measurement the mask has outgrown at its next step (it then rejects).
+   */
+  measure(width: number, height: number, mask: Uint8Array, pixelsPerMm: number | null, signal?: AbortSignal): Promise<MaskMeasurements>;
   /** Outline loops of `mask` (copied now). */
   outline(width: number, height: number, mask: Uint8Array): Promise<Point[][]>;
   /** Stops the worker; pending requests reject. */
@@ -37,9 +40,10 @@ export function mainThreadAnalyser(): MaskAnalyser {
   return {
     runsIn: 'main thread',
     setImage: (blob) => void (image = blob ? decodeRgba(blob).catch(() => null) : Promise.resolve(null)),
-    measure: async (width, height, mask, pixelsPerMm) => {
+    measure: async (width, height, mask, pixelsPerMm, signal) => {
       const raster = new MaskRaster(width, height, mask.slice()); // before waiting: the caller edits on
       const pixels = await image;
+      if (signal?.aborted) throw new Error('The measurement was cancelled: the mask changed.');
       const usable = pixels && pixels.width === width && pixels.height === height ? pixels : null;
       return measureMask(raster, { pixelsPerMm, image: usable });
     },
@@ -74,10 +78,10 @@ function workerAnalyser(requests: WorkerRequests<AnalysisReply>): MaskAnalyser {
       if (requests.failed) here().setImage(blob);
       else requests.post({ kind: 'image', image: blob } satisfies AnalysisRequest);
     },
-    measure(width, height, mask, pixelsPerMm) {
-      const run = (a: MaskAnalyser) => a.measure(width, height, mask, pixelsPerMm);
+    measure(width, height, mask, pixelsPerMm, signal) {
+      const run = (a: MaskAnalyser) => a.measure(width, height, mask, pixelsPerMm, signal);
       if (requests.failed) return run(here());
-      return requests.request({ kind: 'measure', width, height, pixelsPerMm }, mask).then((reply) => reply.measurements!, orHere(run));
+      return requests.request({ kind: 'measure', width, height, pixelsPerMm }, mask, signal).then((reply) => reply.measurements!, orHere(run));
     },
     outline(width, height, mask) {
       const run = (a: MaskAnalyser) => a.outline(width, height, mask);

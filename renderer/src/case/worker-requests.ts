@@ -52,13 +52,23 @@ export class WorkerRequests<Reply extends WorkerReply> {
     };
   }
 
-  /** Sends `message` with an id and a copy of `mask` (the caller may keep editing its own). */
-  request<M extends object>(message: M, mask: Uint8Array): Promise<Reply> {
+  /**
+   * Sends `message` with an id and a copy of `mask` (the caller may keep editing its own). When
+   * `signal` aborts first, the worker is sent `{ kind: 'cancel', id }`; its reply still settles
+   * the request (and hands the copy back).
+   */
+  request<M extends object>(message: M, mask: Uint8Array, signal?: AbortSignal): Promise<Reply> {
     if (this.failed) return Promise.reject(new Error('The worker has stopped.'));
     const id = this.nextId++;
     const copy = this.copies.copyOf(mask);
     return new Promise<Reply>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      const cancel = (): void => this.post({ kind: 'cancel', id });
+      signal?.addEventListener('abort', cancel, { once: true });
+      const settled = (): void => signal?.removeEventListener('abort', cancel);
+      this.waiting.set(id, {
+        resolve: (reply) => (settled(), resolve(reply)),
+        reject: (error) => (settled(), reject(error)),
+      });
       this.worker.postMessage({ ...message, id, mask: copy }, [copy.buffer]);
     });
   }

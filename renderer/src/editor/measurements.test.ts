@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskFromAscii } from './ascii-mask.ts';
+import { countRegions } from './cleanup.ts';
+import { colourShares } from './colours.ts';
 import type { Point } from './geometry.ts';
 import { MaskRaster } from './mask-raster.ts';
 import { asymmetryOf, convexHull, feretDiameters, lesionHull, measureMask, perimeterOf, pixelsPerMmFromRuler, traceOutlines } from './measurements.ts';
@@ -283,6 +285,16 @@ describe('outlines, hull and asymmetry on random masks', () => {
       expect(fast.majorAxisAngle).toBeCloseTo(reference.angle, 9);
       expect(fast.aboutMajorAxis).toBeCloseTo(reference.major, 12);
       expect(fast.aboutMinorAxis).toBeCloseTo(reference.minor, 12);
+    }
+  });
+
+  it('measureMask, reading the runs once, agrees with the area, region count and colours computed on their own', () => {
+    for (const raster of masks) {
+      const rgba = Uint8Array.from({ length: raster.data.length * 4 }, () => Math.floor(random() * 256));
+      const m = measureMask(raster, { image: { width: raster.width, height: raster.height, data: rgba } });
+      expect(m.areaPx).toBe(raster.area());
+      expect(m.regionCount).toBe(countRegions(raster));
+      expect(m.colours).toEqual(colourShares(rgba, raster.data));
     }
   });
 });

@@ -69,8 +69,12 @@ export function collectRuns(data: Uint8Array, width: number, region: Rect, value
  * neighbours.
  */
 export function labelRuns(data: Uint8Array, width: number, region: Rect, value: 0 | 1, connectivity: 4 | 8): RunLabels {
-  const runs = collectRuns(data, width, region, value);
-  const { start, end, rowFirst } = runs;
+  return labelCollectedRuns(collectRuns(data, width, region, value), connectivity);
+}
+
+/** Labels runs already collected (collectRuns), for a caller that also reads them for something else. */
+export function labelCollectedRuns(runs: Runs, connectivity: 4 | 8): RunLabels {
+  const { start, end, rowFirst, region } = runs;
   const reach = connectivity === 8 ? 1 : 0;
   const parent = new Int32Array(runs.count);
   for (let k = 0; k < runs.count; k++) parent[k] = k;

@@ -46,3 +46,10 @@ export function drawOverlay(rgba: Uint8ClampedArray, approved: Uint8Array, predi
 export function changeOf(row: Pick<EvidenceRow, 'baseDice' | 'candidateDice'>): number {
   return row.candidateDice - row.baseDice;
 }
+
+/** "12 validation cases: 3 better, 2 worse, 7 unchanged". */
+export function evidenceSummary(rows: readonly Pick<EvidenceRow, 'baseDice' | 'candidateDice'>[]): string {
+  const better = rows.filter((r) => changeOf(r) > 0).length;
+  const worse = rows.filter((r) => changeOf(r) < 0).length;
+  return `${rows.length} validation case${rows.length === 1 ? '' : 's'}: ${better} better, ${worse} worse, ${rows.length - better - worse} unchanged`;
+}

@@ -2,9 +2,10 @@
  * The measurements of the mask on screen. The area (and mm² when calibrated) follows every
  * commit, undo, redo and clean-up in the same task, from the pixels the edit flipped
  * (entryAreaChange): no counting of the whole mask, no debounce. The full set (perimeter,
- * diameters, asymmetry, colours) comes from the worker after the frame that shows the edit and a
- * 100 ms pause in the edits, one request at a time; until it is back for the mask on screen,
- * `stale` says so.
+ * diameters, asymmetry, colours) comes from the worker after the frame that shows the edit and
+ * a 100 ms pause in the edits, one request at a time; an edit cancels a measurement it made
+ * stale (the worker stops at its next step, so it does not share the CPU with that edit) and asks
+ * for its own. Until the set is back for the mask on screen, `stale` says so.
  */
 import { entryAreaChange, type EditorDocument, type MaskMeasurements } from '../../editor/index.ts';
 import { errorMessage } from '../../lib/format.ts';
@@ -36,7 +37,8 @@ export class CaseMeasurements {
   private readonly editor: EditorDocument;
   private readonly unsubscribe: () => void;
   private cancelScheduled: (() => void) | null = null;
-  private inFlight = false;
+  /** The measurement in flight, to cancel when an edit makes it stale. */
+  private inFlight: AbortController | null = null;
   private again = false;
   private disposed = false;
 
@@ -46,8 +48,12 @@ export class CaseMeasurements {
     this.pixelsPerMm = options.pixelsPerMm();
     this.areaPx = this.editor.raster.area();
     this.unsubscribe = this.editor.onChange((change) => {
-      // Pixels move under a stroke: the full set is out of date until it is committed.
-      if (change.kind === 'mask') this.stale = true;
+      // Pixels move under a stroke: the full set is out of date until it is committed, and a
+      // measurement still running would only take CPU from the painting.
+      if (change.kind === 'mask') {
+        this.stale = true;
+        this.inFlight?.abort();
+      }
       if (change.kind !== 'history') return;
       const { event } = change;
       if (event.kind === 'commit' || event.kind === 'undo' || event.kind === 'redo') this.areaPx += entryAreaChange(event.entry, this.editor.raster);
@@ -67,9 +73,10 @@ export class CaseMeasurements {
   private schedule(): void {
     this.stale = true;
     if (this.disposed) return;
+    this.inFlight?.abort();
     // The latest edit decides when: a run of quick edits (undo, redo, a clean-up) is measured once.
     this.cancelScheduled?.();
-    this.cancelScheduled = (this.options.afterFrame ?? afterQuietFrame)(() => {
+    this.cancelScheduled = (this.options.afterFrame ?? afterEditFrame)(() => {
       this.cancelScheduled = null;
       void this.measureNow();
     });
@@ -84,24 +91,27 @@ export class CaseMeasurements {
     }
     // In the middle of a stroke the copy would be of a half-drawn mask: its commit asks again.
     if (this.editor.gestureInProgress) return;
-    this.inFlight = true;
+    const controller = new AbortController();
+    this.inFlight = controller;
     this.again = false;
     const { width, height, data, version } = this.editor.raster;
     try {
-      const result = await this.options.analyser.measure(width, height, data, this.pixelsPerMm);
+      const result = await this.options.analyser.measure(width, height, data, this.pixelsPerMm, controller.signal);
       if (this.disposed) return;
       this.measurements = result;
       this.stale = this.again || this.editor.raster.version !== version;
     } catch (error) {
-      if (!this.disposed) this.options.messages.problem = `Cannot measure the mask: ${errorMessage(error)}`;
+      // A cancelled measurement is no failure: the edit that cancelled it is measured next.
+      if (!this.disposed && !controller.signal.aborted) this.options.messages.problem = `Cannot measure the mask: ${errorMessage(error)}`;
     } finally {
-      this.inFlight = false;
+      this.inFlight = null;
     }
     if (!this.disposed && this.again) void this.measureNow();
   }
 
   dispose(): void {
     this.disposed = true;
+    this.inFlight?.abort();
     this.unsubscribe();
     this.cancelScheduled?.();
     this.cancelScheduled = null;
@@ -109,15 +119,19 @@ export class CaseMeasurements {
 }
 
 /**
- * How long the edits must pause before the worker measures. On a 2-core machine the worker's
- * measurement of a 24 MP mask shares the CPU with the next clean-up, which then reached the
- * screen 2-4x later (bench:browser, fill holes right after a redo); a short pause keeps quick
- * runs of edits fast and still brings the full set well within a second.
+ * How long the edits must pause, after the frame that shows one, before the worker measures.
+ * Measuring at once (after that frame, or the one after it) put the worker's 24 MP measurement on
+ * the 2 cores while the next undo, redo or clean-up of a quick run was drawn, and those reached
+ * the screen 1.4-5x later (bench:browser A/B, 7 December); cancelling a stale measurement at its
+ * next step did not win that back. The measurement itself is 2.5-5x cheaper than when this pause
+ * was chosen (about 110 ms for the bench's 24 MP lesion in Node on an idle core), so frame, pause,
+ * copy and worker add up to about 250 ms at 6000 x 4000 where the CPU is free; on a loaded one the
+ * worker's share decides.
  */
 const QUIET_MS = 100;
 
 /** After the frame that shows the edit (copying a 24 MP mask for the worker must not delay it), and a short pause in the edits. */
-function afterQuietFrame(task: () => void): () => void {
+function afterEditFrame(task: () => void): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const frame = requestAnimationFrame(() => (timer = setTimeout(task, QUIET_MS)));
   return () => {

@@ -8,19 +8,27 @@ function pointer(x: number, y: number): EditorPointerEvent {
   return { x, y, button: 0, altKey: false, shiftKey: false, ctrlKey: false, metaKey: false };
 }
 
-/** A session on a 40 x 30 mask whose frames and worker replies the test releases by hand. */
-function setup(pixelsPerMm: number | null = null) {
+/**
+ * A session on a 40 x 30 mask whose frames and worker replies the test releases by hand. With
+ * `cancellable` the analyser answers a cancelled measurement as the worker does, by rejecting.
+ */
+function setup(pixelsPerMm: number | null = null, { cancellable = false } = {}) {
   const editor = new EditorDocument(40, 30, { brushSize: 4 });
   const frames: (() => void)[] = [];
   const replies: (() => void)[] = [];
+  const signals: AbortSignal[] = [];
+  const messages = new CaseMessages();
   const measurements = new CaseMeasurements({
     editor,
-    messages: new CaseMessages(),
+    messages,
     pixelsPerMm: () => pixelsPerMm,
     analyser: {
-      measure: (width, height, mask, ppm) => {
+      measure: (width, height, mask, ppm, signal) => {
         const copy = new MaskRaster(width, height, mask.slice());
-        return new Promise<MaskMeasurements>((resolve) => replies.push(() => resolve(measureMask(copy, { pixelsPerMm: ppm }))));
+        if (signal) signals.push(signal);
+        return new Promise<MaskMeasurements>((resolve, reject) =>
+          replies.push(() => (cancellable && signal?.aborted ? reject(new Error('cancelled')) : resolve(measureMask(copy, { pixelsPerMm: ppm })))),
+        );
       },
     },
     afterFrame: (task) => {
@@ -36,7 +44,7 @@ function setup(pixelsPerMm: number | null = null) {
     replies.shift()?.();
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
-  return { editor, measurements, nextFrame, reply, replies };
+  return { editor, measurements, nextFrame, reply, replies, signals, messages };
 }
 
 describe('CaseMeasurements', () => {
@@ -93,6 +101,24 @@ describe('CaseMeasurements', () => {
     await reply();
     expect(measurements.measurements?.areaPx).toBe(0);
     expect(measurements.stale).toBe(false);
+  });
+
+  it('an edit cancels the measurement it made stale: no problem is shown, and the edit is measured next', async () => {
+    const { editor, measurements, nextFrame, reply, replies, signals, messages } = setup(null, { cancellable: true });
+    editor.invert();
+    nextFrame();
+    expect(replies).toHaveLength(1);
+    editor.clear();
+    expect(signals[0]!.aborted).toBe(true);
+    nextFrame();
+    await reply();
+    expect(messages.problem).toBeNull();
+    expect(measurements.stale).toBe(true);
+    expect(replies).toHaveLength(1);
+    await reply();
+    expect(measurements.measurements?.areaPx).toBe(0);
+    expect(measurements.stale).toBe(false);
+    expect(signals.filter((signal) => signal.aborted)).toHaveLength(1);
   });
 
   it('a stroke being drawn marks the set stale and is measured once committed; dispose() cancels what is scheduled', async () => {
