@@ -31,7 +31,7 @@ describe('job input folder', () => {
   it('writes each pair at model size, the mask area-averaged and thresholded, and a manifest with the split', async () => {
     const input = await open();
     const p = await pair(1024, 768, 256); // a quarter of the width is lesion
-    const counts = await input.add([{ caseId: 'case-1', maskVersionId: 'mv-9', image: p.image, imageName: 'a.jpg', maskPng: p.maskPng }]);
+    const counts = await input.add([{ caseId: 'case-1', maskVersionId: 'mv-9', image: p.image, imageName: 'a.jpg', maskPng: p.maskPng, unchanged: true }]);
     expect(counts).toEqual({ received: 1, train: 0, validation: 1 }); // case-1 validates (shared test vector)
     const img = await sharp(path.join(dir, 'images', 'case-1.png')).metadata();
     expect([img.width, img.height, img.channels]).toEqual([64, 64, 3]);
@@ -40,7 +40,7 @@ describe('job input folder', () => {
     expect(mask.filter((v) => v === 255).length).toBe(16 * 64);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ format: 'lesiondesk-finetune-job/1', jobId: 'job-1', base: 'm@1.0.0' });
-    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: await splitOf('case-1') }]);
+    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: await splitOf('case-1'), unchanged: true }]);
   });
 
   it('names files safely whatever the case id holds', async () => {

@@ -23,6 +23,8 @@ export const ManifestCase = z.object({
   caseId: z.string(),
   maskVersionId: z.string(),
   split: z.enum(['train', 'validation']),
+  /** Approved unchanged: the mask is the model's prediction as it was (the gate's second part). */
+  unchanged: z.boolean().optional(),
 });
 export type ManifestCase = z.infer<typeof ManifestCase>;
 
@@ -42,6 +44,7 @@ export interface InputPair {
   image: Uint8Array;
   imageName: string;
   maskPng: Uint8Array;
+  unchanged?: boolean;
 }
 
 /**
@@ -174,7 +177,7 @@ export class JobInput {
     await sharp(Buffer.from(decoded.rgb), { raw: { width, height, channels: 3 } }).png().toFile(path.join(this.imagesDir, `${id}.png`));
     await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(this.masksDir, `${id}.png`));
     const split = await splitOf(pair.caseId);
-    this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
+    this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split, unchanged: pair.unchanged === true });
     this.stems.add(id.toLowerCase());
   }
 }

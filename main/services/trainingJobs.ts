@@ -125,6 +125,10 @@ function round5(x: number): number {
   return Math.round(x * 1e5) / 1e5;
 }
 
+const Part = z.object({ n: z.number(), base: z.object({ dsc: z.number() }).loose(), candidate: z.object({ dsc: z.number() }).loose() });
+const comparison = (part: z.infer<typeof Part> | undefined): DiceComparison | null =>
+  part ? { n: part.n, base: round5(part.base.dsc), candidate: round5(part.candidate.dsc) } : null;
+
 /** The trainer's metrics.json, only the parts the runner uses. */
 const TrainerMetrics = z.object({
   format: z.literal('lesiondesk-finetune-metrics/1'),
@@ -132,6 +136,9 @@ const TrainerMetrics = z.object({
     n: z.number(),
     base: z.object({ dsc: z.number() }).loose(),
     candidate: z.object({ dsc: z.number() }).loose(),
+    // The gate's two parts (models/scsonet/finetune.py validation_parts); absent from older trainers.
+    changed: Part.optional(),
+    unchanged: Part.optional(),
   }),
   anchor: z
     .object({ n: z.number(), base: z.object({ dsc: z.number() }).loose(), candidate: z.object({ dsc: z.number() }).loose() })
@@ -786,7 +793,9 @@ export class TrainingJobs {
     const anchor: DiceComparison | null = metrics.anchor
       ? { n: metrics.anchor.n, base: round5(metrics.anchor.base.dsc), candidate: round5(metrics.anchor.candidate.dsc) }
       : null;
-    const gate = decideGate(validation, anchor, { ...this.options.gate, activate: file.job.activate });
+    const changed = comparison(metrics.validation.changed);
+    const unchanged = comparison(metrics.validation.unchanged);
+    const gate = decideGate({ validation, changed, unchanged, anchor }, { ...this.options.gate, activate: file.job.activate });
     const counts = this.inputs.get(file.job.id)?.counts() ?? { received: file.job.cases.train + file.job.cases.validation };
     // The version keeps the log of the job that made it (how it was trained, for support).
     await copyFile(path.join(this.jobDir(file.job.id), versionFiles.log), path.join(resultDir, versionFiles.log)).catch(() => undefined);
@@ -803,7 +812,7 @@ export class TrainingJobs {
       const change = await store.activate(added.id);
       await this.announceActivation(change).catch((error: unknown) => this.options.log?.(`switching to ${change.active} failed: ${errorMessage(error)}`));
     }
-    await this.finish(this.jobs.get(file.job.id)!, 'succeeded', null, { result: { version: added.id, validation, anchor, gate } });
+    await this.finish(this.jobs.get(file.job.id)!, 'succeeded', null, { result: { version: added.id, validation, ...(changed ? { changed } : {}), ...(unchanged ? { unchanged } : {}), anchor, gate } });
   }
 
   /** The services' own announcement (load, then publish), or a plain event where there are none (the CLI). */

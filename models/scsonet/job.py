@@ -4,7 +4,12 @@ A job folder holds ``images/`` and ``masks/`` (a mask is ``<stem>.png`` or
 ``<stem>_segmentation.png``) and optionally ``manifest.json``, written by the app::
 
     {"format": "lesiondesk-finetune-job/1", "jobId": "...", "base": "name@version", "created": "ISO",
-     "cases": [{"id": "<stem>", "caseId": "...", "maskVersionId": "...", "split": "train" | "validation"}]}
+     "cases": [{"id": "<stem>", "caseId": "...", "maskVersionId": "...", "split": "train" | "validation",
+                "unchanged": false}]}
+
+``unchanged`` (optional, default false) says the approved mask is the model's prediction as it
+was, approved without a change: evidence that the mask was acceptable, not that it is exactly
+right, so the gate scores such validation cases apart from the ones a person changed.
 
 With a manifest, the manifest decides the split (files it does not list are ignored with a
 warning); without one, ``split.split_of`` decides from the id. Job pairs are decoded strictly:
@@ -58,6 +63,7 @@ class JobCase:
     split: str
     case_id: Optional[str] = None
     mask_version_id: Optional[str] = None
+    unchanged: bool = False
 
     @property
     def key(self) -> str:
@@ -106,7 +112,11 @@ def read_manifest(job: Path) -> Optional[Manifest]:
         if case_id in seen:
             raise DatasetError(f"{path}: case {case_id} is listed twice")
         seen.add(case_id)
-        cases.append(JobCase(case_id, split, _optional_str(entry.get("caseId")), _optional_str(entry.get("maskVersionId"))))
+        unchanged = entry.get("unchanged", False)
+        if not isinstance(unchanged, bool):
+            raise DatasetError(f"{path}: case {case_id} has unchanged {unchanged!r}; expected true or false")
+        cases.append(JobCase(case_id, split, _optional_str(entry.get("caseId")), _optional_str(entry.get("maskVersionId")),
+                             unchanged))
     return Manifest(path, _optional_str(raw.get("jobId")), _optional_str(raw.get("base")), cases)
 
 
@@ -130,6 +140,8 @@ class JobData:
     # File stems and app case ids of every job case: older versions of these cases must not be
     # replayed (their superseded masks would contradict the new corrections or the validation).
     case_keys: Set[str] = field(default_factory=set)
+    # Per validation case (in val_ids order): approved unchanged (the prediction as it was).
+    val_unchanged: List[bool] = field(default_factory=list)
 
 
 def _plural(n: int, word: str) -> str:
@@ -204,7 +216,9 @@ def load_job(job: Path, size: int) -> JobData:
     if manifest is not None:
         keys |= {c.key for c in manifest.cases}
     job_id = (manifest.job_id if manifest else None) or job.resolve().name
-    return JobData(job, job_id, manifest, train_ids, val_ids, train_images, train_masks, val_images, val_masks, keys)
+    unchanged = {c.id for c, _ in cases if c.unchanged}
+    return JobData(job, job_id, manifest, train_ids, val_ids, train_images, train_masks, val_images, val_masks, keys,
+                   [i in unchanged for i in val_ids])
 
 
 @dataclass

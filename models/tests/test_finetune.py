@@ -29,8 +29,9 @@ def _events(stdout: str):
     return [json.loads(line) for line in stdout.splitlines()]
 
 
-def _write_manifest(job: Path, splits: dict, job_id: str = "job-7") -> None:
-    cases = [{"id": i, "caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}", "split": s} for i, s in splits.items()]
+def _write_manifest(job: Path, splits: dict, job_id: str = "job-7", unchanged=()) -> None:
+    cases = [{"id": i, "caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}", "split": s, "unchanged": i in unchanged}
+             for i, s in splits.items()]
     manifest = {"format": "lesiondesk-finetune-job/1", "jobId": job_id, "base": "scsonet@1.0.0",
                 "created": "2026-12-01T10:00:00Z", "cases": cases}
     (job / "manifest.json").write_text(json.dumps(manifest))
@@ -160,6 +161,9 @@ def _png(path: Path) -> np.ndarray:
 def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_what_it_learned_from(
         base_checkpoint, tmp_path, cli):
     ids = _job(tmp_path / "job", 12, seed=6, n_val=5)
+    # Two validation cases were approved unchanged: the gate's second part.
+    _write_manifest(tmp_path / "job", {i: "validation" if k < 5 else "train" for k, i in enumerate(ids)},
+                    unchanged={ids[1], ids[3], ids[7]})
     res = cli("finetune", "--base", base_checkpoint, "--data", tmp_path / "job", "--out", tmp_path / "out",
               "--epochs", "1", *FAST, timeout=300)
     assert res.returncode == 0, res.stderr
@@ -170,6 +174,7 @@ def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_
     assert ev["base"] == "scsonet@1.0.0" and ev["candidate"] == "scsonet@1.1.0" and ev["threshold"] == 0.5
     assert [c["id"] for c in ev["cases"]] == ids[:5]
     base_differs = False
+    parts = {}
     for row, scored in zip(ev["cases"], m["cases"]):
         assert row["caseId"] == f"case-of-{row['id']}" and row["maskVersionId"] == f"mv-{row['id']}"
         assert (row["base_dsc"], row["candidate_dsc"]) == (scored["base_dsc"], scored["candidate_dsc"])
@@ -183,6 +188,17 @@ def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_
         assert abs(_dice(base, final) - row["base_dsc"]) < 1e-4
         assert abs(_dice(candidate, final) - row["candidate_dsc"]) < 1e-4
         base_differs |= not np.array_equal(base, candidate)
+        assert row["unchanged"] is (row["id"] in (ids[1], ids[3])) and scored["unchanged"] is row["unchanged"]
+        parts.setdefault(row["unchanged"], []).append((final, base, candidate))
+    # Each part pooled over its own cases, from the very masks of the evidence; the card keeps both.
+    card = json.loads((out / "model.json").read_text())
+    for name, flag in (("changed", False), ("unchanged", True)):
+        finals, bases, candidates = (np.stack(x) for x in zip(*parts[flag]))
+        part = m["validation"][name]
+        assert part["n"] == (2 if flag else 3)
+        assert abs(part["base"]["dsc"] - _dice(bases, finals)) < 1e-4
+        assert abs(part["candidate"]["dsc"] - _dice(candidates, finals)) < 1e-4
+        assert card["metrics"]["validation_parts"][name] == part
     assert base_differs, "base and candidate predicted identical masks on every case; the evidence shows nothing"
     training = json.loads((out / "model.json").read_text())["training"]
     assert training["trained_on"] == [{"caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}"} for i in ids[5:]]

@@ -116,7 +116,8 @@ describe('fine-tuning job (real trainer)', () => {
     const { dataDir, store, jobs, seen } = await runner();
     const job = await jobs.create({ epochs: 8, expectedPairs: 40 });
     expect(job).toMatchObject({ state: 'preparing', base: 'synth-base@1.0.0' });
-    const pairs = await pairsOf(synth.shifted);
+    // Every third case says its mask was approved unchanged: the gate scores those apart.
+    const pairs = (await pairsOf(synth.shifted)).map((p, i) => ({ ...p, unchanged: i % 3 === 0 }));
     for (let i = 0; i < pairs.length; i += 8) await jobs.addPairs(job.id, pairs.slice(i, i + 8));
     const manifest = JSON.parse(await readFile(path.join(dataDir, 'jobs', job.id, 'input', 'manifest.json'), 'utf8')) as { cases: { caseId: string; maskVersionId: string; split: string }[] };
     expect(manifest.cases).toHaveLength(40);
@@ -130,7 +131,10 @@ describe('fine-tuning job (real trainer)', () => {
     expect(r.version).toBe('synth-base@1.1.0');
     expect(r.validation.candidate - r.validation.base).toBeGreaterThanOrEqual(0.05);
     expect(r.gate.activated).toBe(true);
-    expect(r.gate.reason).toMatch(/^Activated: Validation Dice/);
+    expect(r.changed!.n + r.unchanged!.n).toBe(r.validation.n);
+    expect(r.changed!.n).toBeGreaterThan(0);
+    expect(r.unchanged!.n).toBeGreaterThan(0);
+    expect(r.gate.reason).toMatch(/^Activated: On \d+ changed cases? Dice .*; on \d+ cases? approved unchanged .*; anchor Dice/);
 
     // Progress: phases, one record per epoch, then the end; the store says the same.
     const progress = seen.filter((e): e is Extract<ApiEvent, { type: 'job-progress' }> => e.type === 'job-progress');

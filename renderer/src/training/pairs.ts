@@ -47,6 +47,8 @@ export async function loadPair(repository: CaseRepository, listed: CaseRecord): 
     image: new Uint8Array(await image.blob.arrayBuffer()),
     imageName: record.fileName,
     maskPng: encodeMaskPng(mask),
+    // Approved as the model predicted it: acceptable, not proof of being exactly right (the gate's second part).
+    unchanged: version.authorKind === 'model',
   };
 }
 
