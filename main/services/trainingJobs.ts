@@ -97,7 +97,19 @@ export interface TrainingJobsOptions {
   followIntervalMs?: number;
   /** Lock heartbeat and staleness (tests). */
   lock?: JobLockOptions;
+  /**
+   * How long a job being prepared may wait for its next pairs (default 2 minutes) before it is
+   * abandoned, store unchanged: the window that was sending them was closed or reloaded, or its
+   * page hangs. A chunk of 8 pairs is read and sent in about a second; a call in progress counts
+   * as activity however long it takes.
+   */
+  preparingTimeoutMs?: number;
+  /** The clock of that timeout, in ms (tests inject one; default Date.now). */
+  clock?: () => number;
 }
+
+/** Default of TrainingJobsOptions.preparingTimeoutMs. */
+export const defaultPreparingTimeoutMs = 2 * 60_000;
 
 /** Share of the progress bar per phase (training takes the bulk). */
 const phaseStart: Record<JobPhase, number> = {
@@ -239,6 +251,7 @@ export class TrainingJobs {
 
   /** The timer's check: cheap (the lock file) unless a job of another process is live. */
   private async poll(): Promise<void> {
+    await this.abandonStalled().catch((error: unknown) => this.options.log?.(`abandoning a stalled job: ${errorMessage(error)}`));
     try {
       if (this.followed.size === 0) {
         const lock = await this.lock.read();
@@ -490,6 +503,7 @@ export class TrainingJobs {
       const input = await JobInput.open(path.join(this.jobDir(id), 'input'), { jobId: id, base: base.id, created: job.createdAt }, { width: w, height: h });
       this.inputs.set(id, input);
       this.expected.set(id, args.expectedPairs);
+      this.lastPairsAt.set(id, this.clock());
       await this.commit({ format: 'lesiondesk-training-job/1', job, command: null, pid: null });
     } catch (error) {
       // Nothing of a job that never existed stays behind: no folder, no lock, no history entry.
@@ -507,6 +521,40 @@ export class TrainingJobs {
   }
 
   private readonly expected = new Map<string, number>();
+  /** When each job being prepared here last received pairs (or was created), by options.clock. */
+  private readonly lastPairsAt = new Map<string, number>();
+  /** Calls adding pairs now, per job: a job is never abandoned while one runs. */
+  private readonly adding = new Map<string, number>();
+
+  private clock(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
+  /**
+   * Abandons this runner's jobs that have waited for pairs longer than the preparing timeout:
+   * they end as interrupted with the reason, their inputs are removed and the lock released, so
+   * Start and automatic training are free again; the store was never touched. Runs on the
+   * follow timer; tests call it with an injected clock.
+   */
+  async abandonStalled(): Promise<void> {
+    const timeout = this.options.preparingTimeoutMs ?? defaultPreparingTimeoutMs;
+    for (const [id, at] of [...this.lastPairsAt]) {
+      const file = this.jobs.get(id);
+      if (!file || file.job.state !== 'preparing' || !this.owned.has(id)) {
+        this.lastPairsAt.delete(id);
+        continue;
+      }
+      if ((this.adding.get(id) ?? 0) > 0 || this.clock() - at < timeout) continue;
+      this.lastPairsAt.delete(id);
+      const minutes = Math.round(timeout / 6000) / 10;
+      await this.finish(file, 'interrupted', {
+        message:
+          `No cases arrived for ${minutes} minute${minutes === 1 ? '' : 's'} while this job was receiving them (the window sending them was closed or reloaded, ` +
+          'or the command was stopped); it was abandoned before it started and no model version was added. Start it again.',
+        logTail: '',
+      });
+    }
+  }
 
   private async resolveBase(requested: string | undefined): Promise<StoredVersion> {
     const store = this.options.store;
@@ -531,8 +579,17 @@ export class TrainingJobs {
 
   /** Adds a chunk of approved pairs (resized to model size and written at once). */
   async addPairs(jobId: string, pairs: InputPair[]): Promise<{ received: number; train: number; validation: number }> {
-    const { file, input } = this.preparing(jobId);
-    const counts = await input.add(pairs);
+    const { input } = this.preparing(jobId);
+    this.adding.set(jobId, (this.adding.get(jobId) ?? 0) + 1);
+    let counts;
+    try {
+      counts = await input.add(pairs);
+    } finally {
+      this.adding.set(jobId, this.adding.get(jobId)! - 1);
+      if (this.lastPairsAt.has(jobId)) this.lastPairsAt.set(jobId, this.clock());
+    }
+    // Re-read: the job may have been cancelled while the pairs were written.
+    const { file } = this.preparing(jobId);
     const expected = Math.max(1, this.expected.get(jobId) ?? counts.received);
     const job: TrainingJob = {
       ...file.job,
@@ -852,6 +909,8 @@ export class TrainingJobs {
     this.writer.forget(job.id);
     this.inputs.delete(job.id);
     this.expected.delete(job.id);
+    this.lastPairsAt.delete(job.id);
+    this.adding.delete(job.id);
     await this.lock.release(job.id).catch((lockError: unknown) => this.options.log?.(`job ${job.id}: the lock could not be released: ${errorMessage(lockError)}`));
     this.owned.delete(job.id);
     if (state !== 'succeeded') {
