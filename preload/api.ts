@@ -23,7 +23,7 @@
 import { z } from 'zod';
 
 // The split rule both sides apply to a case (main writes it into the job, the renderer counts it).
-export { minValidationCases, splitOf, validationEvery, type Split } from './split.js';
+export { minValidationCases, splitOfCaseId, splitOfContent, splitOfDigest, validationEvery, type Split } from './split.js';
 
 /** Size and length limits enforced at the boundary, before any handler runs. */
 export const limits = {
@@ -374,6 +374,11 @@ export const TrainingPair = z.strictObject({
    * scores such validation cases apart from the changed ones (main/services/trainingGate.ts).
    */
   unchanged: z.boolean().optional(),
+  /**
+   * The case's side as the library records it (preload/split.ts: by its image's bytes, or by
+   * its id for a case an upgraded library lists); absent: main decides by the image's bytes.
+   */
+  split: z.enum(['train', 'validation']).optional(),
 });
 
 export const AddTrainingPairsArgs = z

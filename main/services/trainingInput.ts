@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { splitOf } from '../../preload/api.js';
+import { splitOfDigest, type Split } from '../../preload/api.js';
 import { decodeForModel, DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
 import { errorMessage, TrainingJobError } from './errors.js';
 import { writeFileAtomic } from './modelStore.js';
@@ -45,6 +45,8 @@ export interface InputPair {
   imageName: string;
   maskPng: Uint8Array;
   unchanged?: boolean;
+  /** The side the library recorded for the case; absent: decided by the image's bytes. */
+  split?: Split;
 }
 
 /**
@@ -176,7 +178,8 @@ export class JobInput {
     }
     await sharp(Buffer.from(decoded.rgb), { raw: { width, height, channels: 3 } }).png().toFile(path.join(this.imagesDir, `${id}.png`));
     await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(this.masksDir, `${id}.png`));
-    const split = await splitOf(pair.caseId);
+    // The library's recorded side, else the image's content decides (preload/split.ts).
+    const split = pair.split ?? splitOfDigest(createHash('sha256').update(pair.image).digest('hex'));
     this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split, unchanged: pair.unchanged === true });
     this.stems.add(id.toLowerCase());
   }
@@ -187,7 +190,7 @@ const MASK_SUFFIX = '_segmentation';
 
 /** One image of a folder with its mask, not yet read. */
 export interface FolderPair {
-  /** The image's stem: the case id, which decides the split (so it must not change between jobs). */
+  /** The image's stem: the case id (the image's bytes decide its split). */
   caseId: string;
   imagePath: string;
   maskPath: string;

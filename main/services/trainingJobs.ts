@@ -27,6 +27,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  validationEvery,
   type DiceComparison,
   type EpochRecord,
   type JobPhase,
@@ -41,7 +42,7 @@ import { damagedJob, isJobId, JobWriter, readRecord, salvageBase, type JobFile, 
 import { versionFiles, type ModelStore, type StoredVersion } from './modelStore.js';
 import { preflight, type PreflightOptions, type PythonInfo } from './pythonRuntime.js';
 import { BoundedLineSplitter, maxProgressLineBytes, parseProgressLine, type SplitLine, type TrainerProgressLine } from './trainerProgress.js';
-import { decideGate, validationShortfall, type GateOptions } from './trainingGate.js';
+import { approveMoreFor, decideGate, type GateOptions } from './trainingGate.js';
 import { folderPairs, JobInput, readFolderPair, type InputPair } from './trainingInput.js';
 
 /** Milestones (phases, epochs) announced at once per second at most; the rest wait for the coalesced write. */
@@ -623,8 +624,13 @@ export class TrainingJobs {
     const { file, input } = this.preparing(jobId);
     const counts = input.counts();
     if (counts.received === 0) throw new TrainingJobError(`job ${jobId} has no cases; add approved cases first`);
-    const shortfall = validationShortfall(counts.validation);
-    if (shortfall) throw new TrainingJobError(shortfall);
+    // Fewer validation cases than a judgement needs still run (a small library tries its first
+    // corrections); the gate then keeps the result as a candidate. None at all cannot be scored.
+    if (counts.validation === 0) {
+      throw new TrainingJobError(
+        `the job has no validation case, so nothing could judge what it learns; about 1 case in ${validationEvery} is a validation case (decided by its image), so approve about ${approveMoreFor(0)} more cases`,
+      );
+    }
     if (counts.train === 0) throw new TrainingJobError('the job has no training cases (every case it holds is a validation case); approve more cases');
     const check = await this.checkMachine();
     if (!check.ok || !check.python) {

@@ -12,7 +12,7 @@ was, approved without a change: evidence that the mask was acceptable, not that 
 right, so the gate scores such validation cases apart from the ones a person changed.
 
 With a manifest, the manifest decides the split (files it does not list are ignored with a
-warning); without one, ``split.split_of`` decides from the id. Job pairs are decoded strictly:
+warning); without one, ``split.split_of_file`` decides from each image's bytes. Job pairs are decoded strictly:
 each one is a correction somebody approved, so a broken one stops the job with its name instead
 of silently shrinking the training or validation set.
 
@@ -44,7 +44,7 @@ from .data import (
     mask_key,
     print_warnings,
 )
-from .split import MIN_TRAIN, MIN_VALIDATION, VALIDATION_ONE_IN, split_of
+from .split import MIN_RUN_VALIDATION, MIN_TRAIN, MIN_VALIDATION, VALIDATION_ONE_IN, split_of_file
 
 JOB_FORMAT = "lesiondesk-finetune-job/1"
 MANIFEST_NAME = "manifest.json"
@@ -149,18 +149,25 @@ def _plural(n: int, word: str) -> str:
 
 
 def check_split_sizes(n_train: int, n_val: int) -> None:
-    """DatasetError, with how many more cases to approve, unless the job can train and be judged."""
-    if n_val < MIN_VALIDATION:
+    """DatasetError, with how many more cases to approve, unless the job can train and be scored.
+
+    Fewer validation cases than MIN_VALIDATION still run (a small library can try its first
+    corrections); the app's gate then keeps the result as a candidate, never activating it.
+    """
+    if n_val < MIN_RUN_VALIDATION:
         more = (MIN_VALIDATION - n_val) * VALIDATION_ONE_IN
         raise DatasetError(
-            f"the job has {_plural(n_val, 'validation case')}; at least {MIN_VALIDATION} are needed (about 1 in "
-            f"{VALIDATION_ONE_IN} cases is a validation case, decided by its id), so add about {more} more approved cases"
+            f"the job has no validation case, so nothing could judge what it learns (about 1 in {VALIDATION_ONE_IN} cases "
+            f"is a validation case, decided by its image), so add about {more} more approved cases"
         )
     if n_train < MIN_TRAIN:
         raise DatasetError(
             f"the job has no training cases; at least {MIN_TRAIN} is needed (about {VALIDATION_ONE_IN - 1} in "
-            f"{VALIDATION_ONE_IN} cases are training cases, decided by their ids), so add 1 or 2 more approved cases"
+            f"{VALIDATION_ONE_IN} cases are training cases, decided by their images), so add 1 or 2 more approved cases"
         )
+    if n_val < MIN_VALIDATION:
+        print(f"warning: {_plural(n_val, 'validation case')} {'is' if n_val == 1 else 'are'} too few to judge the result "
+              f"(at least {MIN_VALIDATION}); the app keeps it as a candidate", file=sys.stderr)
 
 
 def _missing_file_message(job: Path, image_dir: Path, mask_dir: Path, case: JobCase) -> str:
@@ -176,7 +183,7 @@ def _missing_file_message(job: Path, image_dir: Path, mask_dir: Path, case: JobC
 def _job_cases(job: Path, manifest: Optional[Manifest], pairs: Dict[str, Pair]) -> List[Tuple[JobCase, Pair]]:
     """Each case with its files: the manifest's cases, or every pair split by id without one."""
     if manifest is None:
-        return [(JobCase(i, split_of(i)), pairs[i]) for i in sorted(pairs)]
+        return [(JobCase(i, split_of_file(pairs[i].image)), pairs[i]) for i in sorted(pairs)]
     _, image_dir, mask_dir = detect_layout(job)
     listed = {c.id for c in manifest.cases}
     unlisted = sorted(set(pairs) - listed)

@@ -8,11 +8,11 @@
  * every N approvals" starts a third by itself. The server has a data folder of its own.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { splitOf } from '../../preload/api.ts';
+import { splitOfContent } from '../../preload/api.ts';
 import { root, startServe, watchPageProblems, type RunningServer } from './browser-mode.ts';
 import { enterProfile, libraryCaseRows as caseRows } from './workspace.ts';
 
@@ -23,10 +23,10 @@ const imported = 48;
 let tmp: string;
 let server: RunningServer;
 
-/** The ids main puts on the validation side: the contract's split rule (preload/split.ts). */
-async function validatingIds(ids: readonly string[]): Promise<Set<string>> {
-  const sides = await Promise.all(ids.map(splitOf));
-  return new Set(ids.filter((_, i) => sides[i] === 'validation'));
+/** The cases on the validation side: the contract's split rule (preload/split.ts), by each image file's bytes. */
+async function validatingIds(rows: readonly { id: string; fileName: string }[]): Promise<Set<string>> {
+  const sides = await Promise.all(rows.map((r) => splitOfContent(readFileSync(path.join(tmp, 'isic', 'images', r.fileName)))));
+  return new Set(rows.filter((_, i) => sides[i] === 'validation').map((r) => r.id));
 }
 
 test.beforeAll(() => {
@@ -87,11 +87,11 @@ test('fine-tune from approved cases, see the new version, activate and roll back
 
   // Pick 12 cases, as many validation cases as there are (up to 7), by the same rule as main.
   const rows = await caseRows(page);
-  const validating = await validatingIds(rows.map((r) => r.id));
+  const validating = await validatingIds(rows);
   const validates = (id: string) => validating.has(id);
   expect(rows).toHaveLength(imported);
   const validation = rows.filter((r) => validates(r.id));
-  expect(validation.length, 'the random case ids hold too few validation cases for this run').toBeGreaterThanOrEqual(5);
+  expect(validation.length, 'the synthetic images hold too few validation cases for this run').toBeGreaterThanOrEqual(5);
   const chosen = [...validation.slice(0, 7), ...rows.filter((r) => !validates(r.id))].slice(0, 12);
   for (const row of chosen) await approve(page, row.fileName, row.id);
   await page.getByTestId('case-search').fill('');

@@ -123,6 +123,12 @@ export interface AppSettings {
    * approved mask changed counts again).
    */
   lastTrainingPairs: string[];
+  /**
+   * Cases whose fine-tuning side is decided by their id, the rule before issue 17: every case
+   * that had been approved when the library was upgraded (schema 7), since a job may have used it
+   * on that side. Every other case's side follows its image's bytes (preload/split.ts).
+   */
+  splitByCaseId: string[];
   /** The library's filters and sort as last set (library-filter.ts checks them when read); null: the defaults. */
   libraryView: LibraryViewSetting | null;
 }
@@ -146,6 +152,7 @@ export const defaultSettings: Readonly<AppSettings> = {
   trainingOnlyCorrected: false,
   trainAfterApprovals: null,
   lastTrainingPairs: [],
+  splitByCaseId: [],
   libraryView: null,
 };
 

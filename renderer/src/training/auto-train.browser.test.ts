@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrainingJob, TrainingPair, TrainingPreflight, TrainingStatus } from '../../../preload/api.ts';
 import { openCaseRepository, type CaseRepository } from '../storage/index.ts';
 import { AutoTrainer } from './auto-train.ts';
-import { splitOf } from './split.ts';
+import { splitOfDigest } from '../../../preload/api.ts';
 
 async function pngOf(width: number, height: number): Promise<Blob> {
   const canvas = new OffscreenCanvas(width, height);
@@ -49,16 +49,20 @@ function fakeMain() {
   return { api, calls, pairs, state };
 }
 
+/** A distinct stand-in digest per case whose first 32 bits are i: case i validates when i % 4 is 0. */
+const digestOf = (i: number) => i.toString(16).padStart(8, '0').padEnd(64, '0');
+
 async function library(count: number) {
   const repository = await openCaseRepository(`lesiondesk-test-${crypto.randomUUID()}`);
   const image = await pngOf(8, 6);
   const mask = await pngOf(8, 6);
   const imported = await repository.importImages(
-    Array.from({ length: count }, (_, i) => ({ fileName: `c${i}.png`, blob: image, width: 8, height: 6, sha256: `${i}`.padStart(64, '0') })),
+    Array.from({ length: count }, (_, i) => ({ fileName: `c${i}.png`, blob: image, width: 8, height: 6, sha256: digestOf(i) })),
   );
   const ids = imported.map((r) => r.caseId);
   for (const caseId of ids) await repository.addMaskVersion({ caseId, png: mask, authorKind: 'model', author: 'scsonet@1.0.0', area: 6, uncertainty: 0.2 });
-  const splits = await Promise.all(ids.map(splitOf));
+  // The stored digest decides the side (every fourth case validates here).
+  const splits = ids.map((_, i) => splitOfDigest(digestOf(i)));
   return {
     repository,
     validation: ids.filter((_, i) => splits[i] === 'validation'),

@@ -103,7 +103,7 @@ export class AutoTrainer {
     const settings = await this.repository.getSettings();
     if (settings.trainAfterApprovals === null) return decideAutoTrain({ every: null, newCases: 0, validationCases: 0, jobRunning: false });
     const ready = await readyCases(this.repository, settings.trainingOnlyCorrected);
-    const [split, status] = await Promise.all([countSplit(ready.map((c) => c.id)), this.api.getTrainingStatus()]);
+    const [split, status] = await Promise.all([countSplit(this.repository, ready.map((c) => c.id)), this.api.getTrainingStatus()]);
     const decision = decideAutoTrain({
       every: settings.trainAfterApprovals,
       newCases: newSinceLastJob(ready, settings.lastTrainingPairs).length,
