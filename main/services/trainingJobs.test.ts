@@ -320,4 +320,37 @@ describe('a job being prepared that receives no pairs', () => {
     const next = await jobs.create({ expectedPairs: 1 });
     expect(next.state).toBe('preparing');
   });
+
+  it('killed with the CLI mid-hand-off, is marked interrupted by the app at once, store unchanged', async () => {
+    const built = spawnSync(process.execPath, [path.join(root, 'bin', 'build-node.mjs')], { encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    const services = pathToFileURL(path.join(root, 'out', 'node', 'main', 'services')).href;
+    const dataDir = await mkdtemp(path.join(tmp, 'data-'));
+    const child = [
+      `const { TrainingJobs } = await import('${services}/trainingJobs.js');`,
+      `const { ModelStore } = await import('${services}/modelStore.js');`,
+      `const { createEventHub } = await import('${services}/events.js');`,
+      `const dataDir = ${JSON.stringify(dataDir)};`,
+      `const store = new ModelStore({ dataDir, shippedDirs: [${JSON.stringify(path.join(root, 'models'))}] });`,
+      `const jobs = await TrainingJobs.open({ dataDir, store, events: createEventHub(), trainerDir: ${JSON.stringify(path.join(root, 'models'))} });`,
+      `const job = await jobs.create({ expectedPairs: 40 });`,
+      `process.stdout.write(job.id + '\\n');`,
+      `setInterval(() => {}, 1000);`,
+    ].join('\n');
+    const cli = spawn(process.execPath, ['--input-type=module', '-e', child], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const closed = new Promise((resolve) => cli.on('close', resolve));
+    await until(() => out.endsWith('\n'));
+    const jobId = out.trim();
+    const { jobs } = await runner(dataDir);
+    expect((await jobs.refreshedStatus()).current).toMatchObject({ id: jobId, state: 'preparing' });
+    cli.kill('SIGKILL');
+    await closed;
+    const status = await jobs.refreshedStatus();
+    expect(status.current).toBeNull();
+    expect(status.history[0]).toMatchObject({ id: jobId, state: 'interrupted', error: { message: 'LesionDesk stopped while this job was receiving cases; it never started.' } });
+    expect(existsSync(path.join(dataDir, 'jobs', jobId, 'input'))).toBe(false);
+    expect((await jobs.create({ expectedPairs: 1 })).state).toBe('preparing');
+  }, 120_000);
 });
