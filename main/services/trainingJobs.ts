@@ -586,7 +586,7 @@ export class TrainingJobs {
     try {
       counts = await input.add(pairs);
     } finally {
-      this.adding.set(jobId, this.adding.get(jobId)! - 1);
+      if (this.adding.has(jobId)) this.adding.set(jobId, this.adding.get(jobId)! - 1);
       if (this.lastPairsAt.has(jobId)) this.lastPairsAt.set(jobId, this.clock());
     }
     // Re-read: the job may have been cancelled while the pairs were written.
@@ -603,20 +603,28 @@ export class TrainingJobs {
 
   /** Adds every image of a folder with its mask (the CLI): `<stem>.png` or `<stem>_segmentation.png`. */
   async addFolder(jobId: string, imagesDir: string, masksDir: string, onPair?: (done: number, total: number) => void): Promise<{ received: number; train: number; validation: number; skipped: string[] }> {
-    const { pairs, skipped } = await folderPairs(imagesDir, masksDir);
     let counts = this.preparing(jobId).input.counts();
-    let done = 0;
-    for (const pair of pairs) {
-      try {
-        counts = await this.addPairs(jobId, [await readFolderPair(pair)]);
-      } catch (error) {
-        // One unusable pair is reported and skipped, like `segment` skips an unreadable image.
-        if (!(error instanceof TrainingJobError)) throw error;
-        skipped.push(error.message);
+    // The whole hand-off is activity, reading a slow disk too: only a stopped sender is abandoned.
+    this.adding.set(jobId, (this.adding.get(jobId) ?? 0) + 1);
+    try {
+      const { pairs, skipped } = await folderPairs(imagesDir, masksDir);
+      let done = 0;
+      for (const pair of pairs) {
+        this.preparing(jobId); // cancelled meanwhile: stop here
+        try {
+          counts = await this.addPairs(jobId, [await readFolderPair(pair)]);
+        } catch (error) {
+          // One unusable pair is reported and skipped, like `segment` skips an unreadable image.
+          if (!(error instanceof TrainingJobError) || this.jobs.get(jobId)?.job.state !== 'preparing') throw error;
+          skipped.push(error.message);
+        }
+        onPair?.(++done, pairs.length);
       }
-      onPair?.(++done, pairs.length);
+      return { ...counts, skipped };
+    } finally {
+      if (this.adding.has(jobId)) this.adding.set(jobId, this.adding.get(jobId)! - 1);
+      if (this.lastPairsAt.has(jobId)) this.lastPairsAt.set(jobId, this.clock());
     }
-    return { ...counts, skipped };
   }
 
   /** Starts the trainer for a prepared job. */
