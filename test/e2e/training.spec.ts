@@ -3,8 +3,9 @@
  * with `_segmentation.png` masks), approve 12 cases of which at least 5 are validation cases,
  * fine-tune (small trainer size for speed), see progress and the new version with its metrics,
  * its per-case evidence (a compare view, then the case itself) and which cases it learned from,
- * activate it (the library marks stale predictions) and roll back; a second job survives a
- * reload (the panel re-attaches) and, cancelled, leaves the versions unchanged; "train after
+ * activate it (the library marks stale predictions) and roll back; a second job, reloaded while
+ * its cases are sent, starts again, survives a reload while it runs (the panel re-attaches) and,
+ * cancelled, leaves the versions unchanged; "train after
  * every N approvals" starts a third by itself. The server has a data folder of its own.
  */
 import { execFileSync } from 'node:child_process';
@@ -195,10 +196,18 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(page.getByTestId('history-version-taught')).toContainText('scsonet-isic2017@1.1.0');
   await page.getByTestId('case-search').fill('');
 
-  // Second job: a reload re-attaches to it; cancelled, it leaves the versions as they were.
+  // Second job: a reload while its cases are on their way starts it again (same choices); a
+  // reload while it runs re-attaches to it; cancelled, it leaves the versions as they were.
   await page.getByTestId('open-training').click();
   await page.getByTestId('training-epochs').fill('20');
+  // The cases are held on their way (as a slow disk would), and the page is reloaded meanwhile.
+  await page.route('**/api/addTrainingPairs', () => undefined);
   await page.getByTestId('training-start').click();
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-phase', 'receiving', { timeout: 60_000 });
+  await page.unroute('**/api/addTrainingPairs');
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText('started again with the same choices', { timeout: 120_000 });
+  await page.getByTestId('open-training').click();
   await expect(page.getByTestId('training-progress')).toHaveAttribute('data-state', 'running', { timeout: 120_000 });
   await page.reload();
   await page.getByTestId('open-training').click();
