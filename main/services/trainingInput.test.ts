@@ -8,7 +8,7 @@ import { createEventHub } from './events.js';
 import { ModelStore } from './modelStore.js';
 import { TrainingJobs } from './trainingJobs.js';
 import { splitOfContent } from '../../preload/api.js';
-import { fileStemOf, folderPairs, JobInput } from './trainingInput.js';
+import { fileStemOf, folderPairs, JobInput, recordedSides } from './trainingInput.js';
 
 let dir: string;
 beforeEach(() => {
@@ -42,6 +42,24 @@ describe('job input folder', () => {
       ['in-one-library', side],
       ['the-same-photo-elsewhere', side],
       ['a-past-role', other],
+    ]);
+  });
+
+  it('keeps the side an earlier job recorded for a case sent without one (a CLI folder judged by its id before issue 17)', async () => {
+    const p = await pair(64, 64, 16);
+    const side = await splitOfContent(p.image);
+    const other = side === 'train' ? 'validation' : 'train';
+    const earlier = await JobInput.open(path.join(dir, 'earlier'), { jobId: 'job-0', base: 'm@1.0.0', created: '2026-11-01T00:00:00Z' }, { width: 64, height: 64 });
+    await earlier.add([{ caseId: 'IMG_0001', maskVersionId: 'v', image: p.image, imageName: 'IMG_0001.jpg', maskPng: p.maskPng, split: other }]);
+    const input = await JobInput.open(path.join(dir, 'now'), { jobId: 'job-1', base: 'm@1.0.0', created: '2026-12-01T00:00:00Z' }, { width: 64, height: 64 });
+    input.pastSides = await recordedSides([path.join(dir, 'earlier'), path.join(dir, 'missing')]);
+    await input.add([
+      { caseId: 'IMG_0001', maskVersionId: 'v2', image: p.image, imageName: 'IMG_0001.jpg', maskPng: p.maskPng },
+      { caseId: 'IMG_0002', maskVersionId: 'v', image: p.image, imageName: 'IMG_0002.jpg', maskPng: p.maskPng },
+    ]);
+    expect(input.list().map((c) => [c.caseId, c.split])).toEqual([
+      ['IMG_0001', other],
+      ['IMG_0002', side],
     ]);
   });
 

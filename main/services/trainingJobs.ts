@@ -43,7 +43,7 @@ import { versionFiles, type ModelStore, type StoredVersion } from './modelStore.
 import { preflight, type PreflightOptions, type PythonInfo } from './pythonRuntime.js';
 import { BoundedLineSplitter, maxProgressLineBytes, parseProgressLine, type SplitLine, type TrainerProgressLine } from './trainerProgress.js';
 import { approveMoreFor, decideGate, type GateOptions } from './trainingGate.js';
-import { folderPairs, JobInput, readFolderPair, type InputPair } from './trainingInput.js';
+import { folderPairs, JobInput, readFolderPair, recordedSides, type InputPair } from './trainingInput.js';
 
 /** Milestones (phases, epochs) announced at once per second at most; the rest wait for the coalesced write. */
 const milestonesPerSecond = 20;
@@ -502,6 +502,7 @@ export class TrainingJobs {
     const [, h, w] = base.entry!.card.input.shape;
     try {
       const input = await JobInput.open(path.join(this.jobDir(id), 'input'), { jobId: id, base: base.id, created: job.createdAt }, { width: w, height: h });
+      input.pastSides = await recordedSides(this.keptInputs());
       this.inputs.set(id, input);
       this.expected.set(id, args.expectedPairs);
       this.lastPairsAt.set(id, this.clock());
@@ -705,6 +706,14 @@ export class TrainingJobs {
       }
     }
     return dirs;
+  }
+
+  /** Input folders kept by earlier jobs (those that made a version): what their cases' sides were. */
+  private keptInputs(): string[] {
+    return [...this.jobs.values()]
+      .filter((f) => f.job.state === 'succeeded')
+      .sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt))
+      .map((f) => path.join(this.jobDir(f.job.id), 'input'));
   }
 
   /** The job's log could not be written: the trainer stops and the job ends with the reason. */
