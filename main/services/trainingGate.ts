@@ -94,14 +94,20 @@ export function decideGate(scores: GateScores, options: GateOptions = {}): GateD
 
   const shortfall = validationShortfall(validation.n);
   if (shortfall) return { activated: false, reason: `Kept as a candidate: ${shortfall} ${capital(parts)}.` };
+  // Each part is named once: the failing ones with why, then the ones that passed.
   const failures: string[] = [];
+  const passed: string[] = [];
   if (changed.n === 0) failures.push('no validation case was changed by a person, so nothing shows that it fixes errors');
   else if (changedDelta < margin - 1e-9) {
     failures.push(`${changedText} is ${margin > 0 ? `not ${(margin * 100).toFixed(1)} points better than` : 'worse than'} the base's`);
-  }
+  } else passed.push(changedText);
   if (unchangedText && unchangedDelta < -maxUnchanged - 1e-9) failures.push(`it damages masks approved unchanged: ${unchangedText}`);
+  else if (unchangedText) passed.push(unchangedText);
   if (anchor && anchorDelta < -maxDrop - 1e-9) failures.push(`it forgets the original images: ${anchorText}`);
-  if (failures.length > 0) return { activated: false, reason: `Kept as a candidate: ${failures.join('; and ')}. (${capital(parts)}.)` };
+  else passed.push(anchorText);
+  if (failures.length > 0) {
+    return { activated: false, reason: `Kept as a candidate: ${failures.join('; and ')}.${passed.length > 0 ? ` Passed: ${passed.join('; ')}.` : ''}` };
+  }
   if (options.activate === 'never') return { activated: false, reason: `Passed the gate but kept as a candidate (activation set to never): ${capital(parts)}.` };
   return { activated: true, reason: `Activated: ${capital(parts)}.` };
 }

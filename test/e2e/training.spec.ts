@@ -122,7 +122,8 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   const result = page.getByTestId('training-result');
   await expect(result).toHaveAttribute('data-state', 'succeeded', { timeout: 600_000 });
   await expect(result).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
-  await expect(page.getByTestId('training-reason')).toContainText(/validation Dice/i);
+  // The gate's sentence names its parts (the cases a person changed: here, imported ground truth).
+  await expect(page.getByTestId('training-reason')).toContainText(/on \d+ changed cases? Dice .*anchor Dice/);
   await panel.screenshot({ path: path.join(shots, 'training-result.png') });
 
   // The models panel lists both versions with their metrics.
