@@ -31,7 +31,7 @@ import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
-import { splitOf } from '../preload/api.js';
+import { splitOfContent } from '../preload/api.js';
 import { startServe, type RunningServer } from '../test/e2e/browser-mode.js';
 import { libraryCaseRows as caseRows } from '../test/e2e/workspace.js';
 import { chromiumLaunchArgs, chromiumPath, loadAverage, median, numberOption, repoRootFrom, round } from './common.js';
@@ -72,10 +72,10 @@ declare class MutationObserver {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
-/** The ids main puts on the validation side: the contract's split rule (preload/split.ts). */
-async function validatingIds(ids: readonly string[]): Promise<Set<string>> {
-  const sides = await Promise.all(ids.map(splitOf));
-  return new Set(ids.filter((_, i) => sides[i] === 'validation'));
+/** The cases on the validation side: the contract's split rule (preload/split.ts), by each image file's bytes. */
+async function validatingIds(folder: string, rows: readonly { id: string; fileName: string }[]): Promise<Set<string>> {
+  const sides = await Promise.all(rows.map(async (r) => splitOfContent(await readFile(path.join(folder, 'images', r.fileName)))));
+  return new Set(rows.filter((_, i) => sides[i] === 'validation').map((r) => r.id));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ async function main(): Promise<void> {
     importSeconds = await importFolder(page, folder);
     console.error(`  imported in ${round(importSeconds, 1)} s`);
     const rows = await caseRows(page);
-    const validating = await validatingIds(rows.map((r) => r.id));
+    const validating = await validatingIds(folder, rows);
     const validates = (id: string) => validating.has(id);
     if (rows.length !== caseCount) throw new Error(`Expected ${caseCount} cases, the library holds ${rows.length}.`);
     const validation = rows.filter((r) => validates(r.id));

@@ -23,7 +23,7 @@
 import { z } from 'zod';
 
 // The split rule both sides apply to a case (main writes it into the job, the renderer counts it).
-export { minValidationCases, splitOf, validationEvery, type Split } from './split.js';
+export { minValidationCases, splitOfCaseId, splitOfContent, splitOfDigest, validationEvery, type Split } from './split.js';
 
 /** Size and length limits enforced at the boundary, before any handler runs. */
 export const limits = {
@@ -240,6 +240,8 @@ export const EvidenceRow = z.strictObject({
   /** The library's case id and the approved mask version the Dice was computed on (null: a job made outside the app). */
   caseId: opaqueId.nullable(),
   maskVersionId: opaqueId.nullable(),
+  /** The approved mask was the base's prediction as it was (the gate's second part); absent in older evidence. */
+  unchanged: z.boolean().optional(),
   baseDice: z.number().min(0).max(1),
   candidateDice: z.number().min(0).max(1),
 });
@@ -330,6 +332,9 @@ export const TrainingJob = z.strictObject({
     .strictObject({
       version: ModelVersionId,
       validation: DiceComparison,
+      /** The gate's two parts of the validation cases: changed by a person, approved unchanged (absent: a trainer that did not tell them apart). */
+      changed: DiceComparison.nullable().optional(),
+      unchanged: DiceComparison.nullable().optional(),
       anchor: DiceComparison.nullable(),
       gate: GateDecision,
     })
@@ -364,6 +369,16 @@ export const TrainingPair = z.strictObject({
   imageName: z.string().min(1).max(limits.fileNameLength),
   /** The final mask, an 8-bit PNG at the image's size (0 = background, 255 = lesion). */
   maskPng: uint8Array(limits.trainingChunkBytes),
+  /**
+   * The final mask is the model's prediction approved as it was (no person changed it): the gate
+   * scores such validation cases apart from the changed ones (main/services/trainingGate.ts).
+   */
+  unchanged: z.boolean().optional(),
+  /**
+   * The case's side as the library records it (preload/split.ts: by its image's bytes, or by
+   * its id for a case an upgraded library lists); absent: main decides by the image's bytes.
+   */
+  split: z.enum(['train', 'validation']).optional(),
 });
 
 export const AddTrainingPairsArgs = z

@@ -1,31 +1,40 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { splitOf } from './api.ts';
+import { splitOfCaseId, splitOfContent, splitOfDigest } from './api.ts';
 
 // The trainer's test (models/tests/test_split.py) reads the same file: the app and the trainer
 // must put every case on the same side.
 const shared = JSON.parse(readFileSync(path.join(import.meta.dirname, '../models/tests/split-cases.json'), 'utf8')) as {
+  content: { hex: string; sha256: string; split: 'train' | 'validation' }[];
   cases: { id: string; split: 'train' | 'validation' }[];
 };
 
+const bytesOf = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+
 describe('split rule', () => {
-  it('puts every shared case on the side the Python trainer does (ASCII, UTF-8 and UUID ids)', async () => {
-    const actual = await Promise.all(shared.cases.map(async ({ id }) => ({ id, split: await splitOf(id) })));
-    expect(actual).toEqual(shared.cases);
-    expect(new Set(shared.cases.map((c) => c.split))).toEqual(new Set(['train', 'validation']));
-    const vector = [...Array.from({ length: 20 }, (_, i) => `case-${i + 1}`), 'ISIC_0000000', 'ISIC_0000001', 'synth_0002_00003'];
-    const validating = await Promise.all(vector.map(async (id) => ((await splitOf(id)) === 'validation' ? [id] : [])));
-    expect(validating.flat()).toEqual(['case-1', 'case-2', 'case-6', 'case-13', 'case-19', 'case-20']);
+  it("puts every shared image on the side the Python trainer does, by its bytes' SHA-256", async () => {
+    const actual = await Promise.all(shared.content.map(async ({ hex, sha256 }) => ({ hex, sha256, split: await splitOfContent(bytesOf(hex)) })));
+    expect(actual).toEqual(shared.content);
+    expect(shared.content.map((c) => splitOfDigest(c.sha256))).toEqual(shared.content.map((c) => c.split));
+    expect(new Set(shared.content.map((c) => c.split))).toEqual(new Set(['train', 'validation']));
   });
 
-  it('never moves a case: the split depends on the id alone, not on the other cases or the order', async () => {
-    const ids = Array.from({ length: 400 }, (_, i) => `c${i}-${(i * 7919) % 1000}`);
-    const first = new Map(await Promise.all(ids.map(async (id) => [id, await splitOf(id)] as const)));
-    const later = [...ids].reverse().concat(Array.from({ length: 100 }, (_, i) => `new-${i}`));
-    for (const id of later) if (first.has(id)) expect(await splitOf(id)).toBe(first.get(id));
-    const validation = ids.filter((id) => first.get(id) === 'validation').length;
-    expect(validation / ids.length).toBeGreaterThan(0.17);
-    expect(validation / ids.length).toBeLessThan(0.33);
+  it('same bytes, same side: the name, the library and the order play no part', async () => {
+    const bytes = bytesOf(shared.content[2]!.hex);
+    // A re-import is a copy of the same bytes in a new buffer.
+    expect(await splitOfContent(new Uint8Array([...bytes]))).toBe(shared.content[2]!.split);
+    const images = Array.from({ length: 400 }, (_, i) => new TextEncoder().encode(`image ${i} ${(i * 7919) % 1000}`));
+    const first = await Promise.all(images.map(splitOfContent));
+    const later = await Promise.all([...images].reverse().map((b) => splitOfContent(b.slice())));
+    expect(later.reverse()).toEqual(first);
+    const validation = first.filter((s) => s === 'validation').length;
+    expect(validation / images.length).toBeGreaterThan(0.17);
+    expect(validation / images.length).toBeLessThan(0.33);
+  });
+
+  it('keeps the rule before issue 17 (by case id) for the cases an upgraded library lists', async () => {
+    const actual = await Promise.all(shared.cases.map(async ({ id }) => ({ id, split: await splitOfCaseId(id) })));
+    expect(actual).toEqual(shared.cases);
   });
 });

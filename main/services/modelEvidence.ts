@@ -36,6 +36,7 @@ const EvidenceFile = z.object({
       id: z.string().min(1),
       caseId: z.string().min(1).nullable(),
       maskVersionId: z.string().min(1).nullable(),
+      unchanged: z.boolean().optional(),
       base_dsc: dice,
       candidate_dsc: dice,
       files: z.object({
@@ -73,7 +74,14 @@ async function readEvidenceFile(version: StoredVersion): Promise<EvidenceFile> {
 }
 
 function toRow(c: EvidenceFile['cases'][number]): EvidenceRow {
-  return { id: c.id, caseId: c.caseId, maskVersionId: c.maskVersionId, baseDice: c.base_dsc, candidateDice: c.candidate_dsc };
+  return {
+    id: c.id,
+    caseId: c.caseId,
+    maskVersionId: c.maskVersionId,
+    ...(c.unchanged !== undefined ? { unchanged: c.unchanged } : {}),
+    baseDice: c.base_dsc,
+    candidateDice: c.candidate_dsc,
+  };
 }
 
 /** A version's per-case table, biggest Dice drop first; `missing` says why a version has none. */

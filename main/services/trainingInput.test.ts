@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventHub } from './events.js';
 import { ModelStore } from './modelStore.js';
 import { TrainingJobs } from './trainingJobs.js';
-import { splitOf } from '../../preload/api.js';
-import { fileStemOf, folderPairs, JobInput } from './trainingInput.js';
+import { splitOfContent } from '../../preload/api.js';
+import { fileStemOf, folderPairs, JobInput, recordedSides } from './trainingInput.js';
 
 let dir: string;
 beforeEach(() => {
@@ -28,11 +28,47 @@ async function pair(w: number, h: number, lesionWidth: number, maskSize = { w, h
 const open = () => JobInput.open(dir, { jobId: 'job-1', base: 'm@1.0.0', created: '2026-12-01T00:00:00Z' }, { width: 64, height: 64 });
 
 describe('job input folder', () => {
+  it("puts a pair on the side its image's bytes decide, whatever its case id, unless the library sent the side it recorded", async () => {
+    const input = await open();
+    const p = await pair(64, 64, 16);
+    const side = await splitOfContent(p.image);
+    const other = side === 'train' ? 'validation' : 'train';
+    await input.add([
+      { caseId: 'in-one-library', maskVersionId: 'a', image: p.image, imageName: 'x.jpg', maskPng: p.maskPng },
+      { caseId: 'the-same-photo-elsewhere', maskVersionId: 'b', image: new Uint8Array(p.image), imageName: 'renamed.png', maskPng: p.maskPng },
+      { caseId: 'a-past-role', maskVersionId: 'c', image: p.image, imageName: 'x.jpg', maskPng: p.maskPng, split: other },
+    ]);
+    expect(input.list().map((c) => [c.caseId, c.split])).toEqual([
+      ['in-one-library', side],
+      ['the-same-photo-elsewhere', side],
+      ['a-past-role', other],
+    ]);
+  });
+
+  it('keeps the side an earlier job recorded for a case sent without one (a CLI folder judged by its id before issue 17)', async () => {
+    const p = await pair(64, 64, 16);
+    const side = await splitOfContent(p.image);
+    const other = side === 'train' ? 'validation' : 'train';
+    const earlier = await JobInput.open(path.join(dir, 'earlier'), { jobId: 'job-0', base: 'm@1.0.0', created: '2026-11-01T00:00:00Z' }, { width: 64, height: 64 });
+    await earlier.add([{ caseId: 'IMG_0001', maskVersionId: 'v', image: p.image, imageName: 'IMG_0001.jpg', maskPng: p.maskPng, split: other }]);
+    const input = await JobInput.open(path.join(dir, 'now'), { jobId: 'job-1', base: 'm@1.0.0', created: '2026-12-01T00:00:00Z' }, { width: 64, height: 64 });
+    input.pastSides = await recordedSides([path.join(dir, 'earlier'), path.join(dir, 'missing')]);
+    await input.add([
+      { caseId: 'IMG_0001', maskVersionId: 'v2', image: p.image, imageName: 'IMG_0001.jpg', maskPng: p.maskPng },
+      { caseId: 'IMG_0002', maskVersionId: 'v', image: p.image, imageName: 'IMG_0002.jpg', maskPng: p.maskPng },
+    ]);
+    expect(input.list().map((c) => [c.caseId, c.split])).toEqual([
+      ['IMG_0001', other],
+      ['IMG_0002', side],
+    ]);
+  });
+
   it('writes each pair at model size, the mask area-averaged and thresholded, and a manifest with the split', async () => {
     const input = await open();
     const p = await pair(1024, 768, 256); // a quarter of the width is lesion
-    const counts = await input.add([{ caseId: 'case-1', maskVersionId: 'mv-9', image: p.image, imageName: 'a.jpg', maskPng: p.maskPng }]);
-    expect(counts).toEqual({ received: 1, train: 0, validation: 1 }); // case-1 validates (shared test vector)
+    const counts = await input.add([{ caseId: 'case-1', maskVersionId: 'mv-9', image: p.image, imageName: 'a.jpg', maskPng: p.maskPng, unchanged: true }]);
+    const side = await splitOfContent(p.image); // the image's bytes decide (no side sent)
+    expect(counts).toEqual({ received: 1, train: side === 'train' ? 1 : 0, validation: side === 'validation' ? 1 : 0 });
     const img = await sharp(path.join(dir, 'images', 'case-1.png')).metadata();
     expect([img.width, img.height, img.channels]).toEqual([64, 64, 3]);
     const mask = await sharp(path.join(dir, 'masks', 'case-1.png')).greyscale().raw().toBuffer();
@@ -40,7 +76,7 @@ describe('job input folder', () => {
     expect(mask.filter((v) => v === 255).length).toBe(16 * 64);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ format: 'lesiondesk-finetune-job/1', jobId: 'job-1', base: 'm@1.0.0' });
-    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: await splitOf('case-1') }]);
+    expect(manifest.cases).toEqual([{ id: 'case-1', caseId: 'case-1', maskVersionId: 'mv-9', split: await splitOfContent(p.image), unchanged: true }]);
   });
 
   it('names files safely whatever the case id holds', async () => {

@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { splitOf } from '../../preload/api.js';
+import { splitOfDigest, type Split } from '../../preload/api.js';
 import { decodeForModel, DEFAULT_LIMITS, type DecodeLimits } from './imaging.js';
 import { errorMessage, TrainingJobError } from './errors.js';
 import { writeFileAtomic } from './modelStore.js';
@@ -23,6 +23,8 @@ export const ManifestCase = z.object({
   caseId: z.string(),
   maskVersionId: z.string(),
   split: z.enum(['train', 'validation']),
+  /** Approved unchanged: the mask is the model's prediction as it was (the gate's second part). */
+  unchanged: z.boolean().optional(),
 });
 export type ManifestCase = z.infer<typeof ManifestCase>;
 
@@ -42,6 +44,9 @@ export interface InputPair {
   image: Uint8Array;
   imageName: string;
   maskPng: Uint8Array;
+  unchanged?: boolean;
+  /** The side the library recorded for the case; absent: decided by the image's bytes. */
+  split?: Split;
 }
 
 /**
@@ -73,6 +78,12 @@ export class JobInput {
   /** Stems in use, lower-cased: file names must differ on case-insensitive disks too. */
   private readonly stems = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Sides earlier jobs recorded for case ids (their manifests): a pair sent without a side (the
+   * CLI's folders) keeps the side it had, so a case judged under the rule before issue 17 (by
+   * its id) never trains a later job. Set by the runner.
+   */
+  pastSides: ReadonlyMap<string, Split> = new Map();
 
   private constructor(
     readonly dir: string,
@@ -173,8 +184,9 @@ export class JobInput {
     }
     await sharp(Buffer.from(decoded.rgb), { raw: { width, height, channels: 3 } }).png().toFile(path.join(this.imagesDir, `${id}.png`));
     await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(this.masksDir, `${id}.png`));
-    const split = await splitOf(pair.caseId);
-    this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split });
+    // The library's recorded side, else an earlier job's, else the image's content decides (preload/split.ts).
+    const split = pair.split ?? this.pastSides.get(pair.caseId) ?? splitOfDigest(createHash('sha256').update(pair.image).digest('hex'));
+    this.cases.set(pair.caseId, { id, caseId: pair.caseId, maskVersionId: pair.maskVersionId, split, unchanged: pair.unchanged === true });
     this.stems.add(id.toLowerCase());
   }
 }
@@ -184,7 +196,7 @@ const MASK_SUFFIX = '_segmentation';
 
 /** One image of a folder with its mask, not yet read. */
 export interface FolderPair {
-  /** The image's stem: the case id, which decides the split (so it must not change between jobs). */
+  /** The image's stem: the case id (the image's bytes decide its split). */
   caseId: string;
   imagePath: string;
   maskPath: string;
@@ -256,4 +268,18 @@ export async function readFolderPair(pair: FolderPair): Promise<InputPair> {
   const maskName = path.basename(pair.maskPath);
   const maskHash = createHash('sha256').update(maskPng).digest('hex').slice(0, 16);
   return { caseId: pair.caseId, maskVersionId: `file:${maskName}#${maskHash}`, image, imageName: path.basename(pair.imagePath), maskPng };
+}
+
+/** The side each case had in the given job input folders (their manifests; unreadable ones are skipped). */
+export async function recordedSides(inputDirs: readonly string[]): Promise<Map<string, Split>> {
+  const sides = new Map<string, Split>();
+  for (const dir of inputDirs) {
+    try {
+      const manifest = JobManifest.parse(JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')));
+      for (const c of manifest.cases) sides.set(c.caseId, c.split);
+    } catch {
+      // A damaged or missing manifest: those cases follow their images.
+    }
+  }
+  return sides;
 }

@@ -288,3 +288,69 @@ describe('a job started by another process on the same data folder', () => {
     expect((await app.jobs.refreshedStatus()).history[0]).toMatchObject({ id: job.id, state: 'failed' });
   }, 60_000);
 });
+
+describe('a job being prepared that receives no pairs', () => {
+  it('is abandoned after the timeout (injected clock), store unchanged, and the next job can start', async () => {
+    const dataDir = await mkdtemp(path.join(tmp, 'data-'));
+    let now = 1_000_000;
+    const { jobs, seen } = await runner(dataDir, { clock: () => now, preparingTimeoutMs: 120_000, followIntervalMs: 3_600_000 });
+    const store = new ModelStore({ dataDir, shippedDirs: [path.join(root, 'models')] });
+    const before = await store.list();
+    const job = await jobs.create({ expectedPairs: pairs.length });
+    await jobs.addPairs(job.id, pairs.slice(0, 8));
+    now += 119_000;
+    await jobs.abandonStalled();
+    expect(jobs.get(job.id).state).toBe('preparing');
+    // Pairs arriving start the wait again.
+    await jobs.addPairs(job.id, pairs.slice(8, 16));
+    now += 119_000;
+    await jobs.abandonStalled();
+    expect(jobs.get(job.id).state).toBe('preparing');
+    now += 2_000;
+    await jobs.abandonStalled();
+    expect(jobs.get(job.id)).toMatchObject({
+      state: 'interrupted',
+      error: { message: expect.stringMatching(/^No cases arrived for 2 minutes while this job was receiving them .* no model version was added\. Start it again\.$/) },
+    });
+    expect(seen.some((e) => e.type === 'job-ended' && e.job.id === job.id && e.job.state === 'interrupted')).toBe(true);
+    expect(existsSync(path.join(dataDir, 'jobs', job.id, 'input'))).toBe(false);
+    await expect(jobs.addPairs(job.id, pairs.slice(16, 24))).rejects.toThrow(/is interrupted; cases can only be added before it starts/);
+    expect(await store.list()).toEqual(before);
+    // The lock is free: Start and automatic training are no longer blocked.
+    const next = await jobs.create({ expectedPairs: 1 });
+    expect(next.state).toBe('preparing');
+  });
+
+  it('killed with the CLI mid-hand-off, is marked interrupted by the app at once, store unchanged', async () => {
+    const built = spawnSync(process.execPath, [path.join(root, 'bin', 'build-node.mjs')], { encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    const services = pathToFileURL(path.join(root, 'out', 'node', 'main', 'services')).href;
+    const dataDir = await mkdtemp(path.join(tmp, 'data-'));
+    const child = [
+      `const { TrainingJobs } = await import('${services}/trainingJobs.js');`,
+      `const { ModelStore } = await import('${services}/modelStore.js');`,
+      `const { createEventHub } = await import('${services}/events.js');`,
+      `const dataDir = ${JSON.stringify(dataDir)};`,
+      `const store = new ModelStore({ dataDir, shippedDirs: [${JSON.stringify(path.join(root, 'models'))}] });`,
+      `const jobs = await TrainingJobs.open({ dataDir, store, events: createEventHub(), trainerDir: ${JSON.stringify(path.join(root, 'models'))} });`,
+      `const job = await jobs.create({ expectedPairs: 40 });`,
+      `process.stdout.write(job.id + '\\n');`,
+      `setInterval(() => {}, 1000);`,
+    ].join('\n');
+    const cli = spawn(process.execPath, ['--input-type=module', '-e', child], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const closed = new Promise((resolve) => cli.on('close', resolve));
+    await until(() => out.endsWith('\n'));
+    const jobId = out.trim();
+    const { jobs } = await runner(dataDir);
+    expect((await jobs.refreshedStatus()).current).toMatchObject({ id: jobId, state: 'preparing' });
+    cli.kill('SIGKILL');
+    await closed;
+    const status = await jobs.refreshedStatus();
+    expect(status.current).toBeNull();
+    expect(status.history[0]).toMatchObject({ id: jobId, state: 'interrupted', error: { message: 'LesionDesk stopped while this job was receiving cases; it never started.' } });
+    expect(existsSync(path.join(dataDir, 'jobs', jobId, 'input'))).toBe(false);
+    expect((await jobs.create({ expectedPairs: 1 })).state).toBe('preparing');
+  }, 120_000);
+});

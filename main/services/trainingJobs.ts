@@ -27,6 +27,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  validationEvery,
   type DiceComparison,
   type EpochRecord,
   type JobPhase,
@@ -41,8 +42,8 @@ import { damagedJob, isJobId, JobWriter, readRecord, salvageBase, type JobFile, 
 import { versionFiles, type ModelStore, type StoredVersion } from './modelStore.js';
 import { preflight, type PreflightOptions, type PythonInfo } from './pythonRuntime.js';
 import { BoundedLineSplitter, maxProgressLineBytes, parseProgressLine, type SplitLine, type TrainerProgressLine } from './trainerProgress.js';
-import { decideGate, validationShortfall, type GateOptions } from './trainingGate.js';
-import { folderPairs, JobInput, readFolderPair, type InputPair } from './trainingInput.js';
+import { approveMoreFor, decideGate, type GateOptions } from './trainingGate.js';
+import { folderPairs, JobInput, readFolderPair, recordedSides, type InputPair } from './trainingInput.js';
 
 /** Milestones (phases, epochs) announced at once per second at most; the rest wait for the coalesced write. */
 const milestonesPerSecond = 20;
@@ -97,7 +98,19 @@ export interface TrainingJobsOptions {
   followIntervalMs?: number;
   /** Lock heartbeat and staleness (tests). */
   lock?: JobLockOptions;
+  /**
+   * How long a job being prepared may wait for its next pairs (default 2 minutes) before it is
+   * abandoned, store unchanged: the window that was sending them was closed or reloaded, or its
+   * page hangs. A chunk of 8 pairs is read and sent in about a second; a call in progress counts
+   * as activity however long it takes.
+   */
+  preparingTimeoutMs?: number;
+  /** The clock of that timeout, in ms (tests inject one; default Date.now). */
+  clock?: () => number;
 }
+
+/** Default of TrainingJobsOptions.preparingTimeoutMs. */
+export const defaultPreparingTimeoutMs = 2 * 60_000;
 
 /** Share of the progress bar per phase (training takes the bulk). */
 const phaseStart: Record<JobPhase, number> = {
@@ -125,6 +138,10 @@ function round5(x: number): number {
   return Math.round(x * 1e5) / 1e5;
 }
 
+const Part = z.object({ n: z.number(), base: z.object({ dsc: z.number() }).loose(), candidate: z.object({ dsc: z.number() }).loose() });
+const comparison = (part: z.infer<typeof Part> | undefined): DiceComparison | null =>
+  part ? { n: part.n, base: round5(part.base.dsc), candidate: round5(part.candidate.dsc) } : null;
+
 /** The trainer's metrics.json, only the parts the runner uses. */
 const TrainerMetrics = z.object({
   format: z.literal('lesiondesk-finetune-metrics/1'),
@@ -132,6 +149,9 @@ const TrainerMetrics = z.object({
     n: z.number(),
     base: z.object({ dsc: z.number() }).loose(),
     candidate: z.object({ dsc: z.number() }).loose(),
+    // The gate's two parts (models/scsonet/finetune.py validation_parts); absent from older trainers.
+    changed: Part.optional(),
+    unchanged: Part.optional(),
   }),
   anchor: z
     .object({ n: z.number(), base: z.object({ dsc: z.number() }).loose(), candidate: z.object({ dsc: z.number() }).loose() })
@@ -232,6 +252,7 @@ export class TrainingJobs {
 
   /** The timer's check: cheap (the lock file) unless a job of another process is live. */
   private async poll(): Promise<void> {
+    await this.abandonStalled().catch((error: unknown) => this.options.log?.(`abandoning a stalled job: ${errorMessage(error)}`));
     try {
       if (this.followed.size === 0) {
         const lock = await this.lock.read();
@@ -481,8 +502,10 @@ export class TrainingJobs {
     const [, h, w] = base.entry!.card.input.shape;
     try {
       const input = await JobInput.open(path.join(this.jobDir(id), 'input'), { jobId: id, base: base.id, created: job.createdAt }, { width: w, height: h });
+      input.pastSides = await recordedSides(this.keptInputs());
       this.inputs.set(id, input);
       this.expected.set(id, args.expectedPairs);
+      this.lastPairsAt.set(id, this.clock());
       await this.commit({ format: 'lesiondesk-training-job/1', job, command: null, pid: null });
     } catch (error) {
       // Nothing of a job that never existed stays behind: no folder, no lock, no history entry.
@@ -500,6 +523,40 @@ export class TrainingJobs {
   }
 
   private readonly expected = new Map<string, number>();
+  /** When each job being prepared here last received pairs (or was created), by options.clock. */
+  private readonly lastPairsAt = new Map<string, number>();
+  /** Calls adding pairs now, per job: a job is never abandoned while one runs. */
+  private readonly adding = new Map<string, number>();
+
+  private clock(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
+  /**
+   * Abandons this runner's jobs that have waited for pairs longer than the preparing timeout:
+   * they end as interrupted with the reason, their inputs are removed and the lock released, so
+   * Start and automatic training are free again; the store was never touched. Runs on the
+   * follow timer; tests call it with an injected clock.
+   */
+  async abandonStalled(): Promise<void> {
+    const timeout = this.options.preparingTimeoutMs ?? defaultPreparingTimeoutMs;
+    for (const [id, at] of [...this.lastPairsAt]) {
+      const file = this.jobs.get(id);
+      if (!file || file.job.state !== 'preparing' || !this.owned.has(id)) {
+        this.lastPairsAt.delete(id);
+        continue;
+      }
+      if ((this.adding.get(id) ?? 0) > 0 || this.clock() - at < timeout) continue;
+      this.lastPairsAt.delete(id);
+      const minutes = Math.round(timeout / 6000) / 10;
+      await this.finish(file, 'interrupted', {
+        message:
+          `No cases arrived for ${minutes} minute${minutes === 1 ? '' : 's'} while this job was receiving them (the window sending them was closed or reloaded, ` +
+          'or the command was stopped); it was abandoned before it started and no model version was added. Start it again.',
+        logTail: '',
+      });
+    }
+  }
 
   private async resolveBase(requested: string | undefined): Promise<StoredVersion> {
     const store = this.options.store;
@@ -524,8 +581,17 @@ export class TrainingJobs {
 
   /** Adds a chunk of approved pairs (resized to model size and written at once). */
   async addPairs(jobId: string, pairs: InputPair[]): Promise<{ received: number; train: number; validation: number }> {
-    const { file, input } = this.preparing(jobId);
-    const counts = await input.add(pairs);
+    const { input } = this.preparing(jobId);
+    this.adding.set(jobId, (this.adding.get(jobId) ?? 0) + 1);
+    let counts;
+    try {
+      counts = await input.add(pairs);
+    } finally {
+      if (this.adding.has(jobId)) this.adding.set(jobId, this.adding.get(jobId)! - 1);
+      if (this.lastPairsAt.has(jobId)) this.lastPairsAt.set(jobId, this.clock());
+    }
+    // Re-read: the job may have been cancelled while the pairs were written.
+    const { file } = this.preparing(jobId);
     const expected = Math.max(1, this.expected.get(jobId) ?? counts.received);
     const job: TrainingJob = {
       ...file.job,
@@ -538,20 +604,28 @@ export class TrainingJobs {
 
   /** Adds every image of a folder with its mask (the CLI): `<stem>.png` or `<stem>_segmentation.png`. */
   async addFolder(jobId: string, imagesDir: string, masksDir: string, onPair?: (done: number, total: number) => void): Promise<{ received: number; train: number; validation: number; skipped: string[] }> {
-    const { pairs, skipped } = await folderPairs(imagesDir, masksDir);
     let counts = this.preparing(jobId).input.counts();
-    let done = 0;
-    for (const pair of pairs) {
-      try {
-        counts = await this.addPairs(jobId, [await readFolderPair(pair)]);
-      } catch (error) {
-        // One unusable pair is reported and skipped, like `segment` skips an unreadable image.
-        if (!(error instanceof TrainingJobError)) throw error;
-        skipped.push(error.message);
+    // The whole hand-off is activity, reading a slow disk too: only a stopped sender is abandoned.
+    this.adding.set(jobId, (this.adding.get(jobId) ?? 0) + 1);
+    try {
+      const { pairs, skipped } = await folderPairs(imagesDir, masksDir);
+      let done = 0;
+      for (const pair of pairs) {
+        this.preparing(jobId); // cancelled meanwhile: stop here
+        try {
+          counts = await this.addPairs(jobId, [await readFolderPair(pair)]);
+        } catch (error) {
+          // One unusable pair is reported and skipped, like `segment` skips an unreadable image.
+          if (!(error instanceof TrainingJobError) || this.jobs.get(jobId)?.job.state !== 'preparing') throw error;
+          skipped.push(error.message);
+        }
+        onPair?.(++done, pairs.length);
       }
-      onPair?.(++done, pairs.length);
+      return { ...counts, skipped };
+    } finally {
+      if (this.adding.has(jobId)) this.adding.set(jobId, this.adding.get(jobId)! - 1);
+      if (this.lastPairsAt.has(jobId)) this.lastPairsAt.set(jobId, this.clock());
     }
-    return { ...counts, skipped };
   }
 
   /** Starts the trainer for a prepared job. */
@@ -559,8 +633,13 @@ export class TrainingJobs {
     const { file, input } = this.preparing(jobId);
     const counts = input.counts();
     if (counts.received === 0) throw new TrainingJobError(`job ${jobId} has no cases; add approved cases first`);
-    const shortfall = validationShortfall(counts.validation);
-    if (shortfall) throw new TrainingJobError(shortfall);
+    // Fewer validation cases than a judgement needs still run (a small library tries its first
+    // corrections); the gate then keeps the result as a candidate. None at all cannot be scored.
+    if (counts.validation === 0) {
+      throw new TrainingJobError(
+        `the job has no validation case, so nothing could judge what it learns; about 1 case in ${validationEvery} is a validation case (decided by its image), so approve about ${approveMoreFor(0)} more cases`,
+      );
+    }
     if (counts.train === 0) throw new TrainingJobError('the job has no training cases (every case it holds is a validation case); approve more cases');
     const check = await this.checkMachine();
     if (!check.ok || !check.python) {
@@ -627,6 +706,14 @@ export class TrainingJobs {
       }
     }
     return dirs;
+  }
+
+  /** Input folders kept by earlier jobs (those that made a version): what their cases' sides were. */
+  private keptInputs(): string[] {
+    return [...this.jobs.values()]
+      .filter((f) => f.job.state === 'succeeded')
+      .sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt))
+      .map((f) => path.join(this.jobDir(f.job.id), 'input'));
   }
 
   /** The job's log could not be written: the trainer stops and the job ends with the reason. */
@@ -786,7 +873,9 @@ export class TrainingJobs {
     const anchor: DiceComparison | null = metrics.anchor
       ? { n: metrics.anchor.n, base: round5(metrics.anchor.base.dsc), candidate: round5(metrics.anchor.candidate.dsc) }
       : null;
-    const gate = decideGate(validation, anchor, { ...this.options.gate, activate: file.job.activate });
+    const changed = comparison(metrics.validation.changed);
+    const unchanged = comparison(metrics.validation.unchanged);
+    const gate = decideGate({ validation, changed, unchanged, anchor }, { ...this.options.gate, activate: file.job.activate });
     const counts = this.inputs.get(file.job.id)?.counts() ?? { received: file.job.cases.train + file.job.cases.validation };
     // The version keeps the log of the job that made it (how it was trained, for support).
     await copyFile(path.join(this.jobDir(file.job.id), versionFiles.log), path.join(resultDir, versionFiles.log)).catch(() => undefined);
@@ -803,7 +892,7 @@ export class TrainingJobs {
       const change = await store.activate(added.id);
       await this.announceActivation(change).catch((error: unknown) => this.options.log?.(`switching to ${change.active} failed: ${errorMessage(error)}`));
     }
-    await this.finish(this.jobs.get(file.job.id)!, 'succeeded', null, { result: { version: added.id, validation, anchor, gate } });
+    await this.finish(this.jobs.get(file.job.id)!, 'succeeded', null, { result: { version: added.id, validation, ...(changed ? { changed } : {}), ...(unchanged ? { unchanged } : {}), anchor, gate } });
   }
 
   /** The services' own announcement (load, then publish), or a plain event where there are none (the CLI). */
@@ -843,6 +932,8 @@ export class TrainingJobs {
     this.writer.forget(job.id);
     this.inputs.delete(job.id);
     this.expected.delete(job.id);
+    this.lastPairsAt.delete(job.id);
+    this.adding.delete(job.id);
     await this.lock.release(job.id).catch((lockError: unknown) => this.options.log?.(`job ${job.id}: the lock could not be released: ${errorMessage(lockError)}`));
     this.owned.delete(job.id);
     if (state !== 'succeeded') {

@@ -9,12 +9,13 @@ the library moves on (a case reopened and corrected again, or deleted)::
       {"format": "lesiondesk-finetune-evidence/1", "job": "...", "base": "name@version",
        "candidate": "name@version", "size": 256, "threshold": 0.5,
        "cases": [{"id": "<stem>", "caseId": "..." | null, "maskVersionId": "..." | null,
-                  "base_dsc": 0.81, "candidate_dsc": 0.86,
+                  "unchanged": false, "base_dsc": 0.81, "candidate_dsc": 0.86,
                   "files": {"image": "evidence/0001.image.png", "final": "evidence/0001.final.png",
                             "base": "evidence/0001.base.png", "candidate": "evidence/0001.candidate.png"}}]}
 
 The Dice values are those of the very masks in the PNGs (thresholded at ``threshold``), so
-the table and the pictures cannot disagree. Masks are 1-bit PNGs (a few hundred bytes at
+the table and the pictures cannot disagree. ``unchanged`` marks a case whose approved mask was the
+prediction as it was (the gate scores those apart: finetune.validation_parts). Masks are 1-bit PNGs (a few hundred bytes at
 256 px); the image is the RGB the network saw.
 
 Provenance goes into the model card (``training.trained_on`` / ``training.validated_on``):
@@ -88,6 +89,7 @@ def write_evidence(
             "id": stem,
             "caseId": case.key if case else None,
             "maskVersionId": case.mask_version_id if case else None,
+            "unchanged": bool(job.val_unchanged[k]) if k < len(job.val_unchanged) else False,
             "base_dsc": round(float(base_dsc[k]), 5),
             "candidate_dsc": round(float(candidate_dsc[k]), 5),
             "files": files,

@@ -172,6 +172,34 @@ def _score(model: torch.nn.Module, job: JobData, anchor: Optional[AnchorSet]) ->
             "anchor": anchor_metrics}
 
 
+def pooled_dsc(predictions: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> float:
+    """Dice pooled over cases (as the validation Dice is): 1.0 when no case has a lesion pixel anywhere."""
+    inter = sum(int(np.logical_and(p, m).sum()) for p, m in zip(predictions, masks))
+    total = sum(int(np.asarray(p, bool).sum()) + int(np.asarray(m, bool).sum()) for p, m in zip(predictions, masks))
+    return 1.0 if total == 0 else 2.0 * inter / total
+
+
+def validation_parts(job: JobData, base_masks: Sequence[np.ndarray], candidate_masks: Sequence[np.ndarray]) -> Dict:
+    """The validation cases in two parts, each scored for base and candidate (pooled Dice).
+
+    ``changed``: cases a person corrected (or imported ground truth): evidence of the base's
+    errors, where the candidate must not lose. ``unchanged``: predictions approved as they were:
+    evidence that the mask was acceptable, not exactly right. The base scores about 1.0 there by
+    construction, so pooling them with the changed ones biased the gate against every candidate;
+    the app's gate (main/services/trainingGate.ts) asks only that the candidate stays close.
+    """
+    parts = {}
+    for name, flag in (("changed", False), ("unchanged", True)):
+        rows = [k for k, u in enumerate(job.val_unchanged) if u is flag]
+        finals = [job.val_masks[k] for k in rows]
+        parts[name] = {
+            "n": len(rows),
+            "base": {"dsc": round(pooled_dsc([base_masks[k] for k in rows], finals), 5)},
+            "candidate": {"dsc": round(pooled_dsc([candidate_masks[k] for k in rows], finals), 5)},
+        }
+    return parts
+
+
 def mixed_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[np.ndarray]:
     """Shuffled index batches that use every sample once, never a batch of one.
 
@@ -304,8 +332,11 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
 
     emit("phase", phase="exporting")
     training = _card_training(cfg, base, job, replay, replay_per_epoch, anchor, ckpt.get("license"))
+    parts = validation_parts(job, base_scores["masks"], candidate_scores["masks"])
     card_metrics = {
         "validation": candidate_scores["validation"],
+        # The gate's two parts (see validation_parts), base and candidate: the card keeps both.
+        "validation_parts": parts,
         "anchor": candidate_scores["anchor"],
         "split": f"{n_val} validation cases of job {job.job_id}",
         "threshold": THRESHOLD,
@@ -330,11 +361,11 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
         "train": {"n": n_train, "replay_per_epoch": replay_per_epoch, "replay_pool": len(replay),
                   "replay_sources": list(replay.sources)},
         "validation": {"n": n_val, "ids": job.val_ids, "base": base_scores["validation"],
-                       "candidate": candidate_scores["validation"]},
+                       "candidate": candidate_scores["validation"], **parts},
         "anchor": {"n": len(anchor.ids), "source": anchor.source, "base": base_scores["anchor"],
                    "candidate": candidate_scores["anchor"]} if anchor else None,
-        "cases": [{"id": i, "split": "validation", "base_dsc": b, "candidate_dsc": c}
-                  for i, b, c in zip(job.val_ids, base_scores["cases"], candidate_scores["cases"])],
+        "cases": [{"id": i, "split": "validation", "unchanged": u, "base_dsc": b, "candidate_dsc": c}
+                  for i, u, b, c in zip(job.val_ids, job.val_unchanged, base_scores["cases"], candidate_scores["cases"])],
         "history": history,
     }
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

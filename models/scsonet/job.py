@@ -4,10 +4,15 @@ A job folder holds ``images/`` and ``masks/`` (a mask is ``<stem>.png`` or
 ``<stem>_segmentation.png``) and optionally ``manifest.json``, written by the app::
 
     {"format": "lesiondesk-finetune-job/1", "jobId": "...", "base": "name@version", "created": "ISO",
-     "cases": [{"id": "<stem>", "caseId": "...", "maskVersionId": "...", "split": "train" | "validation"}]}
+     "cases": [{"id": "<stem>", "caseId": "...", "maskVersionId": "...", "split": "train" | "validation",
+                "unchanged": false}]}
+
+``unchanged`` (optional, default false) says the approved mask is the model's prediction as it
+was, approved without a change: evidence that the mask was acceptable, not that it is exactly
+right, so the gate scores such validation cases apart from the ones a person changed.
 
 With a manifest, the manifest decides the split (files it does not list are ignored with a
-warning); without one, ``split.split_of`` decides from the id. Job pairs are decoded strictly:
+warning); without one, ``split.split_of_file`` decides from each image's bytes. Job pairs are decoded strictly:
 each one is a correction somebody approved, so a broken one stops the job with its name instead
 of silently shrinking the training or validation set.
 
@@ -39,7 +44,7 @@ from .data import (
     mask_key,
     print_warnings,
 )
-from .split import MIN_TRAIN, MIN_VALIDATION, VALIDATION_ONE_IN, split_of
+from .split import MIN_RUN_VALIDATION, MIN_TRAIN, MIN_VALIDATION, VALIDATION_ONE_IN, split_of_file
 
 JOB_FORMAT = "lesiondesk-finetune-job/1"
 MANIFEST_NAME = "manifest.json"
@@ -58,6 +63,7 @@ class JobCase:
     split: str
     case_id: Optional[str] = None
     mask_version_id: Optional[str] = None
+    unchanged: bool = False
 
     @property
     def key(self) -> str:
@@ -106,7 +112,11 @@ def read_manifest(job: Path) -> Optional[Manifest]:
         if case_id in seen:
             raise DatasetError(f"{path}: case {case_id} is listed twice")
         seen.add(case_id)
-        cases.append(JobCase(case_id, split, _optional_str(entry.get("caseId")), _optional_str(entry.get("maskVersionId"))))
+        unchanged = entry.get("unchanged", False)
+        if not isinstance(unchanged, bool):
+            raise DatasetError(f"{path}: case {case_id} has unchanged {unchanged!r}; expected true or false")
+        cases.append(JobCase(case_id, split, _optional_str(entry.get("caseId")), _optional_str(entry.get("maskVersionId")),
+                             unchanged))
     return Manifest(path, _optional_str(raw.get("jobId")), _optional_str(raw.get("base")), cases)
 
 
@@ -130,6 +140,8 @@ class JobData:
     # File stems and app case ids of every job case: older versions of these cases must not be
     # replayed (their superseded masks would contradict the new corrections or the validation).
     case_keys: Set[str] = field(default_factory=set)
+    # Per validation case (in val_ids order): approved unchanged (the prediction as it was).
+    val_unchanged: List[bool] = field(default_factory=list)
 
 
 def _plural(n: int, word: str) -> str:
@@ -137,18 +149,25 @@ def _plural(n: int, word: str) -> str:
 
 
 def check_split_sizes(n_train: int, n_val: int) -> None:
-    """DatasetError, with how many more cases to approve, unless the job can train and be judged."""
-    if n_val < MIN_VALIDATION:
+    """DatasetError, with how many more cases to approve, unless the job can train and be scored.
+
+    Fewer validation cases than MIN_VALIDATION still run (a small library can try its first
+    corrections); the app's gate then keeps the result as a candidate, never activating it.
+    """
+    if n_val < MIN_RUN_VALIDATION:
         more = (MIN_VALIDATION - n_val) * VALIDATION_ONE_IN
         raise DatasetError(
-            f"the job has {_plural(n_val, 'validation case')}; at least {MIN_VALIDATION} are needed (about 1 in "
-            f"{VALIDATION_ONE_IN} cases is a validation case, decided by its id), so add about {more} more approved cases"
+            f"the job has no validation case, so nothing could judge what it learns (about 1 in {VALIDATION_ONE_IN} cases "
+            f"is a validation case, decided by its image), so add about {more} more approved cases"
         )
     if n_train < MIN_TRAIN:
         raise DatasetError(
             f"the job has no training cases; at least {MIN_TRAIN} is needed (about {VALIDATION_ONE_IN - 1} in "
-            f"{VALIDATION_ONE_IN} cases are training cases, decided by their ids), so add 1 or 2 more approved cases"
+            f"{VALIDATION_ONE_IN} cases are training cases, decided by their images), so add 1 or 2 more approved cases"
         )
+    if n_val < MIN_VALIDATION:
+        print(f"warning: {_plural(n_val, 'validation case')} {'is' if n_val == 1 else 'are'} too few to judge the result "
+              f"(at least {MIN_VALIDATION}); the app keeps it as a candidate", file=sys.stderr)
 
 
 def _missing_file_message(job: Path, image_dir: Path, mask_dir: Path, case: JobCase) -> str:
@@ -164,7 +183,7 @@ def _missing_file_message(job: Path, image_dir: Path, mask_dir: Path, case: JobC
 def _job_cases(job: Path, manifest: Optional[Manifest], pairs: Dict[str, Pair]) -> List[Tuple[JobCase, Pair]]:
     """Each case with its files: the manifest's cases, or every pair split by id without one."""
     if manifest is None:
-        return [(JobCase(i, split_of(i)), pairs[i]) for i in sorted(pairs)]
+        return [(JobCase(i, split_of_file(pairs[i].image)), pairs[i]) for i in sorted(pairs)]
     _, image_dir, mask_dir = detect_layout(job)
     listed = {c.id for c in manifest.cases}
     unlisted = sorted(set(pairs) - listed)
@@ -204,7 +223,9 @@ def load_job(job: Path, size: int) -> JobData:
     if manifest is not None:
         keys |= {c.key for c in manifest.cases}
     job_id = (manifest.job_id if manifest else None) or job.resolve().name
-    return JobData(job, job_id, manifest, train_ids, val_ids, train_images, train_masks, val_images, val_masks, keys)
+    unchanged = {c.id for c, _ in cases if c.unchanged}
+    return JobData(job, job_id, manifest, train_ids, val_ids, train_images, train_masks, val_images, val_masks, keys,
+                   [i in unchanged for i in val_ids])
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from scsonet.split import split_of
+from scsonet.split import split_of_file
 from scsonet.export import sha256_file, validate_card
 from scsonet.finetune import mixed_batches
 from scsonet.job import load_replay
@@ -24,13 +24,19 @@ SMALL = ("--size", "64", "--threads", "2")
 FAST = (*SMALL, "--no-replay", "--no-anchor")
 
 
+def _image(job: Path, stem: str) -> Path:
+    """The image file of a stem in a job folder."""
+    return next(p for p in (job / "images").iterdir() if p.stem == stem)
+
+
 def _events(stdout: str):
     """Every stdout line must be one JSON object (the app parses them all)."""
     return [json.loads(line) for line in stdout.splitlines()]
 
 
-def _write_manifest(job: Path, splits: dict, job_id: str = "job-7") -> None:
-    cases = [{"id": i, "caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}", "split": s} for i, s in splits.items()]
+def _write_manifest(job: Path, splits: dict, job_id: str = "job-7", unchanged=()) -> None:
+    cases = [{"id": i, "caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}", "split": s, "unchanged": i in unchanged}
+             for i, s in splits.items()]
     manifest = {"format": "lesiondesk-finetune-job/1", "jobId": job_id, "base": "scsonet@1.0.0",
                 "created": "2026-12-01T10:00:00Z", "cases": cases}
     (job / "manifest.json").write_text(json.dumps(manifest))
@@ -92,14 +98,18 @@ def test_metrics_json_has_every_field(default_run, base_checkpoint):
     assert m["format"] == "lesiondesk-finetune-metrics/1" and m["version"] == "1.1.0" and m["job"] == "job"
     assert m["base"] == {"name": m["name"], "version": "1.0.0", "sha256": sha256_file(base_checkpoint)}
     assert m["epochs"] == 2 and m["size"] == 64 and m["peak_rss_mb"] > 0 and m["seconds"] > 0
-    val_ids = [i for i in default_run["ids"] if split_of(i) == "validation"]
+    val_ids = [i for i in default_run["ids"] if split_of_file(_image(default_run["root"] / "job", i)) == "validation"]
     assert m["validation"]["ids"] == val_ids and m["validation"]["n"] == len(val_ids)
     assert m["train"]["n"] == len(default_run["ids"]) - len(val_ids)
     metric_keys = {"miou", "dsc", "acc", "sen", "spe", "mean_dsc", "n"}
     for scores in (m["validation"], m["anchor"]):
         assert set(scores["base"]) == set(scores["candidate"]) == metric_keys
+    # No manifest: no case says it was approved unchanged, so every validation case is a changed one.
+    assert m["validation"]["changed"]["n"] == len(val_ids) and m["validation"]["unchanged"]["n"] == 0
+    assert m["validation"]["changed"]["candidate"]["dsc"] == m["validation"]["candidate"]["dsc"]
     assert [c["id"] for c in m["cases"]] == val_ids
-    assert all(set(c) == {"id", "split", "base_dsc", "candidate_dsc"} and c["split"] == "validation" for c in m["cases"])
+    assert all(set(c) == {"id", "split", "unchanged", "base_dsc", "candidate_dsc"} and c["split"] == "validation"
+               for c in m["cases"])
     mean = np.mean([c["candidate_dsc"] for c in m["cases"]])
     assert abs(mean - m["validation"]["candidate"]["mean_dsc"]) < 1e-4
     assert [h["epoch"] for h in m["history"]] == [1, 2] and all(set(h) == {"epoch", "loss", "val_dsc"} for h in m["history"])
@@ -135,7 +145,7 @@ def test_the_card_of_a_finetune_validates_and_names_its_base(default_run, base_c
 def test_manifest_decides_the_split_and_unlisted_pairs_are_ignored(base_checkpoint, tmp_path, cli):
     ids = _job(tmp_path / "job", 12, seed=4, manifest=False)
     # Validation chosen against the id rule, so only the manifest can explain the outcome.
-    by_rule = sorted(ids, key=lambda i: split_of(i) == "validation")
+    by_rule = sorted(ids, key=lambda i: split_of_file(_image(tmp_path / "job", i)) == "validation")
     listed = by_rule[:11]
     _write_manifest(tmp_path / "job", {i: "validation" if k < 5 else "train" for k, i in enumerate(listed)})
     res = cli("finetune", "--base", base_checkpoint, "--data", tmp_path / "job", "--out", tmp_path / "out",
@@ -160,6 +170,9 @@ def _png(path: Path) -> np.ndarray:
 def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_what_it_learned_from(
         base_checkpoint, tmp_path, cli):
     ids = _job(tmp_path / "job", 12, seed=6, n_val=5)
+    # Two validation cases were approved unchanged: the gate's second part.
+    _write_manifest(tmp_path / "job", {i: "validation" if k < 5 else "train" for k, i in enumerate(ids)},
+                    unchanged={ids[1], ids[3], ids[7]})
     res = cli("finetune", "--base", base_checkpoint, "--data", tmp_path / "job", "--out", tmp_path / "out",
               "--epochs", "1", *FAST, timeout=300)
     assert res.returncode == 0, res.stderr
@@ -170,6 +183,7 @@ def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_
     assert ev["base"] == "scsonet@1.0.0" and ev["candidate"] == "scsonet@1.1.0" and ev["threshold"] == 0.5
     assert [c["id"] for c in ev["cases"]] == ids[:5]
     base_differs = False
+    parts = {}
     for row, scored in zip(ev["cases"], m["cases"]):
         assert row["caseId"] == f"case-of-{row['id']}" and row["maskVersionId"] == f"mv-{row['id']}"
         assert (row["base_dsc"], row["candidate_dsc"]) == (scored["base_dsc"], scored["candidate_dsc"])
@@ -183,6 +197,17 @@ def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_
         assert abs(_dice(base, final) - row["base_dsc"]) < 1e-4
         assert abs(_dice(candidate, final) - row["candidate_dsc"]) < 1e-4
         base_differs |= not np.array_equal(base, candidate)
+        assert row["unchanged"] is (row["id"] in (ids[1], ids[3])) and scored["unchanged"] is row["unchanged"]
+        parts.setdefault(row["unchanged"], []).append((final, base, candidate))
+    # Each part pooled over its own cases, from the very masks of the evidence; the card keeps both.
+    card = json.loads((out / "model.json").read_text())
+    for name, flag in (("changed", False), ("unchanged", True)):
+        finals, bases, candidates = (np.stack(x) for x in zip(*parts[flag]))
+        part = m["validation"][name]
+        assert part["n"] == (2 if flag else 3)
+        assert abs(part["base"]["dsc"] - _dice(bases, finals)) < 1e-4
+        assert abs(part["candidate"]["dsc"] - _dice(candidates, finals)) < 1e-4
+        assert card["metrics"]["validation_parts"][name] == part
     assert base_differs, "base and candidate predicted identical masks on every case; the evidence shows nothing"
     training = json.loads((out / "model.json").read_text())["training"]
     assert training["trained_on"] == [{"caseId": f"case-of-{i}", "maskVersionId": f"mv-{i}"} for i in ids[5:]]
@@ -192,7 +217,7 @@ def test_evidence_holds_each_validation_case_with_both_masks_and_the_card_names_
 def test_without_a_manifest_provenance_falls_back_to_file_stems(default_run):
     out = default_run["out"]
     training = json.loads((out / "model.json").read_text())["training"]
-    val_ids = [i for i in default_run["ids"] if split_of(i) == "validation"]
+    val_ids = [i for i in default_run["ids"] if split_of_file(_image(default_run["root"] / "job", i)) == "validation"]
     assert training["validated_on"] == [{"caseId": i, "maskVersionId": None} for i in val_ids]
     assert len(training["trained_on"]) == len(default_run["ids"]) - len(val_ids)
     ev = json.loads((out / "evidence.json").read_text())
@@ -201,15 +226,25 @@ def test_without_a_manifest_provenance_falls_back_to_file_stems(default_run):
         f"{k:04d}.{kind}.png" for k in range(1, len(val_ids) + 1) for kind in ("image", "final", "base", "candidate"))
 
 
-def test_too_few_validation_cases_is_a_sentence_with_what_to_do(base_checkpoint, tmp_path, cli):
-    _job(tmp_path / "job", 8, seed=5, n_val=3)
+def test_no_validation_case_is_a_sentence_with_what_to_do(base_checkpoint, tmp_path, cli):
+    _job(tmp_path / "job", 8, seed=5, n_val=0)
     res = cli("finetune", "--base", base_checkpoint, "--data", tmp_path / "job", "--out", tmp_path / "out",
               "--patience", "3", *FAST)
     line = _assert_user_error(res)
-    assert line == ("error: the job has 3 validation cases; at least 5 are needed (about 1 in 4 cases is a validation "
-                    "case, decided by its id), so add about 8 more approved cases")
+    assert line == ("error: the job has no validation case, so nothing could judge what it learns (about 1 in 4 cases "
+                    "is a validation case, decided by its image), so add about 20 more approved cases")
     assert "--patience is ignored" in res.stderr
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_a_small_library_job_runs_with_too_few_validation_cases_to_judge(base_checkpoint, tmp_path, cli):
+    # Three validation cases: the job still runs (the app keeps its result as a candidate).
+    _job(tmp_path / "job", 8, seed=5, n_val=3)
+    res = cli("finetune", "--base", base_checkpoint, "--data", tmp_path / "job", "--out", tmp_path / "out",
+              "--epochs", "1", *FAST, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "3 validation cases are too few to judge the result" in res.stderr
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["validation"]["n"] == 3
 
 
 def _corrupt_manifest(job: Path, ids):

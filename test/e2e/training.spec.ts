@@ -3,16 +3,17 @@
  * with `_segmentation.png` masks), approve 12 cases of which at least 5 are validation cases,
  * fine-tune (small trainer size for speed), see progress and the new version with its metrics,
  * its per-case evidence (a compare view, then the case itself) and which cases it learned from,
- * activate it (the library marks stale predictions) and roll back; a second job survives a
- * reload (the panel re-attaches) and, cancelled, leaves the versions unchanged; "train after
+ * activate it (the library marks stale predictions) and roll back; a second job, reloaded while
+ * its cases are sent, starts again, survives a reload while it runs (the panel re-attaches) and,
+ * cancelled, leaves the versions unchanged; "train after
  * every N approvals" starts a third by itself. The server has a data folder of its own.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { splitOf } from '../../preload/api.ts';
+import { splitOfContent } from '../../preload/api.ts';
 import { root, startServe, watchPageProblems, type RunningServer } from './browser-mode.ts';
 import { enterProfile, libraryCaseRows as caseRows } from './workspace.ts';
 
@@ -23,10 +24,10 @@ const imported = 48;
 let tmp: string;
 let server: RunningServer;
 
-/** The ids main puts on the validation side: the contract's split rule (preload/split.ts). */
-async function validatingIds(ids: readonly string[]): Promise<Set<string>> {
-  const sides = await Promise.all(ids.map(splitOf));
-  return new Set(ids.filter((_, i) => sides[i] === 'validation'));
+/** The cases on the validation side: the contract's split rule (preload/split.ts), by each image file's bytes. */
+async function validatingIds(rows: readonly { id: string; fileName: string }[]): Promise<Set<string>> {
+  const sides = await Promise.all(rows.map((r) => splitOfContent(readFileSync(path.join(tmp, 'isic', 'images', r.fileName)))));
+  return new Set(rows.filter((_, i) => sides[i] === 'validation').map((r) => r.id));
 }
 
 test.beforeAll(() => {
@@ -87,11 +88,11 @@ test('fine-tune from approved cases, see the new version, activate and roll back
 
   // Pick 12 cases, as many validation cases as there are (up to 7), by the same rule as main.
   const rows = await caseRows(page);
-  const validating = await validatingIds(rows.map((r) => r.id));
+  const validating = await validatingIds(rows);
   const validates = (id: string) => validating.has(id);
   expect(rows).toHaveLength(imported);
   const validation = rows.filter((r) => validates(r.id));
-  expect(validation.length, 'the random case ids hold too few validation cases for this run').toBeGreaterThanOrEqual(5);
+  expect(validation.length, 'the synthetic images hold too few validation cases for this run').toBeGreaterThanOrEqual(5);
   const chosen = [...validation.slice(0, 7), ...rows.filter((r) => !validates(r.id))].slice(0, 12);
   for (const row of chosen) await approve(page, row.fileName, row.id);
   await page.getByTestId('case-search').fill('');
@@ -121,7 +122,8 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   const result = page.getByTestId('training-result');
   await expect(result).toHaveAttribute('data-state', 'succeeded', { timeout: 600_000 });
   await expect(result).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
-  await expect(page.getByTestId('training-reason')).toContainText(/validation Dice/i);
+  // The gate's sentence names its parts (the cases a person changed: here, imported ground truth).
+  await expect(page.getByTestId('training-reason')).toContainText(/on \d+ changed cases? Dice .*anchor Dice/);
   await panel.screenshot({ path: path.join(shots, 'training-result.png') });
 
   // The models panel lists both versions with their metrics.
@@ -195,10 +197,18 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(page.getByTestId('history-version-taught')).toContainText('scsonet-isic2017@1.1.0');
   await page.getByTestId('case-search').fill('');
 
-  // Second job: a reload re-attaches to it; cancelled, it leaves the versions as they were.
+  // Second job: a reload while its cases are on their way starts it again (same choices); a
+  // reload while it runs re-attaches to it; cancelled, it leaves the versions as they were.
   await page.getByTestId('open-training').click();
   await page.getByTestId('training-epochs').fill('20');
+  // The cases are held on their way (as a slow disk would), and the page is reloaded meanwhile.
+  await page.route('**/api/addTrainingPairs', () => undefined);
   await page.getByTestId('training-start').click();
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-phase', 'receiving', { timeout: 60_000 });
+  await page.unroute('**/api/addTrainingPairs');
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText('started again with the same choices', { timeout: 120_000 });
+  await page.getByTestId('open-training').click();
   await expect(page.getByTestId('training-progress')).toHaveAttribute('data-state', 'running', { timeout: 120_000 });
   await page.reload();
   await page.getByTestId('open-training').click();

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, TrainingJob } from '../../preload/api.js';
+import { splitOfContent, type ApiEvent, type TrainingJob } from '../../preload/api.js';
 import { createServices } from '../../main/services/index.js';
 import { createEventHub } from '../../main/services/events.js';
 import { ModelStore } from '../../main/services/modelStore.js';
@@ -116,7 +116,8 @@ describe('fine-tuning job (real trainer)', () => {
     const { dataDir, store, jobs, seen } = await runner();
     const job = await jobs.create({ epochs: 8, expectedPairs: 40 });
     expect(job).toMatchObject({ state: 'preparing', base: 'synth-base@1.0.0' });
-    const pairs = await pairsOf(synth.shifted);
+    // Every third case says its mask was approved unchanged: the gate scores those apart.
+    const pairs = (await pairsOf(synth.shifted)).map((p, i) => ({ ...p, unchanged: i % 3 === 0 }));
     for (let i = 0; i < pairs.length; i += 8) await jobs.addPairs(job.id, pairs.slice(i, i + 8));
     const manifest = JSON.parse(await readFile(path.join(dataDir, 'jobs', job.id, 'input', 'manifest.json'), 'utf8')) as { cases: { caseId: string; maskVersionId: string; split: string }[] };
     expect(manifest.cases).toHaveLength(40);
@@ -130,7 +131,10 @@ describe('fine-tuning job (real trainer)', () => {
     expect(r.version).toBe('synth-base@1.1.0');
     expect(r.validation.candidate - r.validation.base).toBeGreaterThanOrEqual(0.05);
     expect(r.gate.activated).toBe(true);
-    expect(r.gate.reason).toMatch(/^Activated: Validation Dice/);
+    expect(r.changed!.n + r.unchanged!.n).toBe(r.validation.n);
+    expect(r.changed!.n).toBeGreaterThan(0);
+    expect(r.unchanged!.n).toBeGreaterThan(0);
+    expect(r.gate.reason).toMatch(/^Activated: On \d+ changed cases? Dice .*; on \d+ cases? approved unchanged .*; anchor Dice/);
 
     // Progress: phases, one record per epoch, then the end; the store says the same.
     const progress = seen.filter((e): e is Extract<ApiEvent, { type: 'job-progress' }> => e.type === 'job-progress');
@@ -253,12 +257,12 @@ describe('fine-tuning job (real trainer)', () => {
     expect((await store.list()).versions).toHaveLength(1);
   }, 600_000);
 
-  it('refuses to start without Python, without torch, with a full disk, or with too few validation cases', async () => {
+  it('refuses to start without Python, without torch, with a full disk, or without a validation case', async () => {
     const pairs = await pairsOf(synth.shifted);
-    const attempt = async (extra: Partial<TrainingJobsOptions>, count = 40): Promise<string> => {
+    const attempt = async (extra: Partial<TrainingJobsOptions>, sent = pairs): Promise<string> => {
       const { jobs } = await runner(extra);
-      const job = await jobs.create({ expectedPairs: count });
-      await jobs.addPairs(job.id, pairs.slice(0, count));
+      const job = await jobs.create({ expectedPairs: sent.length });
+      for (let i = 0; i < sent.length; i += 8) await jobs.addPairs(job.id, sent.slice(i, i + 8));
       const message = await jobs.start(job.id).then(
         () => 'started',
         (error: Error) => error.message,
@@ -272,8 +276,9 @@ describe('fine-tuning job (real trainer)', () => {
     await writeFile(bare, `#!/bin/sh\nexec ${python} -S "$@"\n`, { mode: 0o755 });
     expect(await attempt({ pythonSetting: bare })).toMatch(/cannot import what fine-tuning needs: torch \(ModuleNotFoundError/);
     expect(await attempt({ preflight: { freeBytes: async () => 10 << 20 } })).toMatch(/^Only 10 MB is free .* Free some disk space/);
-    // The first 8 synthetic cases hold fewer than 5 validation cases.
-    expect(await attempt({}, 8)).toMatch(/^The job has \d validation cases?; at least 5 are needed/);
+    // Only training cases (by their images' bytes): nothing could judge the job. (1 to 4 validation cases run; the gate keeps the result.)
+    const training = (await Promise.all(pairs.map(async (p) => ((await splitOfContent(p.image)) === 'train' ? [p] : [])))).flat().slice(0, 6);
+    expect(await attempt({}, training)).toMatch(/^the job has no validation case, so nothing could judge what it learns; .* approve about 20 more cases$/);
   }, 600_000);
 
   it('refuses to fine-tune from a version whose checkpoint was replaced, or whose card never hashed it, before any trainer runs', async () => {

@@ -82,6 +82,16 @@ const settingSchemas: Record<keyof AppSettings, z.ZodType> = {
   trainingOnlyCorrected: z.boolean(),
   trainAfterApprovals: z.number().int().min(1).max(10_000).nullable(),
   lastTrainingPairs: z.array(z.string().max(400)).max(1_000_000),
+  splitByCaseId: z.array(z.string().max(400)).max(1_000_000),
+  sendingJob: z
+    .strictObject({
+      jobId: z.string().max(400),
+      owner: z.string().max(400),
+      epochs: z.number().int().min(1).max(200),
+      activate: z.enum(['auto', 'never']),
+      onlyCorrected: z.boolean(),
+    })
+    .nullable(),
   libraryView: z.strictObject({ status: z.string().max(40), correction: z.string().max(40), model: z.string().max(400), sort: z.string().max(40) }).nullable(),
 };
 

@@ -10,6 +10,8 @@ import {
   caseRecordFromRow,
   groundTruthSchemaVersion,
   caseRowFromRecord,
+  recordPastSplits,
+  splitByContentSchemaVersion,
   uncertaintyKeyOf,
   latestSchemaVersion,
   type CaseRow,
@@ -234,6 +236,12 @@ export class CaseRepository {
   async getCases(caseIds: readonly string[]): Promise<CaseRecord[]> {
     const rows = await this.db.cases.bulkGet([...caseIds]);
     return rows.filter((row): row is CaseRow => row !== undefined).map(caseRecordFromRow);
+  }
+
+  /** The SHA-256 (hex) of each case's image bytes, by case id (the blobs are not read). */
+  async getImageDigests(caseIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.db.images.bulkGet([...caseIds]);
+    return new Map(rows.filter((row): row is ImageRow => row !== undefined).map((row) => [row.caseId, row.sha256]));
   }
 
   /** The original image of a case. */
@@ -816,6 +824,8 @@ export class CaseRepository {
       await db.settings.bulkAdd(snapshot.settings);
       // A backup from before the ground-truth status gets the upgrade an old database gets.
       if (snapshot.schemaVersion < groundTruthSchemaVersion) await adoptGroundTruthStatus(db.cases, db.maskVersions, db.statusHistory);
+      // ...and one from before the split by content keeps its cases' past sides.
+      if (snapshot.schemaVersion < splitByContentSchemaVersion) await recordPastSplits(db.cases, db.statusHistory, db.settings);
     });
   }
 }

@@ -95,6 +95,8 @@ interface SchemaVersion {
 
 /** The schema version that introduced the `ground-truth` status (adoptGroundTruthStatus). */
 export const groundTruthSchemaVersion = 5;
+/** The schema version whose split follows the image's bytes (recordPastSplits). */
+export const splitByContentSchemaVersion = 7;
 
 /**
  * Every schema version, oldest first. Never edit a published version; add the next one.
@@ -105,6 +107,7 @@ export const groundTruthSchemaVersion = 5;
  * Version 4 adds the journal of edits not yet saved as versions (`pendingEdits`).
  * Version 5 adds the `ground-truth` status (adoptGroundTruthStatus) and [status+activeModel].
  * Version 6 the per-edit deltas written before a snapshot of the whole mask can be (`pendingDeltas`).
+ * Version 7 keeps the fine-tuning side of every case a job may have used (recordPastSplits).
  */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
@@ -178,7 +181,38 @@ export const schemaVersions: readonly SchemaVersion[] = [
     version: 6,
     stores: { pendingDeltas: '[caseId+seq]' },
   },
+  {
+    // The fine-tuning split moved from the case id to the image's bytes (issue 17): the cases a
+    // job may already have used keep the side their id gave them.
+    version: splitByContentSchemaVersion,
+    stores: {},
+    async upgrade(tx) {
+      await recordPastSplits(tx.table('cases'), tx.table('statusHistory'), tx.table('settings'));
+    },
+  },
 ];
+
+/**
+ * Schema 7's data change, for an upgraded database and a restored backup made before it. Before
+ * issue 17 a case's fine-tuning side was decided by its id; since then by its image's bytes. A
+ * case keeps the side a job may already have used it on, so no case ever moves sides (a case
+ * that validated one job must never train a later one): every case that is approved, or ever
+ * was (only approved cases are sent to jobs), is listed in the `splitByCaseId` setting and keeps
+ * its id's side; every other case, never sent, gets its image's. Runs inside the caller's
+ * transaction (a synchronous list: Dexie upgrades cannot wait for Web Crypto).
+ */
+export async function recordPastSplits(
+  cases: Table<CaseRow, string>,
+  history: Table<StatusChangeRecord, number>,
+  settings: Table<SettingRow, string>,
+): Promise<void> {
+  const ever = new Set<string>();
+  await cases.where('status').equals('approved').each((row) => ever.add(row.id));
+  await history.filter((h) => h.to === 'approved').each((h) => ever.add(h.caseId));
+  const existing = (await settings.get('splitByCaseId'))?.value;
+  for (const id of Array.isArray(existing) ? (existing as string[]) : []) ever.add(id);
+  await settings.put({ key: 'splitByCaseId', value: [...ever].sort() });
+}
 
 /**
  * Schema 5's data change, for an upgraded database and a restored backup made before it: every

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { legacyCalibrationKeyPrefix, moveWebStorageCalibrations } from '../case/calibration.ts';
 import { openCaseRepository, type CaseRepository } from './case-repository.ts';
-import { LesionDatabase, caseRowFromRecord, groundTruthSchemaVersion, latestSchemaVersion } from './database.ts';
+import { LesionDatabase, caseRowFromRecord, groundTruthSchemaVersion, latestSchemaVersion, splitByContentSchemaVersion } from './database.ts';
 import { StorageError, caseStatuses, type CaseQuery, type CaseRecord, type CaseStatus } from './types.ts';
 
 const opened: { name: string; repository?: CaseRepository }[] = [];
@@ -62,7 +62,7 @@ describe('schema and migration', () => {
     const repository = await openCaseRepository(name);
     opened[opened.length - 1]!.repository = repository;
     expect((await repository.snapshot()).schemaVersion).toBe(latestSchemaVersion);
-    expect(latestSchemaVersion).toBe(6);
+    expect(latestSchemaVersion).toBe(7);
     expect((await repository.getCase('a'))?.hasCorrection).toBe(true);
     expect((await repository.getCase('a'))?.pixelsPerMm).toBeNull();
     expect((await repository.getCase('b'))?.hasCorrection).toBe(false);
@@ -71,6 +71,37 @@ describe('schema and migration', () => {
     expect((await repository.listCases({ hasCorrection: true })).total).toBe(1);
     await repository.setThumbnail('a', png);
     expect(await repository.getThumbnail('a')).toBeInstanceOf(Blob);
+  });
+});
+
+describe('the fine-tuning split (schema 7)', () => {
+  it('an upgraded library keeps the id-decided side of every case ever approved; the others follow their image', async () => {
+    const name = freshName();
+    const v6 = new LesionDatabase(name, splitByContentSchemaVersion - 1);
+    await v6.open();
+    const base = { assignee: null, activeModel: 'scsonet@1.0.0', hasCorrection: 0, width: 4, height: 3, pixelsPerMm: null, latestVersionId: null, uncertainty: 0.2, uncertaintyKey: 0.2 };
+    const row = (id: string, status: string) => ({ ...base, id, status, fileName: `${id}.jpg`, nameKey: `${id}.jpg`, createdAt: 1, updatedAt: 1 });
+    // approved: sent to jobs by its id's side; reopened: approved once (a job may have used it), now in progress; never: never approved.
+    await v6.table('cases').bulkAdd([row('approved', 'approved'), row('reopened', 'in-progress'), row('never', 'predicted')]);
+    await v6.table('statusHistory').bulkAdd([
+      { caseId: 'approved', from: 'in-progress', to: 'approved', author: 'Dr. A', comment: '', at: 2 },
+      { caseId: 'reopened', from: 'in-progress', to: 'approved', author: 'Dr. A', comment: '', at: 2 },
+      { caseId: 'reopened', from: 'approved', to: 'in-progress', author: 'Dr. A', comment: '', at: 3 },
+      { caseId: 'never', from: 'new', to: 'predicted', author: 'scsonet@1.0.0', comment: '', at: 2 },
+    ]);
+    v6.close();
+    const repository = await openCaseRepository(name);
+    opened[opened.length - 1]!.repository = repository;
+    expect((await repository.getSettings()).splitByCaseId).toEqual(['approved', 'reopened']);
+
+    // A backup made before schema 7 gets the same list when restored.
+    const snapshot = await repository.snapshot();
+    const old = { ...snapshot, schemaVersion: splitByContentSchemaVersion - 1, settings: snapshot.settings.filter((s) => s.key !== 'splitByCaseId') };
+    const target = await freshRepository();
+    await target.restoreSnapshot(old);
+    expect((await target.getSettings()).splitByCaseId).toEqual(['approved', 'reopened']);
+    // A new library lists none: every case follows its image.
+    expect((await (await freshRepository()).getSettings()).splitByCaseId).toEqual([]);
   });
 });
 

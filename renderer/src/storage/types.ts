@@ -123,8 +123,30 @@ export interface AppSettings {
    * approved mask changed counts again).
    */
   lastTrainingPairs: string[];
+  /**
+   * Cases whose fine-tuning side is decided by their id, the rule before issue 17: every case
+   * that had been approved when the library was upgraded (schema 7), since a job may have used it
+   * on that side. Every other case's side follows its image's bytes (preload/split.ts).
+   */
+  splitByCaseId: string[];
+  /**
+   * The job whose pairs a page of this library is sending, with the choices it was started with;
+   * null when none. A page reloaded mid-sending finds its own job here (by `owner`, the page's
+   * id in sessionStorage) and starts it again (training/job-start.ts restartAfterReload).
+   */
+  sendingJob: SendingJob | null;
   /** The library's filters and sort as last set (library-filter.ts checks them when read); null: the defaults. */
   libraryView: LibraryViewSetting | null;
+}
+
+/** A job being sent its pairs, as AppSettings.sendingJob records it. */
+export interface SendingJob {
+  jobId: string;
+  /** The sending page's id (sessionStorage: a reload keeps it; another window or tab has its own). */
+  owner: string;
+  epochs: number;
+  activate: 'auto' | 'never';
+  onlyCorrected: boolean;
 }
 
 /** The library's filters and sort as stored; plain strings, checked when restored (filterFromView). */
@@ -146,6 +168,8 @@ export const defaultSettings: Readonly<AppSettings> = {
   trainingOnlyCorrected: false,
   trainAfterApprovals: null,
   lastTrainingPairs: [],
+  splitByCaseId: [],
+  sendingJob: null,
   libraryView: null,
 };
 

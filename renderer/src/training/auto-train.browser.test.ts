@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { TrainingJob, TrainingPair, TrainingPreflight, TrainingStatus } from '../../../preload/api.ts';
 import { openCaseRepository, type CaseRepository } from '../storage/index.ts';
 import { AutoTrainer } from './auto-train.ts';
-import { splitOf } from './split.ts';
+import { restartAfterReload, startFineTuningJob } from './job-start.ts';
+import { readyCases } from './pairs.ts';
+import { splitOfDigest } from '../../../preload/api.ts';
 
 async function pngOf(width: number, height: number): Promise<Blob> {
   const canvas = new OffscreenCanvas(width, height);
@@ -49,16 +51,20 @@ function fakeMain() {
   return { api, calls, pairs, state };
 }
 
+/** A distinct stand-in digest per case whose first 32 bits are i: case i validates when i % 4 is 0. */
+const digestOf = (i: number) => i.toString(16).padStart(8, '0').padEnd(64, '0');
+
 async function library(count: number) {
   const repository = await openCaseRepository(`lesiondesk-test-${crypto.randomUUID()}`);
   const image = await pngOf(8, 6);
   const mask = await pngOf(8, 6);
   const imported = await repository.importImages(
-    Array.from({ length: count }, (_, i) => ({ fileName: `c${i}.png`, blob: image, width: 8, height: 6, sha256: `${i}`.padStart(64, '0') })),
+    Array.from({ length: count }, (_, i) => ({ fileName: `c${i}.png`, blob: image, width: 8, height: 6, sha256: digestOf(i) })),
   );
   const ids = imported.map((r) => r.caseId);
   for (const caseId of ids) await repository.addMaskVersion({ caseId, png: mask, authorKind: 'model', author: 'scsonet@1.0.0', area: 6, uncertainty: 0.2 });
-  const splits = await Promise.all(ids.map(splitOf));
+  // The stored digest decides the side (every fourth case validates here).
+  const splits = ids.map((_, i) => splitOfDigest(digestOf(i)));
   return {
     repository,
     validation: ids.filter((_, i) => splits[i] === 'validation'),
@@ -170,5 +176,36 @@ describe('AutoTrainer', () => {
     await trainer.check();
     expect(main.calls).toEqual(['preflight', 'create', 'add', 'cancel']);
     expect(problems).toEqual(['Automatic fine-tuning could not start: the disk is full']);
+  });
+});
+
+describe('a reload while the pairs are sent', () => {
+  it("starts the page's own job again with the same choices; another page's job, or one main no longer waits for, is left alone", async () => {
+    const { repository, validation, train } = await library(20);
+    await approve(repository, [...validation.slice(0, 3), ...train.slice(0, 3)]);
+    const main = fakeMain();
+    // Page A starts a job and is reloaded while sending: its sending never finishes.
+    const add = main.api.addTrainingPairs;
+    main.api.addTrainingPairs = (args) => (args.jobId === 'job-1' ? new Promise(() => {}) : add(args));
+    void startFineTuningJob(main.api, repository, { cases: await readyCases(repository, false), epochs: 3, activate: 'never', owner: 'page-A' });
+    while ((await repository.getSettings()).sendingJob === null) await new Promise((r) => setTimeout(r, 10));
+    expect((await repository.getSettings()).sendingJob).toEqual({ jobId: 'job-1', owner: 'page-A', epochs: 3, activate: 'never', onlyCorrected: false });
+
+    // Another window of the same library loads: not its job, nothing happens.
+    expect(await restartAfterReload(main.api, repository, 'page-B')).toBeNull();
+    expect(main.calls).toEqual(['preflight', 'create']);
+
+    // Page A after its reload: the stuck job is cancelled and started again, all six pairs sent.
+    const outcome = await restartAfterReload(main.api, repository, 'page-A');
+    expect(outcome).toMatchObject({ kind: 'started', cancelled: 'job-1', job: { id: 'job-2', state: 'running' } });
+    expect(main.calls).toEqual(['preflight', 'create', 'cancel', 'preflight', 'create', 'add 6', 'start']);
+    expect((await repository.getSettings()).sendingJob).toBeNull();
+
+    // A job main abandoned meanwhile (no pairs for 2 minutes) is not started again by a later reload.
+    await repository.setSettings({ sendingJob: { jobId: 'job-9', owner: 'page-A', epochs: 3, activate: 'auto', onlyCorrected: false } });
+    main.state.current = null;
+    expect(await restartAfterReload(main.api, repository, 'page-A')).toBeNull();
+    expect((await repository.getSettings()).sendingJob).toBeNull();
+    expect(main.calls.filter((c) => c === 'create')).toHaveLength(2);
   });
 });

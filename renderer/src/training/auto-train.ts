@@ -7,7 +7,7 @@
 import type { TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
-import { pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
+import { pageId, pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
 import { readyCases } from './pairs.ts';
 import { countSplit, minValidationCases } from './split.ts';
 
@@ -103,7 +103,7 @@ export class AutoTrainer {
     const settings = await this.repository.getSettings();
     if (settings.trainAfterApprovals === null) return decideAutoTrain({ every: null, newCases: 0, validationCases: 0, jobRunning: false });
     const ready = await readyCases(this.repository, settings.trainingOnlyCorrected);
-    const [split, status] = await Promise.all([countSplit(ready.map((c) => c.id)), this.api.getTrainingStatus()]);
+    const [split, status] = await Promise.all([countSplit(this.repository, ready.map((c) => c.id)), this.api.getTrainingStatus()]);
     const decision = decideAutoTrain({
       every: settings.trainAfterApprovals,
       newCases: newSinceLastJob(ready, settings.lastTrainingPairs).length,
@@ -118,6 +118,9 @@ export class AutoTrainer {
         cases: ready,
         epochs: settings.trainingEpochs,
         activate: settings.trainingActivate,
+        // A reload of this page while the pairs are sent starts the job again (job-start.ts).
+        owner: pageId(),
+        onlyCorrected: settings.trainingOnlyCorrected,
         signal: sending.controller.signal,
         ...(this.events.preflight ? { preflight: this.events.preflight } : {}),
         onCreated: (job) => {

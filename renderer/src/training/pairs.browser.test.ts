@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMaskPng } from '../exchange/png.ts';
 import { openCaseRepository, type CaseRepository } from '../storage/index.ts';
+import { splitOfCaseId, splitOfContent, type TrainingPair } from '../../../preload/api.ts';
 import { readyCases, sendPairs } from './pairs.ts';
 
 const names: string[] = [];
@@ -46,10 +47,13 @@ async function library(n: number): Promise<{ repository: CaseRepository; ids: st
 /** addTrainingPairs that records what it received. */
 function fakeApi() {
   const sent: { caseId: string; maskVersionId: string }[] = [];
+  const received: TrainingPair[] = [];
   return {
     sent,
+    received,
     api: {
-      async addTrainingPairs({ pairs }: { jobId: string; pairs: { caseId: string; maskVersionId: string }[] }): Promise<{ received: number; train: number; validation: number }> {
+      async addTrainingPairs({ pairs }: { jobId: string; pairs: TrainingPair[] }): Promise<{ received: number; train: number; validation: number }> {
+        received.push(...pairs);
         sent.push(...pairs.map((p) => ({ caseId: p.caseId, maskVersionId: p.maskVersionId })));
         return { received: sent.length, train: sent.length, validation: 0 };
       },
@@ -65,6 +69,17 @@ describe('training pairs from the library', () => {
     const latest = await Promise.all(ids.map(async (id) => (await repository.getCase(id))!.latestVersionId));
     expect(sent).toEqual(ids.map((caseId, i) => ({ caseId, maskVersionId: latest[i] })));
     expect(report).toMatchObject({ sent: 3, total: 3, skipped: [] });
+  });
+
+  it("sends each case's side: its image's bytes decide, or its id for a case the upgraded library lists; a person's mask is not unchanged", async () => {
+    const { repository, ids } = await library(8);
+    await repository.setSettings({ splitByCaseId: [ids[0]!] });
+    const { api, received } = fakeApi();
+    await sendPairs(api as never, repository, 'job', await readyCases(repository, false), () => undefined);
+    const byId = new Map(received.map((p) => [p.caseId, p]));
+    expect(byId.get(ids[0]!)!.split).toBe(await splitOfCaseId(ids[0]!));
+    for (const id of ids.slice(1)) expect(byId.get(id)!.split).toBe(await splitOfContent(byId.get(id)!.image));
+    expect(received.every((p) => p.unchanged === false)).toBe(true);
   });
 
   it('leaves out a case reopened after the list was taken', async () => {

@@ -15,6 +15,7 @@ import { decodeMaskImage } from '../exchange/image-codec.ts';
 import { encodeMaskPng } from '../exchange/png.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { createChunker } from './job-view.ts';
+import { splitOfCase } from './split.ts';
 
 /** Approved cases with a mask; `onlyCorrected`: only those a person corrected (the final mask is not the prediction). */
 export async function readyCases(repository: CaseRepository, onlyCorrected: boolean): Promise<CaseRecord[]> {
@@ -31,8 +32,11 @@ export function notTrainable(record: CaseRecord | undefined, maskVersionId?: str
   return null;
 }
 
-/** One case as a training pair, or the reason it cannot be one (the case is re-read first). */
-export async function loadPair(repository: CaseRepository, listed: CaseRecord): Promise<TrainingPair | string> {
+/**
+ * One case as a training pair, or the reason it cannot be one (the case is re-read first). The
+ * pair carries the case's side as the library decides it (split.ts), so main keeps a past role.
+ */
+export async function loadPair(repository: CaseRepository, listed: CaseRecord, byCaseId?: ReadonlySet<string>): Promise<TrainingPair | string> {
   const record = await repository.getCase(listed.id);
   const why = notTrainable(record);
   if (why || !record?.latestVersionId) return why ?? 'the case has no mask';
@@ -47,6 +51,9 @@ export async function loadPair(repository: CaseRepository, listed: CaseRecord): 
     image: new Uint8Array(await image.blob.arrayBuffer()),
     imageName: record.fileName,
     maskPng: encodeMaskPng(mask),
+    // Approved as the model predicted it: acceptable, not proof of being exactly right (the gate's second part).
+    unchanged: version.authorKind === 'model',
+    split: await splitOfCase(record.id, image.sha256, byCaseId ?? new Set((await repository.getSettings()).splitByCaseId)),
   };
 }
 
@@ -97,9 +104,10 @@ export async function sendPairs(
     onProgress({ sent: report.sent, total: report.total, train: report.train, validation: report.validation });
   };
   onProgress({ sent: 0, total: report.total, train: 0, validation: 0 });
+  const byCaseId = new Set((await repository.getSettings()).splitByCaseId);
   for (const record of records) {
     signal?.throwIfAborted();
-    const pair = await loadPair(repository, record);
+    const pair = await loadPair(repository, record, byCaseId);
     if (typeof pair === 'string') {
       skip(record.id, pair);
       continue;

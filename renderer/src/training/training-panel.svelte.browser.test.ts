@@ -5,7 +5,8 @@ import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { defaultSettings, type AppSettings } from '../storage/types.ts';
 import { MainState, type MainApi } from '../workspace/main-state.svelte.ts';
 import type { TrainingApi } from './job-start.ts';
-import { minValidationCases, splitOf } from './split.ts';
+import { minValidationCases } from './split.ts';
+import { splitOfDigest } from '../../../preload/api.ts';
 import { TrainingPanelState } from './training-panel.svelte.ts';
 
 const passing: TrainingPreflight = { ok: true, python: { path: '/usr/bin/python3', version: '3.11', torch: '1.13' }, freeDiskBytes: 1e10, problems: [] };
@@ -31,13 +32,19 @@ function job(id: string, state: TrainingJob['state']): TrainingJob {
   };
 }
 
+/** The stand-in image digest of a case: the SHA-256 of its id (the side then follows the content rule). */
+async function imageDigest(caseId: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(caseId));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** Approved cases with a mask, enough of them in validation for a job. */
 async function approvedCases(): Promise<CaseRecord[]> {
   const cases: CaseRecord[] = [];
   let validation = 0;
   for (let i = 0; validation < minValidationCases; i++) {
     const id = `case-${i}`;
-    if ((await splitOf(id)) === 'validation') validation++;
+    if (splitOfDigest(await imageDigest(id)) === 'validation') validation++;
     cases.push({ id, fileName: `${id}.jpg`, latestVersionId: `v-${i}`, status: 'approved' } as CaseRecord);
   }
   return cases;
@@ -87,6 +94,7 @@ function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPrefl
       calls.listCases++;
       return { cases: options.cases ?? [], total: options.cases?.length ?? 0 };
     },
+    getImageDigests: async (ids: readonly string[]) => new Map(await Promise.all(ids.map(async (id) => [id, await imageDigest(id)] as const))),
   } as unknown as CaseRepository;
   const main = new MainState(api);
   const library = { snapshot: 0 };

@@ -11,7 +11,7 @@ import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import type { AppSettings } from '../storage/types.ts';
 import type { MainState } from '../workspace/main-state.svelte.ts';
 import { decideAutoTrain, newSinceLastJob } from './auto-train.ts';
-import { pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
+import { pageId, pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
 import { isLive } from './job-view.ts';
 import { readyCases, type SendProgress, type SendReport } from './pairs.ts';
 import { countSplit, minValidationCases, type SplitCounts } from './split.ts';
@@ -64,6 +64,8 @@ export class TrainingPanelState {
   /** A job runs or is being started: the settings are locked and Cancel shows. */
   readonly live = $derived(isLive(this.main.job) || this.busy);
   readonly enough = $derived(this.split !== null && this.split.validation >= minValidationCases);
+  /** A job can run (one validation and one training case); with too few to judge, its result stays a candidate. */
+  readonly canStart = $derived(this.split?.canStart ?? false);
   /** The version a new job starts from: the running job's base, else the model that runs. */
   readonly base = $derived.by(() => {
     const job = this.main.job;
@@ -131,7 +133,7 @@ export class TrainingPanelState {
   async count(): Promise<void> {
     const read = ++this.counting;
     const [cases, settings] = await Promise.all([readyCases(this.options.repository, this.onlyCorrected), this.options.repository.getSettings()]);
-    const counts = await countSplit(cases.map((c) => c.id));
+    const counts = await countSplit(this.options.repository, cases.map((c) => c.id));
     if (read !== this.counting) return;
     this.ready = cases;
     this.split = counts;
@@ -154,6 +156,8 @@ export class TrainingPanelState {
         cases,
         epochs: this.epochs,
         activate: this.activate,
+        owner: pageId(),
+        onlyCorrected: this.onlyCorrected,
         signal: abort.signal,
         preflight: () => main.preflight({ forStart: true }),
         onCreated: (created) => main.showJob(created),

@@ -22,6 +22,7 @@ import { preAnnotate, type PreAnnotationProgress } from '../library/pre-annotati
 import { runReviewAction } from '../library/review-loop.ts';
 import { openCaseRepository, type AnnotatorProfile, type CaseRepository, type LibrarySnapshot } from '../storage/index.ts';
 import { AutoTrainer } from '../training/auto-train.ts';
+import { pageId, restartAfterReload } from '../training/job-start.ts';
 import { MainState } from './main-state.svelte.ts';
 
 /** The sentence a user needs from an error (Electron prefixes the ones that cross IPC). */
@@ -180,6 +181,33 @@ export class Workspace {
       }
     });
     await Promise.all([main.load(), storage]);
+    void this.#restartInterruptedSending();
+  }
+
+  /**
+   * A reload while this page sent pairs to a fine-tuning job left that job waiting in "Receiving
+   * cases": it is started again with the same choices, and the notice says so (job-start.ts).
+   */
+  async #restartInterruptedSending(): Promise<void> {
+    const { api, repository, main } = this;
+    if (!api || !repository || !main) return;
+    const reloaded = 'The page was reloaded while cases were being sent to a fine-tuning job';
+    try {
+      const outcome = await restartAfterReload(api, repository, pageId(), {
+        preflight: () => main.preflight({ forStart: true }),
+        onCreated: (job) => main.showJob(job),
+      });
+      if (!outcome) return;
+      if (outcome.kind === 'preflight-failed') {
+        const problem = outcome.preflight.problems[0];
+        this.showNotice(`${reloaded}; it was cancelled and could not start again: ${problem?.message ?? 'the preflight failed'} ${problem?.fix ?? ''}`.trim());
+        return;
+      }
+      main.showJob(outcome.job);
+      this.showNotice(`${reloaded}; it was started again with the same choices (Fine-tune shows it).`);
+    } catch (e) {
+      this.showNotice(`${reloaded}; it could not start again: ${userMessage(e)}`);
+    }
   }
 
   async #openLibrary(repository: CaseRepository): Promise<void> {
