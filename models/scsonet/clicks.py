@@ -259,6 +259,17 @@ def evaluate_held_out(model_path: Path, data: str, val_fraction: float, seed: in
     if auto_masks:
         sessions["auto"] = [click_session(predict, images[k], masks[k], auto_masks[k]) for k in range(len(val_ids))]
     result["clicks"] = {start: summarize(s) for start, s in sessions.items()}
+    result["validation"] = {"mean_dsc": result["box_dice"]["native"], "n": len(val_ids)}
+    result["protocol"] = (
+        "Python simulator (scsonet/clicks.py), 256x256 held-out pairs. Box alone: the seeded hurried box "
+        "(default_rng(1000 + k) for the k-th held-out pair in sorted id order), no click, empty previous mask, "
+        "nothing kept outside the box; mean Dice per image ('native': the pair as it is; 'degraded_2x'/'_4x': "
+        "the image shrunk 2x/4x and enlarged back first, the resolution check; 'native_prev_auto': the automatic "
+        "prediction as the previous mask). Clicks: the whole image is the region; RITM's next click; from the "
+        "automatic model's prediction ('auto') or an empty mask ('empty'); IoU after 1/3/5 clicks (a session "
+        "with no error left keeps its IoU); NoC@85/90 with at most 20 clicks, 20 when never reached, 0 when "
+        "the start already reaches it."
+    )
     return result
 
 
