@@ -324,6 +324,40 @@ def _run_bench(a) -> int:
     return 0
 
 
+INTERACTIVE_ACTIONS = ("init", "train", "export", "evaluate")
+
+
+def _add_interactive(sub) -> None:
+    p = sub.add_parser(
+        "interactive", help="the interactive model (box + clicks): init | train | export | evaluate",
+        description="init: the interactive network from an automatic checkpoint (extra input channels zero), exported "
+        "to --out. train: train it on --data's training split (never its held-out pairs), checkpoint every epoch in "
+        "--work. export: ONNX + card + checkpoint from a training checkpoint, with the held-out click metrics when "
+        "--data is given. evaluate: the click protocol on --data's held-out pairs (JSON on stdout).")
+    p.add_argument("action", choices=INTERACTIVE_ACTIONS)
+    p.add_argument("--base", default="models/scsonet-isic2017-v1.pt", help="the automatic model's checkpoint")
+    p.add_argument("--model", help="interactive checkpoint (train: to resume; export/evaluate: the weights)")
+    p.add_argument("--data", help="dataset folder (the automatic model's training data)")
+    p.add_argument("--out", default="models/scsonet-interactive-v1", help="output path without extension")
+    p.add_argument("--work", help="train: folder for last.pt and the log of epochs")
+    p.add_argument("--version", default=None, help="model version for the card")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--minutes", type=float, default=0, help="train: stop after the epoch that passes this (0: no limit)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=42, help="the split's seed (the automatic model's: 42)")
+    p.add_argument("--val-fraction", type=float, default=0.15, help="the split's held-out fraction (0.15)")
+    p.add_argument("--limit", type=int, default=0, help="evaluate: only the first N held-out pairs (0: all)")
+    p.add_argument("--metrics", help="export: a JSON file of metrics (from evaluate) to put in the card")
+
+
+def _run_interactive(a) -> int:
+    from .interactive_cmd import run
+
+    return run(a)
+
+
 # name -> (add the sub-parser, run it); the order is --help's.
 COMMANDS = {
     "train": (_add_train, _run_train),
@@ -334,4 +368,5 @@ COMMANDS = {
     "replay-sample": (_add_replay_sample, _run_replay_sample),
     "synth": (_add_synth, _run_synth),
     "bench": (_add_bench, _run_bench),
+    "interactive": (_add_interactive, _run_interactive),
 }

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 
 def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
-    """Multiply-adds of one forward pass of a 1x3xHxW input.
+    """Multiply-adds of one forward pass of a 1xCxHxW input (C: the first layer's input channels,
+    3 for the automatic model, 6 for the interactive one).
 
     Counts every convolution (including the functional 1x1 conv that applies ODConv's
     per-sample kernel), every Linear and Conv1d, and EMA's two channel-weighted sums (the
@@ -58,7 +59,8 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, 3, height, width))
+            channels = getattr(getattr(model, "enc1", None), "in_channels", 3)
+            model(torch.zeros(1, channels, height, width))
         model.train(was_training)
     finally:
         F.conv2d = real_conv2d
