@@ -26,7 +26,6 @@ import {
   clickInside,
   clicksToGrid,
   maxInteractiveClicks,
-  pasteProbability,
   regionFromBox,
   regionFromClicks,
   samplePrev,
@@ -34,8 +33,9 @@ import {
   type ImageClick,
   type Region,
 } from '../../../../preload/api.ts';
-import { interactiveToolIds, type EditorDocument, type HistoryEntry, type HistoryEvent, type InteractiveInput, type MaskRaster, type Rect, type ToolId } from '../../editor/index.ts';
+import { interactiveToolIds, type EditorDocument, type HistoryEntry, type HistoryEvent, type InteractiveInput, type MaskRaster, type Rect, type ToolId, unionRect } from '../../editor/index.ts';
 import { errorMessage } from '../../lib/format.ts';
+import { clearOutsideRegion, pasteProbabilityCells } from '../interactive-paste.ts';
 import type { CaseMessages } from './case-messages.svelte.ts';
 
 /** What refineRegion takes (the contract's arguments). */
@@ -345,35 +345,10 @@ function sameRegion(a: Region | null, b: Region | null): boolean {
   return a === b || (!!a && !!b && a.x0 === b.x0 && a.y0 === b.y0 && a.x1 === b.x1 && a.y1 === b.y1);
 }
 
-/** Pastes the answer into the region (and clears outside it when asked); returns what changed. */
+/** Pastes the answer into the region (and clears outside it when asked); returns the rectangle of what flipped. */
 function pasteInto(mask: MaskRaster, reply: InteractiveReply, region: Region, clearOutside: boolean): Rect | null {
-  let rect: Rect | null = null;
-  const pasted = pasteProbability(reply.prob, region, mask, reply.threshold);
-  if (pasted.changed > 0) rect = { x: region.x0, y: region.y0, width: region.x1 - region.x0, height: region.y1 - region.y0 };
-  if (clearOutside) {
-    const outside = clearOutsideRegion(mask, region);
-    if (outside) rect = mask.bounds;
-  }
+  const pasted = pasteProbabilityCells(reply.prob, region, mask, reply.threshold);
+  const rect = unionRect(pasted, clearOutside ? clearOutsideRegion(mask, region) : null);
   mask.markChanged(rect);
   return rect;
-}
-
-/** Clears every lesion pixel outside the region; true when any was set. */
-function clearOutsideRegion(mask: MaskRaster, region: Region): boolean {
-  const { width, height, data } = mask;
-  let changed = false;
-  const clearSpan = (from: number, to: number): void => {
-    if (to <= from) return;
-    const span = data.subarray(from, to);
-    if (span.indexOf(1) < 0) return;
-    span.fill(0);
-    changed = true;
-  };
-  clearSpan(0, region.y0 * width);
-  for (let y = region.y0; y < region.y1; y++) {
-    clearSpan(y * width, y * width + region.x0);
-    clearSpan(y * width + region.x1, (y + 1) * width);
-  }
-  clearSpan(region.y1 * width, height * width);
-  return changed;
 }
