@@ -12,10 +12,21 @@
  * run as before and refineRegion answers with the reason.
  */
 import * as ort from 'onnxruntime-node';
-import { encodeClicks, probabilityBytes, type GridClick, type RefineRegionResult } from '../../preload/api.js';
+import {
+  clicksToGrid,
+  encodeClicks,
+  pasteProbability,
+  probabilityBytes,
+  samplePrev,
+  type GridClick,
+  type ImageClick,
+  type MaskPlane,
+  type RefineRegionResult,
+  type Region,
+} from '../../preload/api.js';
 import { ModelLoadError, ModelNotFoundError } from './errors.js';
 import { chooseProviders, createWithFallback, currentHostFacts, type HostFacts, type ProviderName, type ProviderReport } from './executionProvider.js';
-import { toModelInput } from './imaging.js';
+import { cropForModel, toModelInput, type FullImage } from './imaging.js';
 import type { InferenceQueue } from './inferenceQueue.js';
 import { executorOptions } from './modelSession.js';
 import { verifyChecksum, type ModelCatalog, type ModelEntry } from './modelRegistry.js';
@@ -229,4 +240,38 @@ export class InteractiveSegmenter {
     const card = this.model.entry.card;
     return { prob: probabilityBytes(prob), threshold: card.threshold, model: { name: card.name, version: card.version }, inferMs };
   }
+}
+
+/** One interactive step on a full-resolution image, and what it cost. */
+export interface FullStep {
+  /** The new mask (a copy: the previous one is left as it was). */
+  mask: MaskPlane;
+  prob: Float32Array;
+  /** The model itself. */
+  inferMs: number;
+  /** Crop and resize, encoding, model and paste back: the whole Node path of a click. */
+  totalMs: number;
+}
+
+/**
+ * One step of the Box and Click tools on a decoded image, as the CLI and the benchmark run it:
+ * the region cropped and resized with sharp (cropForModel), the clicks mapped onto the grid,
+ * the previous mask sampled onto it, the model, and the probability pasted back into a copy of
+ * the mask (only the region changes).
+ */
+export async function refineFullImage(
+  segmenter: InteractiveSegmenter,
+  image: FullImage,
+  region: Region,
+  clicks: readonly ImageClick[],
+  previous: MaskPlane | null,
+): Promise<FullStep> {
+  const t0 = performance.now();
+  const grid = segmenter.model.grid;
+  const crop = await cropForModel(image, region, grid);
+  const prev = previous ? samplePrev(previous, region, grid) : null;
+  const { prob, inferMs } = await segmenter.refineFloat({ image: crop, clicks: clicksToGrid(clicks, region, grid), prev });
+  const mask: MaskPlane = { width: image.width, height: image.height, data: previous ? previous.data.slice() : new Uint8Array(image.width * image.height) };
+  pasteProbability(prob, region, mask, segmenter.model.threshold, 1, grid);
+  return { mask, prob, inferMs, totalMs: performance.now() - t0 };
 }
