@@ -300,11 +300,14 @@ export class InteractiveTool {
       }
       const clearOutside = marks.kind === 'box' && this.onlyThisLesion;
       this.applying = marks;
+      let changed: Rect | null;
       try {
-        this.editor.applyOperation(label, (mask) => pasteInto(mask, reply, region, clearOutside));
+        changed = this.editor.applyOperation(label, (mask) => pasteInto(mask, reply, region, clearOutside));
       } finally {
         this.applying = null;
       }
+      // A step that flips no pixel leaves no undo step; say so, or the click looks ignored.
+      if (!changed && !this.editor.readOnly) this.options.messages.notice = `The model's answer to this ${label === 'Box' ? 'box' : 'click'} is the mask already shown: nothing changed.`;
       this.model = reply.model;
       this.answered++;
       this.lastTiming = { cropMs: cropped - start, callMs: answered - cropped, inferMs: reply.inferMs, pasteMs: this.now() - answered };

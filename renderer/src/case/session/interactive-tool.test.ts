@@ -169,6 +169,17 @@ describe('InteractiveTool', () => {
     expect(tool.busy).toBe(false);
   });
 
+  it('an answer that flips no pixel makes no undo step and says so', async () => {
+    const { editor, model, messages, tool, send } = setup();
+    send({ kind: 'click', x: 100, y: 50, positive: false });
+    await settle();
+    model.requests[0]!.answer(everywhere(0));
+    await settle();
+    expect(editor.history.canUndo).toBe(false);
+    expect(tool.answered).toBe(1);
+    expect(messages.notice).toMatch(/answer to this click is the mask already shown/);
+  });
+
   it('a click outside the image changes nothing and says so', async () => {
     const { editor, model, messages, tool, send } = setup();
     send({ kind: 'click', x: -3, y: 50, positive: true });
