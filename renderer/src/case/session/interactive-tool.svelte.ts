@@ -4,7 +4,7 @@
  * click-tool.ts) only recognise gestures; this class turns each into one interactive step:
  *
  *   region   the person's box, or (clicks without a box) the region grown around the clicks and
- *            the mask within their reach (preload/interactive.ts regionFromClicks); it stays
+ *            the mask within their reach (regionFromClicks' rule, interactive-region.ts); it stays
  *            fixed for a run of clicks until a new box, Escape, or a tool other than Box/Click
  *   request  the region's pixels as a 256 x 256 RGB crop (made where the decoded image is:
  *            `crop`, see interactive-crop.ts), every click so far in grid coordinates and the
@@ -27,7 +27,6 @@ import {
   clicksToGrid,
   maxInteractiveClicks,
   regionFromBox,
-  regionFromClicks,
   samplePrev,
   type GridClick,
   type ImageClick,
@@ -36,6 +35,7 @@ import {
 import { interactiveToolIds, type EditorDocument, type HistoryEntry, type HistoryEvent, type InteractiveInput, type MaskRaster, type Rect, type ToolId, unionRect } from '../../editor/index.ts';
 import { errorMessage } from '../../lib/format.ts';
 import { clearOutsideRegion, pasteProbabilityCells } from '../interactive-paste.ts';
+import { clickRegion } from '../interactive-region.ts';
 import type { CaseMessages } from './case-messages.svelte.ts';
 
 /** What refineRegion takes (the contract's arguments). */
@@ -196,7 +196,7 @@ export class InteractiveTool {
       return;
     }
     const clicks = [...this.clicks, click];
-    const region = this.region ?? regionFromClicks(clicks, this.editor.raster, width, height);
+    const region = this.region ?? clickRegion(clicks, this.editor.raster);
     this.setMarks({ clicks, region, kind: this.regionKind ?? 'clicks' });
     void this.run(click.positive ? 'Click (lesion)' : 'Click (skin)');
   }
