@@ -49,6 +49,16 @@ describe('the next click', () => {
     expect(click?.positive).toBe(true);
   });
 
+  it('never clicks a pixel twice: a clicked pixel counts as no error', () => {
+    const truth = rect(30, 30, [[5, 5, 15, 15]]);
+    const first = nextClick(truth, new Uint8Array(900), 30, 30)!;
+    const second = nextClick(truth, new Uint8Array(900), 30, 30, [first]);
+    expect(second).not.toEqual(first);
+    expect(second?.positive).toBe(true);
+    // A one-pixel error that was clicked already leaves nothing to click.
+    expect(nextClick(rect(5, 5, [[2, 2, 3, 3]]), new Uint8Array(25), 5, 5, [{ x: 2, y: 2, positive: true }])).toBeNull();
+  });
+
   it('is null when prediction and truth agree', () => {
     const truth = rect(10, 10, [[1, 1, 5, 5]]);
     expect(nextClick(truth, truth.slice(), 10, 10)).toBeNull();

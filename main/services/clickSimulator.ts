@@ -2,9 +2,10 @@
  * The standard click simulator of interactive segmentation (Xu et al. 2016, as RITM evaluates
  * it, Sofiiuk et al. 2022, isegm/inference/clicker.py): the next click goes to the error pixel
  * farthest from the border of its error region (exact Euclidean distance transform, the image
- * edge counting as border), positive where lesion was missed (false negative), negative where
- * skin was taken (false positive), whichever error lies deeper; ties go to the first pixel in
- * row-major order. A run stops once the IoU reaches the target (after at least `minClicks`) or
+ * edge counting as border; a pixel already clicked counts as no error, as RITM's not-clicked
+ * map), positive where lesion was missed (false negative), negative where skin was taken (false
+ * positive), whichever error lies deeper; ties go to the first pixel in row-major order (the
+ * Python twin: models/scsonet/clicks.py). A run stops once the IoU reaches the target (after at least `minClicks`) or
  * after `maxClicks`. NoC@t counts the clicks until IoU >= t, `maxClicks` when never reached, and
  * 0 when the start already reaches it (starting from the automatic prediction, a good mask needs
  * no click; RITM always starts empty and so never counts 0).
@@ -74,10 +75,14 @@ export function squaredDistanceToBorder(width: number, height: number, inside: (
   return out;
 }
 
-/** The simulator's next click for a prediction against the truth, or null when they agree everywhere. */
-export function nextClick(truth: Uint8Array, pred: Uint8Array, width: number, height: number): ImageClick | null {
-  const fn = squaredDistanceToBorder(width, height, (i) => truth[i] !== 0 && pred[i] === 0);
-  const fp = squaredDistanceToBorder(width, height, (i) => truth[i] === 0 && pred[i] !== 0);
+/**
+ * The simulator's next click for a prediction against the truth, or null when no error is left
+ * (apart from pixels already clicked, `clicked`).
+ */
+export function nextClick(truth: Uint8Array, pred: Uint8Array, width: number, height: number, clicked: readonly ImageClick[] = []): ImageClick | null {
+  const done = new Set(clicked.map((c) => c.y * width + c.x));
+  const fn = squaredDistanceToBorder(width, height, (i) => truth[i] !== 0 && pred[i] === 0 && !done.has(i));
+  const fp = squaredDistanceToBorder(width, height, (i) => truth[i] === 0 && pred[i] !== 0 && !done.has(i));
   let bestFn = 0;
   let atFn = -1;
   let bestFp = 0;
@@ -163,7 +168,7 @@ export async function simulateClicks(options: SimulateOptions): Promise<ClickRun
   const ious = [iou(current, truth)];
   const clicks: ImageClick[] = [];
   while (clicks.length < maxClicks && !(ious[ious.length - 1] >= target && clicks.length >= minClicks)) {
-    const click = nextClick(truth, current, width, height);
+    const click = nextClick(truth, current, width, height, clicks);
     // Nothing left to correct (the mask is the truth): no click would change it (iouAfter keeps the last IoU).
     if (!click) break;
     clicks.push(click);

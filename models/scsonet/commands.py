@@ -345,7 +345,8 @@ def _add_interactive(sub) -> None:
     p.add_argument("--minutes", type=float, default=0, help="train: stop after the epoch that passes this (0: no limit)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a busy 2-core machine, 2 threads ran 7x slower than 1)")
     p.add_argument("--seed", type=int, default=42, help="the split's seed (the automatic model's: 42)")
     p.add_argument("--val-fraction", type=float, default=0.15, help="the split's held-out fraction (0.15)")
     p.add_argument("--limit", type=int, default=0, help="evaluate: only the first N held-out pairs (0: all)")

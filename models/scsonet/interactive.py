@@ -120,16 +120,27 @@ def paste_back(prob: np.ndarray, region: Region, mask: Optional[np.ndarray], wid
 
 
 def _components_near(mask: np.ndarray, clicks: Sequence[Click], reach: int) -> np.ndarray:
-    """The 8-connected components of ``mask`` with a pixel within Chebyshev distance ``reach`` of a click."""
-    from scipy import ndimage
-
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    """The 8-connected components of ``mask`` with a pixel within Chebyshev distance ``reach`` of a
+    click: a flood fill from the mask pixels in the clicks' windows (plain Python; the Python
+    side only needs it for tests and fixtures, the app computes it in TypeScript)."""
     h, w = mask.shape
-    keep = set()
+    seen = np.zeros_like(mask, bool)
+    stack: List[Tuple[int, int]] = []
     for x, y, _p in clicks:
-        window = labels[max(0, y - reach): min(h, y + reach + 1), max(0, x - reach): min(w, x + reach + 1)]
-        keep.update(int(v) for v in np.unique(window) if v)
-    return np.isin(labels, sorted(keep)) if keep else np.zeros_like(mask, bool)
+        ys, xs = np.nonzero(mask[max(0, y - reach): min(h, y + reach + 1), max(0, x - reach): min(w, x + reach + 1)])
+        for yy, xx in zip((ys + max(0, y - reach)).tolist(), (xs + max(0, x - reach)).tolist()):
+            if not seen[yy, xx]:
+                seen[yy, xx] = True
+                stack.append((yy, xx))
+    while stack:
+        y, x = stack.pop()
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                yy, xx = y + dy, x + dx
+                if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and not seen[yy, xx]:
+                    seen[yy, xx] = True
+                    stack.append((yy, xx))
+    return seen
 
 
 def click_region(mask: Optional[np.ndarray], clicks: Sequence[Click], width: int, height: int) -> Region:

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { regionFromClicks, type MaskPlane } from '../../preload/api.js';
 import { dispatch } from '../../main/ipc/dispatch.js';
 import { iou, nextClick } from '../../main/services/clickSimulator.js';
-import { decodeFullRgb } from '../../main/services/imaging.js';
+import { cropForModel, decodeForModel, decodeFullRgb } from '../../main/services/imaging.js';
+import { fixtureFiles } from '../fixtures/images.js';
 import { createServices, type Services } from '../../main/services/index.js';
 import { refineFullImage } from '../../main/services/interactiveSegmenter.js';
 import { runsToMask } from '../../main/services/maskGeometry.js';
@@ -126,5 +127,72 @@ describe('without a usable interactive model', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+/**
+ * The card's resize written out independently: separable triangle (bilinear) filter whose
+ * support widens with the shrink factor (antialiased, as PIL and torch's antialias=True do),
+ * half-pixel centres, 8-bit rounding.
+ */
+function referenceResize(rgb: Uint8Array, w: number, h: number, size: number): Uint8Array {
+  const axis = (n: number) => {
+    const scale = n / size;
+    const support = Math.max(scale, 1);
+    return Array.from({ length: size }, (_, i) => {
+      const centre = (i + 0.5) * scale;
+      const taps: [number, number][] = [];
+      for (let x = Math.max(0, Math.floor(centre - support)); x < Math.min(n, Math.ceil(centre + support)); x++) {
+        const wgt = Math.max(0, 1 - Math.abs(x + 0.5 - centre) / support);
+        if (wgt > 0) taps.push([x, wgt]);
+      }
+      const sum = taps.reduce((a, t) => a + t[1], 0);
+      return taps.map(([x, wgt]) => [x, wgt / sum] as [number, number]);
+    });
+  };
+  const ax = axis(w);
+  const ay = axis(h);
+  const rows = new Float64Array(h * size * 3);
+  for (let y = 0; y < h; y++) for (let i = 0; i < size; i++) for (const [x, wgt] of ax[i]) for (let c = 0; c < 3; c++) rows[(y * size + i) * 3 + c] += rgb[(y * w + x) * 3 + c] * wgt;
+  const out = new Uint8Array(size * size * 3);
+  for (let j = 0; j < size; j++) {
+    for (let i = 0; i < size; i++) {
+      for (let c = 0; c < 3; c++) {
+        let v = 0;
+        for (const [y, wgt] of ay[j]) v += rows[(y * size + i) * 3 + c] * wgt;
+        out[(j * size + i) * 3 + c] = Math.min(255, Math.max(0, Math.round(v)));
+      }
+    }
+  }
+  return out;
+}
+
+describe('the CLI crop (sharp)', () => {
+  it('equals the automatic preprocessing of a file holding only the region, and the card\'s antialiased bilinear resize within 2 levels on average', async () => {
+    const files = await fixtureFiles();
+    const image = await decodeFullRgb({ bytes: files['lesion.jpg'], name: 'lesion.jpg' });
+    for (const region of [{ x0: 50, y0: 30, x1: 250, y1: 200 }, { x0: 0, y0: 0, x1: 320, y1: 240 }, { x0: 101, y0: 17, x1: 141, y1: 77 }]) {
+      const crop = await cropForModel(image, region, 256);
+      const w = region.x1 - region.x0;
+      const h = region.y1 - region.y0;
+      const regionRgb = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++) regionRgb.set(image.rgb.subarray(((region.y0 + y) * image.width + region.x0) * 3, ((region.y0 + y) * image.width + region.x1) * 3), y * w * 3);
+      const png = await sharp(regionRgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+      expect(Buffer.from(crop).equals(Buffer.from((await decodeForModel({ bytes: png, name: 'region.png' }, 256, 256)).rgb))).toBe(true);
+      const reference = referenceResize(regionRgb, w, h, 256);
+      let diff = 0;
+      for (let i = 0; i < crop.length; i++) diff += Math.abs(crop[i] - reference[i]);
+      expect(diff / crop.length).toBeLessThan(2);
+    }
+  });
+
+  it('takes regions in displayed pixels, after EXIF orientation', async () => {
+    const files = await fixtureFiles();
+    // Stored 320x240 with orientation 6: displayed 240x320, the lesion near (119, 64).
+    const image = await decodeFullRgb({ bytes: files['rotated.jpg'], name: 'rotated.jpg' });
+    expect([image.width, image.height]).toEqual([240, 320]);
+    const crop = await cropForModel(image, { x0: 69, y0: 14, x1: 169, y1: 114 }, 256);
+    const at = (x: number, y: number) => crop[(y * 256 + x) * 3] + crop[(y * 256 + x) * 3 + 1] + crop[(y * 256 + x) * 3 + 2];
+    expect(at(128, 128)).toBeLessThan(at(2, 2) - 100); // dark lesion in the middle, skin in the corner
   });
 });
