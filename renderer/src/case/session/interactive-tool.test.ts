@@ -263,6 +263,20 @@ describe('InteractiveTool', () => {
     expect(tool.clicks).toHaveLength(0);
   });
 
+  it('works on an image smaller than the click region: the region is clamped to the image', async () => {
+    const editor = new EditorDocument(40, 30);
+    const model = new ModelCalls();
+    const tool = new InteractiveTool({ editor, messages: new CaseMessages(), refine: model.refine, crop: async () => new Uint8Array(G * G * 3) });
+    editor.requestInteractive({ kind: 'click', x: 39.9, y: 29.9, positive: true });
+    await settle();
+    // 64 px about the click, clamped: the image's last 32 columns and all its rows.
+    expect(tool.region).toEqual({ x0: 8, y0: 0, x1: 40, y1: 30 });
+    expect(model.requests[0]!.request.clicks[0]!.u).toBeLessThanOrEqual(G - 0.5);
+    model.requests[0]!.answer(everywhere(255));
+    await settle();
+    expect(editor.raster.area()).toBe(32 * 30);
+  });
+
   it('a click outside the box refines nothing and says so', async () => {
     const { model, messages, send } = setup();
     send({ kind: 'box', x0: 50, y0: 20, x1: 150, y1: 80 });
