@@ -128,6 +128,8 @@ export class InteractiveTool {
   private applying: Marks | null = null;
   private readonly steps: { entry: HistoryEntry; before: Marks; after: Marks }[] = [];
   private readonly undone: { entry: HistoryEntry; before: Marks; after: Marks }[] = [];
+  /** The notice this class showed last (cleared by the next gesture, unless another part replaced it). */
+  private said: string | null = null;
   /** The last tool that is not Box or Click (to go back to when the tools cannot be used). */
   private otherTool: ToolId;
 
@@ -158,6 +160,9 @@ export class InteractiveTool {
 
   /** A box or a click from the tools (or Escape's clear). */
   handle(input: InteractiveInput): void {
+    // A new gesture: what this class said about the last one is over.
+    if (this.said !== null && this.options.messages.notice === this.said) this.options.messages.notice = null;
+    this.said = null;
     if (input.kind === 'clear') {
       this.clear();
       return;
@@ -171,7 +176,7 @@ export class InteractiveTool {
       const box = { x0: Math.floor(input.x0), y0: Math.floor(input.y0), x1: Math.ceil(input.x1), y1: Math.ceil(input.y1) };
       const problem = boxProblem(box, width, height);
       if (problem) {
-        this.options.messages.notice = `Nothing changed: the ${problem.replace(/^box [-\d,]+ /, 'box ')}.`;
+        this.say(`Nothing changed: the ${problem.replace(/^box [-\d,]+ /, 'box ')}.`);
         return;
       }
       this.forget();
@@ -181,18 +186,19 @@ export class InteractiveTool {
     }
     const click = { x: Math.floor(input.x), y: Math.floor(input.y), positive: input.positive };
     if (!clickInside(click, width, height)) {
-      this.options.messages.notice = `Nothing changed: the click at ${click.x}, ${click.y} is outside the ${width} x ${height} image.`;
+      this.say(`Nothing changed: the click at ${click.x}, ${click.y} is outside the ${width} x ${height} image.`);
       return;
     }
     if (this.region && !insideRegion(click, this.region)) {
-      this.options.messages.notice =
+      this.say(
         this.regionKind === 'box'
           ? 'Nothing changed: the click is outside the box. Draw a new box, or press Escape to start again.'
-          : 'Nothing changed: the click is outside the region being worked (dashed). Press Escape to start a new one there.';
+          : 'Nothing changed: the click is outside the region being worked (dashed). Press Escape to start a new one there.',
+      );
       return;
     }
     if (this.clicks.length >= maxInteractiveClicks) {
-      this.options.messages.notice = `Nothing changed: at most ${maxInteractiveClicks} clicks refine one region. Press Escape to start again, or finish with the brush.`;
+      this.say(`Nothing changed: at most ${maxInteractiveClicks} clicks refine one region. Press Escape to start again, or finish with the brush.`);
       return;
     }
     const clicks = [...this.clicks, click];
@@ -211,6 +217,11 @@ export class InteractiveTool {
     this.request++;
     this.unsubscribe();
     this.cropCache = null;
+  }
+
+  private say(notice: string): void {
+    this.said = notice;
+    this.options.messages.notice = notice;
   }
 
   private forget(): void {
@@ -295,7 +306,7 @@ export class InteractiveTool {
       if (id !== this.request) return;
       const answered = this.now();
       if (raster.version !== version) {
-        this.options.messages.notice = 'The mask changed while the model was answering, so that answer was not used. Click again to re-run it.';
+        this.say('The mask changed while the model was answering, so that answer was not used. Click again to re-run it.');
         return;
       }
       const clearOutside = marks.kind === 'box' && this.onlyThisLesion;
@@ -307,7 +318,7 @@ export class InteractiveTool {
         this.applying = null;
       }
       // A step that flips no pixel leaves no undo step; say so, or the click looks ignored.
-      if (!changed && !this.editor.readOnly) this.options.messages.notice = `The model's answer to this ${label === 'Box' ? 'box' : 'click'} is the mask already shown: nothing changed.`;
+      if (!changed && !this.editor.readOnly) this.say(`The model's answer to this ${label === 'Box' ? 'box' : 'click'} is the mask already shown: nothing changed.`);
       this.model = reply.model;
       this.answered++;
       this.lastTiming = { cropMs: cropped - start, callMs: answered - cropped, inferMs: reply.inferMs, pasteMs: this.now() - answered };

@@ -189,6 +189,13 @@ describe('InteractiveTool', () => {
     expect(tool.clicks).toHaveLength(0);
     expect(editor.history.canUndo).toBe(false);
     expect(messages.notice).toMatch(/click at 50, 100 is outside the 200 x 100 image/);
+    // The next gesture ends that notice; one another part wrote meanwhile stays.
+    send({ kind: 'click', x: 50, y: 50, positive: true });
+    expect(messages.notice).toBeNull();
+    send({ kind: 'click', x: -1, y: 0, positive: true });
+    messages.notice = 'Updated to the version Dr Ana Silva saved at 14:05';
+    send({ kind: 'clear' });
+    expect(messages.notice).toBe('Updated to the version Dr Ana Silva saved at 14:05');
   });
 
   it('a box outside the image, or too small, changes nothing and says so', async () => {
