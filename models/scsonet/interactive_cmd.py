@@ -125,12 +125,20 @@ def run(a) -> int:
         print(json.dumps({"onnx": str(out) + ".onnx", "sha256": card["sha256"]}))
         return 0
     if a.action == "evaluate":
-        from .clicks import evaluate_held_out
+        from .clicks import evaluate_rows, summarize_rows
 
-        if not a.model or not a.data:
-            raise ValueError("interactive evaluate needs --model and --data")
-        result = evaluate_held_out(Path(a.model), a.data, a.val_fraction, a.seed, limit=a.limit, base=Path(a.base))
-        print(json.dumps(result, indent=2))
+        rows = []
+        for path in a.from_rows or []:
+            rows.extend(json.loads(Path(path).read_text()))
+        if not a.from_rows:
+            if not a.model or not a.data:
+                raise ValueError("interactive evaluate needs --model and --data (or --from-rows)")
+            index, count = (int(v) for v in a.shard.split("/"))
+            rows = evaluate_rows(Path(a.model), a.data, a.val_fraction, a.seed, limit=a.limit, base=Path(a.base),
+                                 shard=(index, count), box_only=a.box_only)
+            if a.rows:
+                Path(a.rows).write_text(json.dumps(rows) + "\n")
+        print(json.dumps(summarize_rows(rows, a.val_fraction, a.seed), indent=2))
         return 0
     print(f"unknown action {a.action}", file=sys.stderr)
     return 2
