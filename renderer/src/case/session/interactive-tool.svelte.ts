@@ -139,7 +139,8 @@ export class InteractiveTool {
     this.now = options.now ?? (() => performance.now());
     this.otherTool = interactiveToolIds.includes(this.editor.activeToolId) ? 'brush' : this.editor.activeToolId;
     if (options.checkModel) {
-      this.unavailable = 'Looking for the interactive model…';
+      // Usable until the check says otherwise: a click before the answer still gets main's own
+      // refusal (no interactive model) as its problem line, and nothing waits on the check.
       options.checkModel().then(
         (reason) => this.setAvailability(reason),
         (error: unknown) => this.setAvailability(`The Box and Click tools are off: the installed models could not be listed (${errorMessage(error)}).`),
@@ -155,7 +156,18 @@ export class InteractiveTool {
   /** Whether the tools can be used; `reason` says why not (shown on the disabled buttons). */
   setAvailability(reason: string | null): void {
     this.unavailable = reason;
-    if (reason && interactiveToolIds.includes(this.editor.activeToolId)) this.editor.setTool(this.otherTool);
+    if (reason) this.leaveInteractiveTool();
+  }
+
+  /**
+   * Goes back to the last other tool when Box or Click is chosen but cannot run. After the
+   * current change has reached every listener: switching inside it would let the view hear
+   * "box" after "brush" and show a tool the document no longer has.
+   */
+  private leaveInteractiveTool(): void {
+    queueMicrotask(() => {
+      if (this.unavailable && interactiveToolIds.includes(this.editor.activeToolId)) this.editor.setTool(this.otherTool);
+    });
   }
 
   /** A box or a click from the tools (or Escape's clear). */
@@ -249,7 +261,7 @@ export class InteractiveTool {
     }
     if (this.unavailable) {
       this.options.messages.problem = this.unavailable;
-      this.editor.setTool(this.otherTool);
+      this.leaveInteractiveTool();
     }
   }
 

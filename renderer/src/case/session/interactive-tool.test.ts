@@ -314,8 +314,13 @@ describe('InteractiveTool', () => {
     const { editor, messages, tool, send } = setup({ checkModel: async () => interactiveModelProblem([automatic]) });
     await settle();
     expect(tool.unavailable).toMatch(/No interactive model/);
+    // Every listener hears the choice of Click, then the way back to the brush, in that order.
+    const heard: string[] = [];
+    editor.onChange((change) => change.kind === 'tool' && heard.push(change.toolId));
     editor.setTool('click');
+    await settle();
     expect(editor.activeToolId).toBe('brush');
+    expect(heard).toEqual(['click', 'brush']);
     expect(messages.problem).toMatch(/No interactive model/);
     send({ kind: 'click', x: 100, y: 50, positive: true });
     expect(tool.clicks).toHaveLength(0);
