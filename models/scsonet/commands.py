@@ -355,6 +355,7 @@ def _add_interactive(sub) -> None:
     p.add_argument("--rows", help="evaluate: write the per-pair rows to this JSON file")
     p.add_argument("--from-rows", nargs="+", help="evaluate: summarise rows written by earlier runs instead")
     p.add_argument("--box-only", action="store_true", help="evaluate: box Dice only, no click sessions")
+    p.add_argument("--note", action="append", help="export: a sentence on how the run went, for the card's training.history")
 
 
 def _run_interactive(a) -> int:

@@ -113,6 +113,8 @@ def run(a) -> int:
         ckpt = load_checkpoint(Path(a.model))
         model = model_from_checkpoint(ckpt).eval()
         metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else {}
+        if metrics:
+            metrics.setdefault("threshold", 0.5)
         parity = None
         if a.data:
             from .data import select
@@ -120,6 +122,11 @@ def run(a) -> int:
             _, val_ids, ds = held_out(a.data, a.val_fraction, a.seed)
             parity = parity_inputs(*select(ds, val_ids[:4]))
         training = dict(ckpt.get("training") or {})
+        if ckpt.get("steps"):
+            training["steps"] = int(ckpt["steps"])
+            training["samples"] = int(ckpt["steps"]) * int((ckpt.get("config") or {}).get("batch_size", 8))
+        if a.note:
+            training["history"] = list(a.note)
         card = write_model(model, out, a.version or "1.0.0", training, metrics, parity,
                            {"split": ckpt.get("split"), "epoch": ckpt.get("epoch"), "config": ckpt.get("config")})
         print(json.dumps({"onnx": str(out) + ".onnx", "sha256": card["sha256"]}))

@@ -63,6 +63,8 @@ NOTES = [
     "Output is the sigmoid probability over the region's 256x256 grid; resize it to the region and threshold "
     "it at 'threshold'.",
     "macs_g counts every multiply-add of one 6x256x256 run, including ODConv's per-sample kernels.",
+    "Callers pass clicks and prev as 0/1; inside the graph they are multiplied by fixed gains (10 and 4) before "
+    "the first convolution, a training device (see interactive_model.py), not part of the encoding.",
 ]
 
 
