@@ -146,8 +146,12 @@ async function runImage(page: Page, size: { width: number; height: number }) {
     const lesion = i % 2 === 0;
     const p = lesion ? await at(0.45 + 0.01 * i, 0.45 + 0.005 * i) : await at(0.23 + 0.004 * i, 0.17 + 0.004 * i);
     count = await sampleCount(page);
-    await page.mouse.click(p.x, p.y, { button: lesion ? 'left' : 'right' });
-    inBox.push(await nextSample(page, count));
+    inBox.push(
+      await profiled(page, `${size.width}x${size.height} click ${i} (in the box)`, async () => {
+        await page.mouse.click(p.x, p.y, { button: lesion ? 'left' : 'right' });
+        return nextSample(page, count);
+      }),
+    );
   }
 
   // Escape, then clicks without a box: the region grows around the first click and the mask.
