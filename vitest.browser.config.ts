@@ -2,6 +2,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath } from './playwright.config.ts';
+import { interactiveCropFixture } from './test/browser/interactive-crop-commands.ts';
 
 /**
  * Tests that need a real browser (IndexedDB, createImageBitmap, OffscreenCanvas): files named
@@ -32,6 +33,8 @@ export default defineConfig({
         },
       }),
       instances: [{ browser: 'chromium' }],
+      // Node-side helpers a browser test calls (import { commands } from 'vitest/browser').
+      commands: { interactiveCropFixture },
     },
   },
 });

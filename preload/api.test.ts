@@ -59,6 +59,7 @@ describe('contract methods', () => {
       'getModelEvidence',
       'getEvidenceCase',
       'getCaseProvenance',
+      'refineRegion',
     ]);
     expect(new Set(methodNames.map(channelOf)).size).toBe(methodNames.length);
   });
@@ -125,6 +126,27 @@ describe('segmentImage arguments', () => {
 
   it('refuses a missing argument object', () => {
     expect(() => parseArgs('segmentImage', undefined)).toThrow(/Invalid arguments for segmentImage/);
+  });
+});
+
+describe('refineRegion arguments', () => {
+  const image = new Uint8Array(256 * 256 * 3);
+  const click = { u: 10, v: 255.5, positive: true };
+
+  it('accepts a crop, up to 20 grid clicks and a 0/1 previous mask or none', () => {
+    expect(parseArgs<'refineRegion'>('refineRegion', { image, clicks: [click], prev: null }).clicks).toEqual([click]);
+    const prev = new Uint8Array(65536).fill(1);
+    expect(parseArgs<'refineRegion'>('refineRegion', { image, clicks: Array(20).fill(click), prev }).prev).toBe(prev);
+  });
+
+  it('names a crop or mask of the wrong size, too many clicks, a click off the grid and a mask that is not 0/1', () => {
+    const message = (args: unknown) => errorOf(() => parseArgs('refineRegion', args)).message;
+    expect(message({ image: new Uint8Array(256 * 256 * 4), clicks: [], prev: null })).toMatch(/image: must be the 256x256 RGB crop .*exactly 196608 bytes/);
+    expect(message({ image, clicks: [], prev: new Uint8Array(100) })).toMatch(/prev: must be a 256x256 mask: exactly 65536 bytes/);
+    expect(message({ image, clicks: Array(21).fill(click), prev: null })).toMatch(/clicks: at most 20 clicks per step/);
+    expect(message({ image, clicks: [{ u: 256, v: 0, positive: true }], prev: null })).toMatch(/clicks\.0\.u/);
+    expect(message({ image, clicks: [], prev: new Uint8Array(65536).fill(255) })).toMatch(/prev: must hold only 0 and 1/);
+    expect(message({ image, clicks: [] })).toMatch(/prev/);
   });
 });
 

@@ -21,9 +21,13 @@
  * services cannot start, answers each service method with the reason.
  */
 import { z } from 'zod';
+import { interactiveGrid, maxInteractiveClicks } from './interactive.js';
 
 // The split rule both sides apply to a case (main writes it into the job, the renderer counts it).
 export { minValidationCases, splitOfCaseId, splitOfContent, splitOfDigest, validationEvery, type Split } from './split.js';
+// The geometry of an interactive step (regions, grid mapping, click discs, paste back), shared
+// by the editor's Box and Click tools, main's refineRegion, the CLI and the benchmark.
+export * from './interactive.js';
 
 /** Size and length limits enforced at the boundary, before any handler runs. */
 export const limits = {
@@ -406,6 +410,55 @@ export const ApiEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('active-model-changed'), active: ModelVersionId.nullable(), previous: ModelVersionId.nullable() }),
 ]);
 
+// ---------------------------------------------------------------------------------------------
+// The interactive model (Box and Click tools; main/services/interactiveSegmenter.ts).
+
+/** Bytes of the crop refineRegion takes: interactiveGrid x interactiveGrid RGB. */
+export const refineImageBytes = interactiveGrid * interactiveGrid * 3;
+/** Values of the previous mask and of the probability refineRegion exchanges: one per grid pixel. */
+export const refineGridValues = interactiveGrid * interactiveGrid;
+
+function exactBytes(length: number, what: string) {
+  return z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a Uint8Array' })
+    .refine((v) => v.byteLength === length, { message: `must be ${what}: exactly ${length} bytes` });
+}
+
+/** A click on the grid: image pixel centres map to [-0.5, 255.5] (toGrid). */
+export const RefineClick = z.strictObject({
+  u: z.number().min(-0.5).max(interactiveGrid - 0.5),
+  v: z.number().min(-0.5).max(interactiveGrid - 0.5),
+  /** true: lesion; false: skin. */
+  positive: z.boolean(),
+});
+
+/**
+ * One interactive step on a region the caller cropped and resized itself (where its pixels are:
+ * never a full-resolution image through a message), with every click so far and the current
+ * mask over the region as the previous one.
+ */
+export const RefineRegionArgs = z.strictObject({
+  /** The region resized to the grid as the interactive card says (fill, antialiased bilinear), RGB interleaved. */
+  image: exactBytes(refineImageBytes, `the ${interactiveGrid}x${interactiveGrid} RGB crop (width x height x 3)`),
+  /** Every click of this run on the region, in grid coordinates, oldest first. */
+  clicks: z.array(RefineClick).max(maxInteractiveClicks, { message: `at most ${maxInteractiveClicks} clicks per step` }),
+  /** The current mask over the region (samplePrev), 0/1 per grid pixel; null: none. */
+  prev: exactBytes(refineGridValues, `a ${interactiveGrid}x${interactiveGrid} mask`)
+    .refine((v) => v.every((x) => x <= 1), { message: 'must hold only 0 and 1' })
+    .nullable(),
+});
+
+/** The interactive model's answer over the region's grid. */
+export const RefineRegionResult = z.strictObject({
+  /** round(p * 255) per grid pixel, row-major; paste it back with pasteProbability. */
+  prob: exactBytes(refineGridValues, `a ${interactiveGrid}x${interactiveGrid} probability map`),
+  /** The card's threshold (p >= threshold is lesion). */
+  threshold: z.number().gt(0).lt(1),
+  model: z.strictObject({ name: z.string(), version: z.string() }),
+  /** Milliseconds the model itself ran (encoding and queueing not included). */
+  inferMs: milliseconds,
+});
+
 const NoArgs = z.undefined({ message: 'takes no arguments' });
 const NoResult = z.undefined();
 
@@ -448,6 +501,7 @@ export const api = {
   getModelEvidence: { args: ModelVersionArgs, result: ModelEvidence, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
   getEvidenceCase: { args: EvidenceCaseArgs, result: EvidenceCase, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
   getCaseProvenance: { args: CaseProvenanceArgs, result: CaseProvenance, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
+  refineRegion: { args: RefineRegionArgs, result: RefineRegionResult, maxBodyBytes: limits.smallBodyBytes, by: 'services' },
 } as const satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;
@@ -482,6 +536,8 @@ export type CaseProvenance = z.output<typeof CaseProvenance>;
 export type JobState = z.output<typeof JobState>;
 export type JobPhase = z.output<typeof JobPhase>;
 export type ApiEvent = z.output<typeof ApiEvent>;
+export type RefineRegionArgs = z.input<typeof RefineRegionArgs>;
+export type RefineRegionResult = z.output<typeof RefineRegionResult>;
 
 type Params<M extends MethodName> = [ArgsOf<M>] extends [undefined] ? [] : [args: ArgsOf<M>];
 

@@ -27,7 +27,7 @@ async function indexMasks(dir: string): Promise<Map<string, string>> {
   return map;
 }
 
-async function readMask(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+export async function readMask(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
   const { data, info } = await sharp(file).removeAlpha().greyscale().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) throw new Error(`${path.basename(file)} did not decode to one channel`);
   return { width: info.width, height: info.height, data };

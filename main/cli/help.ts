@@ -20,8 +20,16 @@ ever half-written; a full, read-only or forbidden DIR stops the run, naming the 
 reason, and leaves no partial file. Names in summary.csv that a spreadsheet would run as a
 formula (= + - @, tab, CR) start with an apostrophe.
 
+With --boxes FILE.csv (header file,x0,y0,x1,y1), each image listed there is segmented in its
+box by the interactive model (the box is the region; the mask outside it stays empty) and
+every other image automatically; summary.csv then says which (mode auto|box, and the box).
+Boxes are pixels of the image as displayed (after EXIF orientation), x1 and y1 exclusive, and
+must lie inside the image; a box outside it or inverted, or a file in the CSV that is not one
+of the inputs, stops the run before any work, naming the line.
+
 Options:
   --out DIR            output folder (created if missing)
+  --boxes FILE.csv     segment the listed images in their box (see above)
   --model PATH|NAME    model card, ONNX file, model folder, or name[@version]
                        (default: the active model version, shared with the app;
                        see \`lesiondesk models\`)
@@ -52,7 +60,10 @@ export const modelsHelp = `Usage: lesiondesk models [list|activate NAME@VERSION|
 
 Model versions, shared with the app: the shipped model (read-only, the root of every lineage)
 and every fine-tuned version in the user-data folder ($LESIONDESK_DATA_DIR, default the app's
-folder, e.g. ~/.config/lesiondesk on Linux).
+folder, e.g. ~/.config/lesiondesk on Linux). The list also shows the shipped interactive
+model (the editor's Box and Click tools, \`refine\`, \`segment --boxes\`): it is not a version
+of the automatic model, is never activated or fine-tuned, and stays as it is when a
+fine-tuned automatic model is activated.
 
   list (default)            every version: lineage, creation time, corrections, validation
                             and anchor Dice of base and candidate, the gate's reason, the
@@ -93,3 +104,47 @@ Options:
   --json                   print a summary on stdout: version, activated, reason, base and
                            candidate Dice
   -h, --help               show this help`;
+
+export const refineHelp = `Usage: lesiondesk refine IMAGE --out MASK [--mask PREVIOUS] [--box x0,y0,x1,y1]
+                        [--click +x,y]... [--click -x,y]...
+
+One step of the interactive model (what the editor's Box and Click tools do), for scripts:
+the region is the box, or without one the region the Click tool grows around the clicks and
+the previous mask; the model sees that region with every click and the previous mask, and the
+result replaces the mask inside the region only. Writes MASK, an 8-bit PNG (0 / 255) of the
+image's size. Coordinates are pixels of the image as displayed (after EXIF orientation); x1
+and y1 are exclusive. A box outside the image or inverted, a click outside the image or the
+box, or a --mask of another size is refused, naming it (exit 2).
+
+Options:
+  --out MASK           the refined mask (PNG); an existing file is kept unless --overwrite
+  --mask PREVIOUS      the current mask (>= 128 is lesion; default: none)
+  --box x0,y0,x1,y1    the region to segment (default: grown around the clicks)
+  --click +x,y         a lesion click; --click -x,y a skin click (repeatable, at most 20)
+  --threads N          onnxruntime threads (default 1)
+  --overwrite          replace MASK if it exists
+  -h, --help           show this help`;
+
+export const evaluateClicksHelp = `Usage: lesiondesk evaluate-clicks --images DIR --masks DIR [--start auto|empty]
+                                [--max-clicks N] [--json]
+
+The click protocol of interactive segmentation (Xu et al. 2016, as RITM evaluates it) on a
+folder of image/mask pairs (paired by stem; a "_segmentation" suffix is ignored), at full
+resolution: the next click goes to the point of the largest error farthest from its border,
+positive where lesion was missed, negative where skin was taken; clicks continue until IoU
+0.90 (and at least 5 clicks, for the IoU after 5) or N clicks. Prints one row per image and
+the summary: NoC@85 and NoC@90 (mean clicks to reach IoU 0.85 / 0.90, N where never reached,
+0 where the start already reaches it), mean IoU after 1, 3 and 5 clicks, median ms per click.
+
+Starts: auto (default) from the automatic model's prediction, the first click choosing the
+region as the Click tool does (a click outside it later starts a new region there); empty
+from no mask, the region being the whole image.
+
+Options:
+  --images DIR        images
+  --masks DIR         true masks (>= 128 is lesion), the images' size
+  --start auto|empty  what the clicks correct (default auto)
+  --max-clicks N      at most N clicks per image, 1 to 20 (default 20)
+  --threads N         onnxruntime threads (default 1)
+  --json              print rows and summary as JSON
+  -h, --help          show this help`;

@@ -1,17 +1,20 @@
 /**
  * `lesiondesk` command line. Arguments are parsed with node:util parseArgs: built into Node,
- * strict about unknown options, and enough for four subcommands, so the CLI adds no
+ * strict about unknown options, and enough for these subcommands, so the CLI adds no
  * dependency; help texts are written by hand next to each command.
  */
 import { LesionDeskError } from '../services/errors.js';
-import { evaluateHelp, finetuneHelp, modelsHelp, segmentHelp } from './help.js';
+import { evaluateClicksHelp, evaluateHelp, finetuneHelp, modelsHelp, refineHelp, segmentHelp } from './help.js';
 import { processIo, UsageError, type CliIo } from './usage.js';
 
 export const mainHelp = `Usage: lesiondesk <command> [options]
 
 Commands:
   segment <files|folders...> --out DIR   segment images, write masks and summary.csv
+                                         (--boxes FILE.csv: listed images in their box)
+  refine IMAGE --out MASK [--box] [--click]...  one interactive step (box, clicks, mask)
   evaluate --pred DIR --truth DIR        Dice and IoU of masks against ground truth (JSON)
+  evaluate-clicks --images DIR --masks DIR  the click protocol: NoC@85/90, IoU after clicks
   models [activate|rollback|delete]      model versions: list, activate, roll back, delete
   finetune --images DIR --masks DIR      fine-tune the active model on corrected masks
 
@@ -26,6 +29,8 @@ const commands: Record<string, { load: () => Promise<Runner>; help: string }> = 
   evaluate: { load: async () => (await import('./evaluateCommand.js')).runEvaluate, help: evaluateHelp },
   models: { load: async () => (await import('./modelsCommand.js')).runModels, help: modelsHelp },
   finetune: { load: async () => (await import('./finetuneCommand.js')).runFinetune, help: finetuneHelp },
+  refine: { load: async () => (await import('./refineCommand.js')).runRefine, help: refineHelp },
+  'evaluate-clicks': { load: async () => (await import('./refineCommand.js')).runEvaluateClicks, help: evaluateClicksHelp },
 };
 
 /** Runs the CLI; returns the exit code (0 ok, 1 some work failed, 2 wrong usage). */

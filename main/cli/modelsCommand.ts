@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { ModelVersion, ModelVersionList } from '../../preload/api.js';
 import { chooseProviders, currentHostFacts } from '../services/executionProvider.js';
 import { ModelStore } from '../services/modelStore.js';
+import { scanModelDirs, verifyChecksum } from '../services/modelRegistry.js';
 import { modelsHelp } from './help.js';
 import { dataDir, defaultModelDirs } from './paths.js';
 import { UsageError, type CliIo } from './usage.js';
@@ -39,6 +40,37 @@ function versionLines(v: ModelVersion): string[] {
     if (m?.dsc !== undefined) lines.push(`    validation:  Dice ${dice(m.dsc)} on ${m.n ?? '?'} held-out images (model card)`);
   }
   return lines;
+}
+
+/** The shipped interactive model(s), apart from the automatic versions: it is never activated nor fine-tuned. */
+export interface InteractiveListing {
+  id: string;
+  path: string;
+  status: 'ok' | 'damaged';
+  problem: string | null;
+  params: number | null;
+  macs_g: number | null;
+}
+
+async function interactiveModels(): Promise<InteractiveListing[]> {
+  const catalog = await scanModelDirs(defaultModelDirs());
+  const out: InteractiveListing[] = [];
+  for (const m of catalog.interactive ?? []) {
+    const problem = await verifyChecksum(m).then(() => null, (error: Error) => error.message);
+    out.push({ id: `${m.card.name}@${m.card.version}`, path: m.onnxPath, status: problem ? 'damaged' : 'ok', problem, params: m.card.params ?? null, macs_g: m.card.macs_g ?? null });
+  }
+  for (const p of catalog.interactiveProblems ?? []) out.push({ id: p.cardPath, path: p.cardPath, status: 'damaged', problem: p.message, params: null, macs_g: null });
+  return out;
+}
+
+function printInteractive(models: readonly InteractiveListing[], io: CliIo): void {
+  io.out(`\nInteractive model (Box and Click tools, refine, segment --boxes; shipped, never fine-tuned):`);
+  if (models.length === 0) io.out('  none installed: the Box and Click tools are unavailable; automatic segmentation works as before');
+  for (const m of models) {
+    io.out(printable(`  ${m.id}  interactive${m.status === 'damaged' ? '  DAMAGED' : ''}`));
+    if (m.problem) io.out(printable(`    problem:     ${m.problem}`));
+    if (m.params !== null) io.out(`    size:        ${m.params.toLocaleString('en-US')} parameters, ${m.macs_g ?? '?'} G multiply-adds per step`);
+  }
 }
 
 function printList(list: ModelVersionList, io: CliIo, store: ModelStore): void {
@@ -77,10 +109,12 @@ export async function runModels(argv: string[], io: CliIo): Promise<number> {
     case 'list': {
       if (target) throw new UsageError(`models list takes no argument`, modelsHelp);
       const list = await store.list();
+      const interactive = await interactiveModels();
       if (values.json) {
-        io.out(JSON.stringify({ store: store.modelsDir, providers: chooseProviders(currentHostFacts()), ...list }, null, 2));
+        io.out(JSON.stringify({ store: store.modelsDir, providers: chooseProviders(currentHostFacts()), ...list, interactive }, null, 2));
       } else {
         printList(list, io, store);
+        printInteractive(interactive, io);
       }
       return 0;
     }

@@ -1,10 +1,17 @@
 /** `lesiondesk segment`: batch pre-annotation of files and folders. */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { boxProblem, regionFromBox, type Region } from '../../preload/api.js';
 import { LesionDeskError } from '../services/errors.js';
+import { decodeFullRgb } from '../services/imaging.js';
 import { createServices } from '../services/index.js';
+import { refineFullImage, type InteractiveSegmenter } from '../services/interactiveSegmenter.js';
+import { traceOutline, uncertaintyScore } from '../services/maskGeometry.js';
 import type { Segmentation } from '../services/segmentation.js';
+import { InteractiveInputError, matchBoxes, parseBoxesCsv, type BoxRow } from './interactiveArgs.js';
+import { maskToPng } from './refineCommand.js';
 import { renderOverlay } from './overlay.js';
 import { csvCell } from './outputNames.js';
 import { nodeOutputFs, OutputWriteError, outputWriteError, planOutputs, writeOutput, type OutputFs } from './outputFiles.js';
@@ -56,6 +63,52 @@ interface Row {
   areaPx: number;
   uncertainty: number;
   ms: number;
+  /** The box it was segmented in (--boxes), or null: segmented automatically. */
+  box: Region | null;
+}
+
+/**
+ * Reads and checks the --boxes CSV against the inputs before any work: every row names one
+ * input, and every box lies inside its image as displayed (the size after EXIF orientation,
+ * from the header). Throws InteractiveInputError naming the CSV line.
+ */
+export async function readBoxes(csvPath: string, files: readonly string[]): Promise<Map<string, BoxRow>> {
+  let text: string;
+  try {
+    text = await readFile(csvPath, 'utf8');
+  } catch (error) {
+    throw new InteractiveInputError(`--boxes ${csvPath} could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const boxes = matchBoxes(parseBoxesCsv(text, csvPath), files, csvPath);
+  for (const [file, row] of boxes) {
+    const meta = await sharp(file, { limitInputPixels: false }).metadata().catch(() => null);
+    if (!meta?.width || !meta.height) continue; // unreadable: reported when it is segmented
+    const { width, height } = meta.autoOrient ?? { width: meta.width, height: meta.height };
+    const problem = boxProblem(row.box, width, height, true);
+    if (problem) throw new InteractiveInputError(`${csvPath} line ${row.line}: ${path.basename(file)}: ${problem}`);
+  }
+  return boxes;
+}
+
+/** Segments one image in its box with the interactive model (no clicks, no previous mask); outside the box the mask is empty. */
+async function segmentInBox(interactive: InteractiveSegmenter, file: string, box: Region, encodePng: boolean, maxPixels: number) {
+  const image = await decodeFullRgb({ path: file }, { maxPixels, minSide: 8 });
+  const region = regionFromBox(box, image.width, image.height);
+  const step = await refineFullImage(interactive, image, region, [], null);
+  let areaPx = 0;
+  for (const v of step.mask.data) areaPx += v;
+  const grid = interactive.model.grid;
+  const outline = traceOutline(step.prob, grid, grid, region.x1 - region.x0, region.y1 - region.y0, interactive.model.threshold).map((poly) =>
+    poly.map((v, i) => v + (i % 2 === 0 ? region.x0 : region.y0)),
+  );
+  return {
+    width: image.width,
+    height: image.height,
+    maskPng: encodePng ? await maskToPng(step.mask) : new Uint8Array(0),
+    lesionAreaPx: areaPx,
+    uncertainty: uncertaintyScore(step.prob),
+    outline,
+  };
 }
 
 /**
@@ -90,6 +143,7 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
       overlay: { type: 'boolean', default: false },
       threads: { type: 'string' },
       'max-megapixels': { type: 'string' },
+      boxes: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -115,6 +169,16 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
   if (files.length === 0) {
     io.err('lesiondesk: no images to segment');
     return 1;
+  }
+  let boxes = new Map<string, BoxRow>();
+  if (values.boxes !== undefined) {
+    try {
+      boxes = await readBoxes(values.boxes, files);
+    } catch (error) {
+      if (!(error instanceof InteractiveInputError)) throw error;
+      io.err(`lesiondesk: ${error.message}; nothing was segmented`);
+      return 2;
+    }
   }
   const outDir = path.resolve(values.out);
   // Checked before any work: a run either writes every output or, without --overwrite, none
@@ -145,11 +209,23 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
     model: values.model,
     threads,
     limits: { maxPixels: maxMp * 1e6, minSide: 8 },
+    interactive: 'lazy',
   });
   const { segmenter } = services;
   if (services.fallbackReason) io.err(`lesiondesk: warning: ${services.fallbackReason}`);
   const card = segmenter.session.entry.card;
   io.err(`lesiondesk: ${card.name}@${card.version} on ${segmenter.session.provider.provider} (${segmenter.session.provider.reason}); ${files.length} image(s) -> ${outDir}`);
+  let interactive: InteractiveSegmenter | null = null;
+  if (boxes.size > 0) {
+    try {
+      interactive = await services.interactive();
+    } catch (error) {
+      await services.close();
+      throw error;
+    }
+    const ic = interactive.model.entry.card;
+    io.err(`lesiondesk: ${boxes.size} image(s) in their box with ${ic.name}@${ic.version}, the others automatically`);
+  }
 
   const rows: (Row | null)[] = new Array(files.length).fill(null);
   const failures: string[] = [];
@@ -172,7 +248,11 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
       const file = files[index];
       const t0 = performance.now();
       try {
-        const result: Segmentation = await segmenter.segment({ path: file }, { threshold, tta: values.tta });
+        const boxRow = boxes.get(file);
+        const result: Pick<Segmentation, 'width' | 'height' | 'maskPng' | 'lesionAreaPx' | 'uncertainty' | 'outline'> =
+          boxRow && interactive
+            ? await segmentInBox(interactive, file, boxRow.box, true, maxMp * 1e6)
+            : await segmenter.segment({ path: file }, { threshold, tta: values.tta });
         const base = path.join(outDir, stems[index]);
         const writes = [writeOutput(`${base}_segmentation.png`, result.maskPng, replaces(`${base}_segmentation.png`), fs)];
         if (values.overlay) {
@@ -189,6 +269,7 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
           areaPx: result.lesionAreaPx,
           uncertainty: result.uncertainty,
           ms: performance.now() - t0,
+          box: boxRow?.box ?? null,
         };
       } catch (error) {
         if (error instanceof OutputWriteError && error.folderFix) {
@@ -217,10 +298,14 @@ export async function runSegment(argv: string[], io: CliIo, fs: OutputFs = nodeO
     await services.close();
   }
 
-  const lines = ['file,width,height,lesion_area_px,uncertainty,ms'];
+  // With --boxes, each row says how it was segmented (mode auto|box, and the box).
+  const withBoxes = values.boxes !== undefined;
+  const lines = [`file,width,height,lesion_area_px,uncertainty,ms${withBoxes ? ',mode,x0,y0,x1,y1' : ''}`];
   for (const r of rows) {
     if (!r) continue;
-    lines.push([csvCell(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)].join(','));
+    const cells = [csvCell(r.file), r.width, r.height, r.areaPx, r.uncertainty.toFixed(4), r.ms.toFixed(1)];
+    if (withBoxes) cells.push(r.box ? `box,${r.box.x0},${r.box.y0},${r.box.x1},${r.box.y1}` : 'auto,,,,');
+    lines.push(cells.join(','));
   }
   let summaryWritten = false;
   try {

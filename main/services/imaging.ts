@@ -219,3 +219,57 @@ export async function decodeFull(source: ImageSource, limits: DecodeLimits = DEF
   const { image } = await openImage(name, bytes, limits);
   return image.flatten({ background: '#000000' }).toColourspace('srgb');
 }
+
+/** A decoded full-resolution image: oriented, flattened, 8-bit sRGB, RGB interleaved. */
+export interface FullImage {
+  name: string;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+/**
+ * The whole image as pixels (EXIF orientation applied, alpha flattened onto black, 8-bit sRGB):
+ * what an interactive run crops its regions from, so the photo is decoded once per run, not
+ * once per click. 24 megapixels are 72 MB.
+ */
+export async function decodeFullRgb(source: ImageSource, limits: DecodeLimits = DEFAULT_LIMITS): Promise<FullImage> {
+  const name = sourceName(source);
+  const bytes = await readSource(source);
+  const { image, format } = await openImage(name, bytes, limits);
+  try {
+    const { data, info } = await image
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { name, width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (error) {
+    throw new ImageDecodeError(`${name} is not a readable image (${explainSharpError(error, format)})`, { cause: error });
+  }
+}
+
+/**
+ * A region [x0, x1) x [y0, y1) of a decoded image resized to size x size exactly as the card's
+ * preprocessing says (fill, sharp's linear kernel, which averages when shrinking): the same
+ * resize decodeForModel applies to a whole image, so a crop equals decoding a file that holds
+ * only the region (tested).
+ */
+export async function cropForModel(full: FullImage, region: { x0: number; y0: number; x1: number; y1: number }, size: number): Promise<Uint8Array> {
+  const width = region.x1 - region.x0;
+  const height = region.y1 - region.y0;
+  if (!(region.x0 >= 0 && region.y0 >= 0 && region.x1 <= full.width && region.y1 <= full.height && width >= 1 && height >= 1)) {
+    throw new RangeError(`region ${region.x0},${region.y0},${region.x1},${region.y1} is not inside the ${full.width}x${full.height} image`);
+  }
+  const { data, info } = await sharp(full.rgb, { raw: { width: full.width, height: full.height, channels: 3 }, limitInputPixels: false })
+    .extract({ left: region.x0, top: region.y0, width, height })
+    .resize(size, size, { fit: 'fill', kernel: 'linear' })
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new ImageDecodeError(`${full.name}: the crop came out ${info.width}x${info.height}x${info.channels}`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -19,6 +19,9 @@ import { errorMessage } from './errors.js';
 import { ModelSession } from './modelSession.js';
 import { Segmenter, type Segmentation } from './segmentation.js';
 import { createEventHub, type EventHub } from './events.js';
+import { InteractiveModel, InteractiveSegmenter, pickInteractiveModel } from './interactiveSegmenter.js';
+import { interactiveGrid } from '../../preload/api.js';
+import { ModelLoadError } from './errors.js';
 
 export { errorMessage, LesionDeskError, ImageDecodeError, ImageTooLargeError, ImageTooSmallError, ModelCardError, ModelLoadError, ModelNotFoundError } from './errors.js';
 export { Segmenter, type Segmentation } from './segmentation.js';
@@ -27,6 +30,7 @@ export { scanModelDirs, resolveModel } from './modelRegistry.js';
 export { ModelStore } from './modelStore.js';
 export { TrainingJobs } from './trainingJobs.js';
 export { createEventHub, type EventHub } from './events.js';
+export { InteractiveModel, InteractiveSegmenter, pickInteractiveModel } from './interactiveSegmenter.js';
 
 /** Options of createServices. */
 export interface ServiceOptions {
@@ -52,6 +56,13 @@ export interface ServiceOptions {
   preferredProvider?: ProviderName;
   /** Decode limits (default 64 megapixels, DEFAULT_LIMITS). */
   limits?: DecodeLimits;
+  /**
+   * When to load the interactive model (Box and Click tools, refineRegion): 'eager' (default)
+   * starts loading it at once beside the automatic one, 'lazy' on first use (CLI commands
+   * that may not need it). A missing or broken one is a refusal of refineRegion, never a
+   * failure of the services.
+   */
+  interactive?: 'eager' | 'lazy';
   log?: (message: string) => void;
 }
 
@@ -68,6 +79,8 @@ export interface Services {
   events: EventHub;
   /** Why the model running is not the chosen one (damaged or missing), or null. */
   fallbackReason: string | null;
+  /** The interactive model, loaded once (ModelNotFoundError / ModelLoadError when there is none usable). */
+  interactive(): Promise<InteractiveSegmenter>;
   close(): Promise<void>;
 }
 
@@ -128,6 +141,25 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const session = await ModelSession.open(entry, sessionOptions);
   const segmenter = new Segmenter(session, options.limits ?? DEFAULT_LIMITS);
   const available = chooseProviders(currentHostFacts(), options.preferredProvider).map((c) => c.name);
+
+  // The interactive model is shipped, not fine-tuned (a fine-tuned automatic model leaves it as
+  // it is), so it is found in the shipped folders only and loaded once.
+  let interactiveLoad: Promise<InteractiveSegmenter> | null = null;
+  const interactive = (): Promise<InteractiveSegmenter> => {
+    interactiveLoad ??= (async () => {
+      const found = pickInteractiveModel(await scanModelDirs(options.modelDirs));
+      const model = await InteractiveModel.open(found, sessionOptions);
+      if (model.grid !== interactiveGrid) {
+        await model.release();
+        throw new ModelLoadError(`${found.card.file} works on a ${model.grid}x${model.grid} grid; this version of LesionDesk sends ${interactiveGrid}x${interactiveGrid}`);
+      }
+      return new InteractiveSegmenter(model, segmenter.queue);
+    })();
+    return interactiveLoad;
+  };
+  if ((options.interactive ?? 'eager') === 'eager') {
+    interactive().catch((error: unknown) => options.log?.(`interactive model: ${errorMessage(error)}`));
+  }
 
   const trainerDir = options.trainerDir ?? defaultTrainerDir(options.modelDirs);
   const jobs =
@@ -263,7 +295,8 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     async listModels(): Promise<ApiModelEntry[]> {
       const fresh = await scanModelDirs(options.modelDirs);
       const tuned = store ? (await store.versions()).filter((v) => v.kind === 'fine-tuned' && v.entry).map((v) => v.entry!) : [];
-      return [...fresh.models, ...tuned].map((m) => ({ name: m.card.name, version: m.card.version, path: m.onnxPath, card: cardRecord(m.card) }));
+      // The interactive model(s) last: their card says kind "interactive".
+      return [...fresh.models, ...tuned, ...(fresh.interactive ?? [])].map((m) => ({ name: m.card.name, version: m.card.version, path: m.onnxPath, card: cardRecord(m.card) }));
     },
     listModelVersions: store
       ? async () => {
@@ -289,6 +322,9 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     getModelEvidence: store ? ({ id }) => modelEvidence(store, id) : needStore,
     getEvidenceCase: store ? ({ id, row }) => evidenceCase(store, id, row) : needStore,
     getCaseProvenance: store ? ({ caseId }) => caseProvenance(store, caseId) : needStore,
+    async refineRegion(args) {
+      return (await interactive()).refine({ image: args.image, clicks: args.clicks, prev: args.prev });
+    },
   };
   return {
     handlers,
@@ -300,11 +336,14 @@ export async function createServices(options: ServiceOptions): Promise<Services>
     get fallbackReason() {
       return fallbackReason;
     },
+    interactive,
     async close() {
       watcher?.close();
       await jobs?.shutdown();
       await switching.catch(() => undefined);
       await segmenter.session.release();
+      const loaded = await interactiveLoad?.catch(() => null);
+      await loaded?.model.release();
     },
   };
 }

@@ -81,6 +81,26 @@ export const modelCardSchema = z.object({
    * Cards written before this field existed lack it (their checkpoint is not trusted; README).
    */
   files: z.record(fileBesideCard, sha256Hex).optional(),
+  /** `interactive`: a model for the Box and Click tools (it then has `interactive`); absent or `automatic`: segments whole images. */
+  kind: z.enum(['automatic', 'interactive']).optional(),
+  /**
+   * How an interactive model takes its extra inputs (preload/interactive.ts is the code):
+   * `image` is `input` above (the region's crop, preprocessed as `preprocessing` says), `clicks`
+   * [2, grid, grid] positive and negative discs of `click_radius` grid pixels, `prev` [1, grid,
+   * grid] the previous mask sampled nearest at grid pixel centres.
+   */
+  interactive: z
+    .object({
+      inputs: z.tuple([z.literal('image'), z.literal('clicks'), z.literal('prev')]),
+      grid: positiveInt,
+      click_radius: z.number().positive(),
+      click_encoding: z.literal('disc'),
+      prev_sampling: z.literal('nearest at grid pixel centres'),
+      region: z.string().optional(),
+      max_clicks: positiveInt,
+    })
+    .loose()
+    .optional(),
 }).loose();
 
 /** A validated model card. */
@@ -96,6 +116,17 @@ export function parseModelCard(json: unknown, source: string): ModelCard {
       throw new ModelCardError(
         `${source}: preprocessing.resize ${width}x${height} does not match input.shape [${card.input.shape.join(', ')}]`,
       );
+    }
+    if ((card.kind === 'interactive') !== (card.interactive !== undefined)) {
+      throw new ModelCardError(
+        card.interactive
+          ? `${source}: has an "interactive" section but kind "${card.kind}"; an interactive model says kind "interactive"`
+          : `${source}: kind "interactive" needs the "interactive" section (inputs, grid, click_radius, click_encoding, prev_sampling, max_clicks)`,
+      );
+    }
+    const grid = card.interactive?.grid;
+    if (grid !== undefined && (width !== grid || height !== grid || card.output.shape[1] !== grid || card.output.shape[2] !== grid)) {
+      throw new ModelCardError(`${source}: interactive.grid ${grid} does not match input.shape [${card.input.shape.join(', ')}] and output.shape [${card.output.shape.join(', ')}]`);
     }
     return card;
   }
@@ -118,7 +149,8 @@ export function modelCardJsonSchema(): Record<string, unknown> {
     title: 'LesionDesk model card (lesiondesk-model-card/1)',
     description:
       'Generated from main/services/modelCard.ts by `npm run schema`; do not edit by hand. ' +
-      'Not expressible here and checked by the TypeScript reader only: preprocessing.resize equals input.shape.',
+      'Not expressible here and checked by the TypeScript reader only: preprocessing.resize equals input.shape; ' +
+        'kind "interactive" goes with an "interactive" section and its grid equals input and output shapes.',
   };
 }
 

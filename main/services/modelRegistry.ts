@@ -28,8 +28,23 @@ export interface ModelProblem {
 
 /** Everything found in the model folders. */
 export interface ModelCatalog {
+  /** Automatic models (segment whole images): the ones `segment`, the app and the store run. */
   models: ModelEntry[];
   problems: ModelProblem[];
+  /**
+   * Interactive models (card kind "interactive", for the Box and Click tools), kept apart so
+   * that one is never picked to segment whole images, and its problems never list as a
+   * damaged automatic model.
+   */
+  interactive?: ModelEntry[];
+  interactiveProblems?: ModelProblem[];
+}
+
+/** True for a card (valid or not) that says it is an interactive model. */
+export function isInteractiveCard(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null) return false;
+  const card = json as { kind?: unknown; interactive?: unknown };
+  return card.kind === 'interactive' || card.interactive !== undefined;
 }
 
 /** Reads and validates one card; resolves the ONNX path beside it. */
@@ -60,6 +75,8 @@ function looksLikeCard(json: unknown): boolean {
 export async function scanModelDirs(dirs: string[]): Promise<ModelCatalog> {
   const models: ModelEntry[] = [];
   const problems: ModelProblem[] = [];
+  const interactive: ModelEntry[] = [];
+  const interactiveProblems: ModelProblem[] = [];
   const seen = new Set<string>();
   for (const dir of dirs) {
     let names: string[];
@@ -80,19 +97,20 @@ export async function scanModelDirs(dirs: string[]): Promise<ModelCatalog> {
         continue; // Not a card (or not JSON at all): other JSON files may live here.
       }
       if (!looksLikeCard(json)) continue;
+      const kind = isInteractiveCard(json) ? { models: interactive, problems: interactiveProblems } : { models, problems };
       try {
         const entry = await readModelCard(cardPath);
         if (!existsSync(entry.onnxPath)) {
-          problems.push({ cardPath, message: `${entry.card.file} named by ${name} is missing` });
+          kind.problems.push({ cardPath, message: `${entry.card.file} named by ${name} is missing` });
           continue;
         }
-        models.push(entry);
+        kind.models.push(entry);
       } catch (error) {
-        problems.push({ cardPath, message: (error as Error).message });
+        kind.problems.push({ cardPath, message: (error as Error).message });
       }
     }
   }
-  return { models, problems };
+  return { models, problems, interactive, interactiveProblems };
 }
 
 function compareSemver(a: string, b: string): number {
@@ -133,6 +151,9 @@ export async function resolveModel(catalog: ModelCatalog, selector?: string): Pr
     }
     if (!existsSync(target)) throw new ModelCardError(`${selector} has no model card (${path.basename(target)}) beside it`);
     const entry = await readModelCard(target);
+    if (entry.card.kind === 'interactive') {
+      throw new ModelCardError(`${selector} is the interactive model (for boxes and clicks); choose an automatic model to segment whole images`);
+    }
     if (!existsSync(entry.onnxPath)) throw new ModelLoadError(`${entry.card.file} named by ${path.basename(target)} is missing`);
     return entry;
   }

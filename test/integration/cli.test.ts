@@ -218,6 +218,96 @@ describe('lesiondesk evaluate', () => {
   }, 180_000);
 });
 
+describe('lesiondesk refine, segment --boxes and evaluate-clicks', () => {
+  const anchor = path.join(repoRoot, 'models', 'replay', 'anchor');
+
+  it('refines in displayed pixels, changes only the region, and names a bad box, click or mask', async () => {
+    const dir = path.join(tmp, 'refine');
+    await mkdir(dir, { recursive: true });
+    const files = await fixtureFiles();
+    const image = path.join(dir, 'rotated.jpg'); // displayed 240x320
+    await writeFile(image, files['rotated.jpg']);
+    const previous = path.join(dir, 'previous.png');
+    await writeFile(previous, await sharp(Buffer.alloc(240 * 320, 255), { raw: { width: 240, height: 320, channels: 1 } }).png().toBuffer());
+    const out = path.join(dir, 'refined.png');
+    const run = await cli(['refine', image, '--out', out, '--mask', previous, '--box', '60,10,180,120', '--click', '+119,64', '--click', '-70,110']);
+    expect(run.stderr).toMatch(/region 60,10,180,120 of 240x320, 2 click\(s\)/);
+    expect(run.code).toBe(0);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.channels]).toEqual([240, 320, 1]);
+    const { data } = await sharp(out).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    // Outside the box the previous mask (all lesion) is kept; inside, the skin corner is skin.
+    expect(data[300 * 240 + 200]).toBe(255);
+    expect(data[9 * 240 + 100]).toBe(255);
+    expect(data[64 * 240 + 119]).toBe(255);
+    expect(data[115 * 240 + 65]).toBe(0);
+
+    const bad = await Promise.all([
+      cli(['refine', image, '--out', path.join(dir, 'x.png'), '--box', '0,0,241,100']),
+      cli(['refine', image, '--out', path.join(dir, 'x.png'), '--box', '50,0,10,100']),
+      cli(['refine', image, '--out', path.join(dir, 'x.png'), '--click', '+10,320']),
+      cli(['refine', image, '--out', path.join(dir, 'x.png'), '--click', '+10,10', '--mask', path.join(anchor, 'masks', 'ISIC_0000029.png')]),
+      cli(['refine', image, '--out', out, '--click', '+10,10']),
+    ]);
+    expect(bad.map((r) => r.code)).toEqual([2, 2, 2, 2, 1]);
+    expect(bad[0].stderr).toMatch(/rotated\.jpg: --box 0,0,241,100 reaches outside the 240x320 image/);
+    expect(bad[1].stderr).toMatch(/--box "50,0,10,100" is inverted or empty/);
+    expect(bad[2].stderr).toMatch(/--click \+10,320 lies outside the 240x320 image/);
+    expect(bad[3].stderr).toMatch(/--mask .*ISIC_0000029\.png is 256x256, the image is 240x320/);
+    expect(bad[4].stderr).toMatch(/refined\.png.*--overwrite/);
+    expect(existsSync(path.join(dir, 'x.png'))).toBe(false);
+  }, 240_000);
+
+  it('segments listed images in their box and the others automatically, and refuses an unknown file or a box outside its image', async () => {
+    const dir = path.join(tmp, 'boxes');
+    await mkdir(path.join(dir, 'in'), { recursive: true });
+    for (const id of ['ISIC_0000029', 'ISIC_0000050']) await copyFile(path.join(anchor, 'images', `${id}.jpg`), path.join(dir, 'in', `${id}.jpg`));
+    await writeFile(path.join(dir, 'boxes.csv'), 'file,x0,y0,x1,y1\nISIC_0000029.jpg,20,20,230,230\n');
+    const run = await cli(['segment', path.join(dir, 'in'), '--out', path.join(dir, 'out'), '--boxes', path.join(dir, 'boxes.csv')]);
+    expect(run.code).toBe(0);
+    const csv = (await readFile(path.join(dir, 'out', 'summary.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('file,width,height,lesion_area_px,uncertainty,ms,mode,x0,y0,x1,y1');
+    expect(csv[1]).toMatch(/ISIC_0000029\.jpg,256,256,\d+,[\d.]+,[\d.]+,box,20,20,230,230$/);
+    expect(csv[2]).toMatch(/ISIC_0000050\.jpg,256,256,\d+,[\d.]+,[\d.]+,auto,,,,$/);
+    const boxed = path.join(dir, 'out', 'ISIC_0000029_segmentation.png');
+    expect((await sharp(boxed).metadata()).channels).toBe(1);
+    const { data } = await sharp(boxed).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(data[5 * 256 + 5]).toBe(0); // outside the box: nothing
+
+    await writeFile(path.join(dir, 'unknown.csv'), 'file,x0,y0,x1,y1\nISIC_0000050.jpg,1,1,100,100\nnope.jpg,0,0,10,10\n');
+    await writeFile(path.join(dir, 'outside.csv'), 'file,x0,y0,x1,y1\nISIC_0000050.jpg,100,100,300,200\n');
+    const [unknown, outside] = await Promise.all([
+      cli(['segment', path.join(dir, 'in'), '--out', path.join(dir, 'out2'), '--boxes', path.join(dir, 'unknown.csv')]),
+      cli(['segment', path.join(dir, 'in'), '--out', path.join(dir, 'out3'), '--boxes', path.join(dir, 'outside.csv')]),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown\.csv line 3: nope\.jpg is not one of the images to segment; nothing was segmented/);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/outside\.csv line 2: ISIC_0000050\.jpg: box 100,100,300,200 reaches outside the 256x256 image/);
+    expect(existsSync(path.join(dir, 'out2'))).toBe(false);
+  }, 240_000);
+
+  it('evaluates clicks on a folder of pairs: per-image rows and the summary', async () => {
+    const dir = path.join(tmp, 'clicks');
+    await mkdir(path.join(dir, 'images'), { recursive: true });
+    await mkdir(path.join(dir, 'masks'), { recursive: true });
+    for (const id of ['ISIC_0000029', 'ISIC_0000050']) {
+      await copyFile(path.join(anchor, 'images', `${id}.jpg`), path.join(dir, 'images', `${id}.jpg`));
+      await copyFile(path.join(anchor, 'masks', `${id}.png`), path.join(dir, 'masks', `${id}_segmentation.png`));
+    }
+    const run = await cli(['evaluate-clicks', '--images', path.join(dir, 'images'), '--masks', path.join(dir, 'masks'), '--max-clicks', '3', '--json']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { maxClicks: number; summary: Record<string, number>; images: { id: string; noc90: number; clicks: number }[] };
+    expect(report.maxClicks).toBe(3);
+    expect(report.images.map((r) => r.id)).toEqual(['ISIC_0000029', 'ISIC_0000050']);
+    for (const r of report.images) expect(r.noc90).toBeLessThanOrEqual(3);
+    expect(Object.keys(report.summary).sort()).toEqual(['iou1', 'iou3', 'iou5', 'medianStepMs', 'n', 'noc85', 'noc90', 'startIou']);
+    const wrong = await cli(['evaluate-clicks', '--images', path.join(dir, 'images'), '--masks', path.join(dir, 'masks'), '--start', 'box']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--start must be auto or empty, not "box"/);
+  }, 240_000);
+});
+
 describe('lesiondesk models and help', () => {
   /** A fine-tuned version folder as a job leaves it: the shipped weights under a new card. */
   async function addVersion(version: string, base: string): Promise<void> {
@@ -245,6 +335,11 @@ describe('lesiondesk models and help', () => {
     expect(listed.versions[0]).toMatchObject({ id: 'scsonet-isic2017@1.0.0', kind: 'shipped' });
     expect(listed.versions[0].card.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(listed.providers.at(-1)?.name).toBe('cpu');
+    // The interactive model is listed apart, never as a version of the automatic one.
+    expect(listed.versions.some((v) => v.id.includes('interactive'))).toBe(false);
+    expect((JSON.parse(first.stdout) as { interactive: { id: string; status: string }[] }).interactive).toEqual([
+      expect.objectContaining({ id: expect.stringMatching(/^scsonet-interactive@/), status: 'ok' }),
+    ]);
 
     await addVersion('1.1.0', 'scsonet-isic2017@1.0.0');
     const activated = await cli(['models', 'activate', 'scsonet-isic2017@1.1.0']);
@@ -253,6 +348,8 @@ describe('lesiondesk models and help', () => {
     expect(text.stdout).toMatch(/\* scsonet-isic2017@1\.1\.0 {2}fine-tuned {2}\(active\)/);
     expect(text.stdout).toMatch(/validation: {2}Dice 0\.860 \(base 0\.800\) on 10 cases/);
     expect(text.stdout).toMatch(/lineage: {5}scsonet-isic2017@1\.0\.0 -> scsonet-isic2017@1\.1\.0/);
+    // A fine-tuned automatic model leaves the interactive one as it is.
+    expect(text.stdout).toMatch(/Interactive model \(Box and Click tools.*\n {2}scsonet-interactive@\S+ {2}interactive\n/);
     // A copied folder is listed as not a version, and the listing still works.
     const copy = path.join(dataDir, 'models', 'versions', 'scsonet-isic2017@1.1.0 (copy)');
     await mkdir(copy);
@@ -297,7 +394,7 @@ describe('lesiondesk models and help', () => {
 
   it('prints help for the tool and each command', async () => {
     const runs = await Promise.all(
-      [['--help'], ['segment', '--help'], ['evaluate', '--help'], ['models', '--help'], ['frobnicate'], ['finetune', '--help']].map((a) => cli(a)),
+      [['--help'], ['segment', '--help'], ['evaluate', '--help'], ['models', '--help'], ['frobnicate'], ['finetune', '--help'], ['refine', '--help'], ['evaluate-clicks', '--help']].map((a) => cli(a)),
     );
     for (const run of [...runs.slice(0, 4), runs[5]]) {
       expect(run.code).toBe(0);
@@ -308,5 +405,8 @@ describe('lesiondesk models and help', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
     expect(runs[5].stdout).toMatch(/--activate auto\|never/);
+    expect(runs[6].stdout).toMatch(/^Usage: lesiondesk refine IMAGE --out MASK/);
+    expect(runs[7].stdout).toMatch(/^Usage: lesiondesk evaluate-clicks --images DIR --masks DIR/);
+    expect(runs[1].stdout).toMatch(/--boxes FILE\.csv/);
   }, 180_000);
 });

@@ -19,13 +19,13 @@ export interface EditAffordances {
   /** Tool buttons, clean-ups and the brush size. */
   readonly edit: boolean;
   /** The hint under the image, if any. */
-  readonly hint: 'ruler' | 'polygon' | 'lasso' | null;
+  readonly hint: 'ruler' | 'polygon' | 'lasso' | 'box' | 'click' | null;
 }
 
 export function editAffordances(state: EditState): EditAffordances {
   const edit = !state.locked;
   let hint: EditAffordances['hint'] = null;
   if (state.rulerActive) hint = 'ruler';
-  else if (edit && (state.activeTool === 'polygon' || state.activeTool === 'lasso')) hint = state.activeTool;
+  else if (edit && (state.activeTool === 'polygon' || state.activeTool === 'lasso' || state.activeTool === 'box' || state.activeTool === 'click')) hint = state.activeTool;
   return { undo: edit && state.canUndo, redo: edit && state.canRedo, edit, hint };
 }

@@ -10,6 +10,12 @@ import type { CaseStage, MaskViewMode, PreviewMask } from './session/case-stage.
 import { MaskSurface } from './mask-surface.ts';
 import { fitViewport, panBy, screenToImage, wheelBrushSize, wheelZoomFactor, zoomAt, zoomTo, type Viewport } from './viewport.ts';
 
+/** The interactive tools' clicks (integer image pixels) and the region they refine. */
+export interface InteractiveMarksView {
+  readonly clicks: readonly { readonly x: number; readonly y: number; readonly positive: boolean }[];
+  readonly region: { readonly x0: number; readonly y0: number; readonly x1: number; readonly y1: number } | null;
+}
+
 /** How the current mask is shown. */
 export type { MaskViewMode };
 
@@ -35,6 +41,10 @@ const outlineColor = '#7ff5ea';
 const compareColor = '#ffb454';
 const predictionColor = '#c792ea';
 const subtractColor = '#f07178';
+const lesionClickColor = '#3ddc84';
+const skinClickColor = '#ff5c5c';
+/** A click's dot, in screen pixels whatever the zoom. */
+const CLICK_DOT_RADIUS = 5;
 
 export class EditorStage implements CaseStage {
   readonly stage: Konva.Stage;
@@ -48,6 +58,7 @@ export class EditorStage implements CaseStage {
   private readonly outlineGroup = new Konva.Group();
   private readonly compareGroup = new Konva.Group();
   private readonly predictionGroup = new Konva.Group();
+  private readonly marksGroup = new Konva.Group();
   private readonly previewLine = new Konva.Line({ points: [], strokeWidth: 1.5, strokeScaleEnabled: false, lineJoin: 'round', dash: [6, 4] });
   private readonly previewStart = new Konva.Circle({ radius: 4, strokeWidth: 1.5, strokeScaleEnabled: false, visible: false });
   private readonly brushCursor = new Konva.Circle({ radius: 10, stroke: '#ffffff', strokeWidth: 1, strokeScaleEnabled: false, visible: false, shadowColor: '#000', shadowBlur: 2, shadowOpacity: 0.8 });
@@ -88,7 +99,7 @@ export class EditorStage implements CaseStage {
     this.surface = new MaskSurface(this.document.raster, maskColor);
     this.maskLayer.add(this.surface.node, this.thresholdPreview);
     this.thresholdPreview.size({ width, height });
-    this.overlayLayer.add(this.outlineGroup, this.compareGroup, this.predictionGroup, this.previewLine, this.previewStart, this.rulerLine, this.brushCursor);
+    this.overlayLayer.add(this.outlineGroup, this.compareGroup, this.predictionGroup, this.marksGroup, this.previewLine, this.previewStart, this.rulerLine, this.brushCursor);
     this.stage.add(this.imageLayer, this.maskLayer, this.overlayLayer);
     this.setOpacity(0.45);
 
@@ -156,6 +167,7 @@ export class EditorStage implements CaseStage {
     const smooth = viewport.scale < 1;
     this.imageLayer.imageSmoothingEnabled(smooth || viewport.scale < 4);
     this.maskLayer.imageSmoothingEnabled(smooth);
+    this.scaleMarks();
     this.stage.batchDraw();
     this.options.onViewportChange?.(viewport);
   }
@@ -204,6 +216,24 @@ export class EditorStage implements CaseStage {
       this.outlineGroup.add(new Konva.Line({ points: flatten(loop), closed: true, stroke: outlineColor, strokeWidth: 1.5, strokeScaleEnabled: false }));
     }
     this.refreshOutline();
+    this.overlayLayer.batchDraw();
+  }
+
+  /** The Box and Click tools' dots (green lesion, red skin) and the dashed region they refine; empty hides them. */
+  setInteractiveMarks(marks: InteractiveMarksView): void {
+    this.marksGroup.destroyChildren();
+    const { region } = marks;
+    if (region) {
+      this.marksGroup.add(
+        new Konva.Rect({ x: region.x0, y: region.y0, width: region.x1 - region.x0, height: region.y1 - region.y0, stroke: '#ffffff', strokeWidth: 1.5, strokeScaleEnabled: false, dash: [6, 4], opacity: 0.8 }),
+      );
+    }
+    for (const click of marks.clicks) {
+      this.marksGroup.add(
+        new Konva.Circle({ x: click.x + 0.5, y: click.y + 0.5, radius: CLICK_DOT_RADIUS, fill: click.positive ? lesionClickColor : skinClickColor, stroke: '#0d0f12', strokeWidth: 1.5, strokeScaleEnabled: false }),
+      );
+    }
+    this.scaleMarks();
     this.overlayLayer.batchDraw();
   }
 
@@ -304,8 +334,11 @@ export class EditorStage implements CaseStage {
       this.updateCursorStyle();
       return;
     }
-    if (event.button !== 0) return;
+    // The right button marks skin for the Click and Box tools; other tools take the primary only.
+    const secondary = event.button === 2 && (this.document.activeToolId === 'click' || this.document.activeToolId === 'box');
+    if (event.button !== 0 && !secondary) return;
     if (this.rulerActive) {
+      if (secondary) return;
       this.addRulerPoint(screenToImage(this.viewport, screen));
       return;
     }
@@ -403,6 +436,13 @@ export class EditorStage implements CaseStage {
     const brushLike = tool === 'brush' || tool === 'eraser';
     this.container.style.cursor = this.panning ? 'grabbing' : this.panKeyHeld ? 'grab' : this.rulerActive ? 'crosshair' : brushLike ? 'none' : 'crosshair';
     this.requestFrame();
+  }
+
+  /** Keeps the dots a fixed size on screen at any zoom. */
+  private scaleMarks(): void {
+    for (const node of this.marksGroup.getChildren()) {
+      if (node instanceof Konva.Circle) node.radius(CLICK_DOT_RADIUS / this.viewport.scale);
+    }
   }
 
   private refreshOutline(): void {

@@ -38,6 +38,8 @@ export const editorCommands: readonly EditorCommand[] = [
   toolCommand('polygon', 'Polygon (Alt subtracts)', 'P', 'Polygon'),
   toolCommand('lasso', 'Lasso (Alt subtracts)', 'L', 'Lasso'),
   toolCommand('flood-fill', 'Flood fill (Alt erases)', 'F', 'Fill'),
+  toolCommand('box', 'Box: drag around the lesion, the model re-segments inside', 'X', 'Box'),
+  toolCommand('click', 'Click: lesion; Alt-click or right button: skin (the model re-segments; Esc clears the clicks)', 'C', 'Click'),
   { id: 'brush.smaller', title: 'Smaller brush', keybindings: ['['], run: ({ document }) => document.stepBrushSize(-1) },
   { id: 'brush.larger', title: 'Larger brush', keybindings: [']'], run: ({ document }) => document.stepBrushSize(1) },
   { id: 'mask.fillHoles', title: 'Fill holes', keybindings: ['H'], run: ({ document }) => void document.fillHoles() },

@@ -191,7 +191,7 @@ describe('keyboard and brush size', () => {
     expect(doc.keyDown(key('0'))).toBe(false);
     expect(fitted).toBe(2);
     expect(doc.runCommand('nope')).toBe(false);
-    expect(doc.keyDown(key('x'))).toBe(false);
+    expect(doc.keyDown(key('q'))).toBe(false);
   });
 });
 

@@ -10,11 +10,13 @@ import { MaskHistory, type HistoryEvent } from './history.js';
 import { MaskRaster } from './mask-raster.js';
 import { measureMask, type MeasureOptions, type MaskMeasurements } from './measurements.js';
 import { growByOnePixel, shrinkByOnePixel, smoothMask } from './morphology.js';
+import { BoxTool } from './tools/box-tool.js';
 import { BrushTool } from './tools/brush-tool.js';
+import { ClickTool } from './tools/click-tool.js';
 import { FloodFillTool } from './tools/flood-fill-tool.js';
 import { LassoTool } from './tools/lasso-tool.js';
 import { PolygonTool } from './tools/polygon-tool.js';
-import type { EditorKeyEvent, EditorPointerEvent, EditorTool, ToolContext, ToolId } from './tools/tool.js';
+import type { EditorKeyEvent, EditorPointerEvent, EditorTool, InteractiveInput, ToolContext, ToolId } from './tools/tool.js';
 
 export const MIN_BRUSH_SIZE = 1;
 export const MAX_BRUSH_SIZE = 1000;
@@ -29,6 +31,8 @@ export type EditorChange =
   /** The active tool's preview (open polygon, lasso path) changed. */
   | { readonly kind: 'preview' }
   | { readonly kind: 'shortcut-sheet' }
+  /** The Box or Click tool finished a gesture: the interactive model's runner takes it from here. */
+  | { readonly kind: 'interactive'; readonly input: InteractiveInput }
   /** An edit was refused because the document is read-only (an approved case). */
   | { readonly kind: 'read-only' }
   /** The tool's unfinished work ended (committed, cancelled, or a press that changed nothing). */
@@ -79,6 +83,8 @@ export class EditorDocument implements ToolContext {
       polygon: new PolygonTool(this),
       lasso: new LassoTool(this),
       'flood-fill': new FloodFillTool(this),
+      box: new BoxTool(this),
+      click: new ClickTool(this),
     };
     this.history.onChange((event) => this.emit({ kind: 'history', event }));
     this.tools[this.activeId].onEnter();
@@ -303,6 +309,13 @@ export class EditorDocument implements ToolContext {
 
   previewChanged(): void {
     this.emit({ kind: 'preview' });
+  }
+
+  requestInteractive(input: InteractiveInput): void {
+    // The gesture began on an unlocked mask (pointerDown refuses otherwise); a lock that came
+    // meanwhile still wins, as for an operation.
+    if (input.kind !== 'clear' && this.refused()) return;
+    this.emit({ kind: 'interactive', input });
   }
 
   // ---- operations -----------------------------------------------------------------------------

@@ -16,6 +16,8 @@ export { BrushTool } from './tools/brush-tool.js';
 export { PolygonTool } from './tools/polygon-tool.js';
 export { LassoTool } from './tools/lasso-tool.js';
 export { FloodFillTool } from './tools/flood-fill-tool.js';
+export { BoxTool } from './tools/box-tool.js';
+export { ClickTool } from './tools/click-tool.js';
 export { editorCommands, findCommand, keybindingConflicts, type CommandContext, type EditorCommand } from './commands.js';
 export { matchesKeybinding, formatKeybinding, sameKeyPress } from './keybindings.js';
 export { encodeRunLengths, decodeRunLengths } from './run-length.js';

@@ -87,6 +87,7 @@ export class Workspace {
           caseId: openId,
           repository,
           api: main,
+          interactiveApi: this.api ?? undefined,
           model: () => {
             const info = this.main?.modelInfo;
             return info ? { name: info.name, version: info.version } : null;

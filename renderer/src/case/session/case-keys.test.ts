@@ -37,7 +37,7 @@ describe('the case keys', () => {
     expect(editor.activeToolId).toBe('lasso');
     expect(caseKeyDown(target, key('r'))).toBe(true);
     expect(startRuler).toHaveBeenCalledOnce();
-    expect(caseKeyDown(target, key('x'))).toBe(false);
+    expect(caseKeyDown(target, key('q'))).toBe(false);
   });
 
   it('? opens the shortcut sheet; Esc or ? closes it before any tool sees the key', () => {

@@ -4,7 +4,7 @@
  * edit left unsaved (a reload, a closed window, a failed save) recovered from the journal when
  * there is one, else the case's latest version.
  */
-import type { LesionDeskApi } from '../../../../preload/api.ts';
+import type { LesionDeskApi, Region } from '../../../../preload/api.ts';
 import { errorMessage } from '../../lib/format.ts';
 import type { CaseRepository } from '../../storage/case-repository.ts';
 import type { AppSettings, CaseRecord, MaskVersionRecord } from '../../storage/types.ts';
@@ -28,6 +28,8 @@ export interface CasePlatform {
   encodePng(width: number, height: number, data: Uint8Array): Promise<Blob>;
   /** Screen pixels per CSS pixel. */
   devicePixelRatio(): number;
+  /** The Box and Click tools' crops of the decoded image: a region -> 256 x 256 RGB bytes, made where the pixels are. */
+  regionCropper(image: ImageBitmap): (region: Region) => Promise<Uint8Array>;
 }
 
 /** The repository calls opening a case makes. */

@@ -31,6 +31,7 @@ import type { CaseStage } from './case-stage.ts';
 import { clockTime } from './clock-time.ts';
 import { DisposableStore } from './disposable-store.ts';
 import { EditorState } from './editor-state.svelte.ts';
+import { InteractiveTool, interactiveService } from './interactive-tool.svelte.ts';
 
 export type { CasePlatform } from './case-opening.ts';
 
@@ -54,6 +55,8 @@ export interface CaseSessionOptions {
   /** The workflow status moved (a prediction stored, the first edit, an approval elsewhere). */
   readonly onStatusChange?: (record: CaseRecord) => void;
   readonly onSaveStateChange?: (state: AutosaveState) => void;
+  /** The interactive model (Box and Click tools); without it those tools are off, with the reason. */
+  readonly interactiveApi?: Pick<LesionDeskApi, 'refineRegion' | 'listModels'> | undefined;
 }
 
 export type CasePhase = 'loading' | 'predicting' | 'ready' | 'failed';
@@ -72,6 +75,8 @@ export class CaseSession implements CaseContext {
   editorState = $state.raw<EditorState | null>(null);
   saving = $state.raw<CaseSaving | null>(null);
   measurements = $state.raw<CaseMeasurements | null>(null);
+  /** The Box and Click tools: clicks, region, requests to the interactive model. */
+  interactive = $state.raw<InteractiveTool | null>(null);
   size = $state.raw({ width: 0, height: 0 });
   showShortcuts = $state(false);
   /** Clean-up settings (the buttons and the keys use them). */
@@ -206,6 +211,16 @@ export class CaseSession implements CaseContext {
       }),
     );
     this.saving = saving;
+    // Before the session's own listener below: a tool change ends the interactive run first.
+    this.interactive = this.disposables.add(
+      new InteractiveTool({
+        editor,
+        messages: this.messages,
+        crop: platform.regionCropper(opened.image),
+        ...interactiveService(this.options.interactiveApi),
+        onMarks: (marks) => this.stage?.setInteractiveMarks(marks),
+      }),
+    );
     this.disposables.add(
       editor.onChange((change) => {
         // A tool key or button ends the ruler: the next click is the tool's, not a ruler end.

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SegmentImageResult } from '../../../../preload/api.ts';
+import { interactiveGrid, type SegmentImageResult } from '../../../../preload/api.ts';
 import { encodeRunLengths, MaskRaster, measureMask, traceOutlines } from '../../editor/index.ts';
 import type { AppSettings, CaseRecord, CaseSnapshot, MaskVersionRecord, NewMaskVersion, NewPrediction } from '../../storage/types.ts';
 import type { EditJournal, JournalRecovery } from '../edit-journal.ts';
 import type { MaskAnalyser } from '../mask-analysis.ts';
-import { CaseSession, type CasePlatform, type SessionRepository } from './case-session.svelte.ts';
+import { CaseSession, type CasePlatform, type CaseSessionOptions, type SessionRepository } from './case-session.svelte.ts';
 import type { CaseStage } from './case-stage.ts';
 
 const W = 6;
@@ -98,6 +98,7 @@ function fakePlatform() {
     decodeMask: async (png) => ({ width: W, height: H, data: new Uint8Array(await png.arrayBuffer()) }),
     encodePng: async (_w, _h, data) => new Blob([data.slice()]),
     devicePixelRatio: () => 1,
+    regionCropper: () => async () => new Uint8Array(interactiveGrid * interactiveGrid * 3),
   };
   return { platform, analyser, closed };
 }
@@ -114,6 +115,7 @@ function fakeStage() {
     setCompareOutline: vi.fn(),
     setPredictionOutline: vi.fn(),
     showThresholdPreview: vi.fn(),
+    setInteractiveMarks: vi.fn(),
     startRuler: vi.fn(),
     stopRuler: vi.fn(),
     destroy: vi.fn(),
@@ -129,7 +131,7 @@ function key(k: string, extra: Partial<KeyboardEvent> = {}) {
 }
 
 const sessions: CaseSession[] = [];
-function session(library: FakeLibrary, segment = vi.fn(async () => segmentation()), journal?: EditJournal) {
+function session(library: FakeLibrary, segment = vi.fn(async () => segmentation()), journal?: EditJournal, interactiveApi?: CaseSessionOptions['interactiveApi']) {
   const parts = fakePlatform();
   const created = new CaseSession({
     caseId: 'c',
@@ -139,6 +141,7 @@ function session(library: FakeLibrary, segment = vi.fn(async () => segmentation(
     annotator: () => 'Ana',
     platform: parts.platform,
     journal,
+    interactiveApi,
   });
   sessions.push(created);
   return { session: created, segment, ...parts };
@@ -206,14 +209,14 @@ describe('CaseSession', () => {
     open.keyDown(key('Enter', { ctrlKey: true }));
     expect(reviewed).toEqual(['approve']);
     await vi.waitFor(() => expect(open.measurements?.stale).toBe(false));
-    expect(analyser.measure).toHaveBeenCalledWith(W, H, expect.any(Uint8Array), 5);
+    expect(analyser.measure).toHaveBeenCalledWith(W, H, expect.any(Uint8Array), 5, expect.any(AbortSignal));
     expect(open.measurements?.areaMm2).toBe(12 / 25);
     // A new calibration from the ruler: measured again in its millimetres.
     open.calibration.measured({ x: 0, y: 0 }, { x: 10, y: 0 });
     open.calibration.millimetres = '1';
     await open.calibration.set('case');
     expect(open.measurements?.areaMm2).toBe(12 / 100);
-    await vi.waitFor(() => expect(analyser.measure).toHaveBeenLastCalledWith(W, H, expect.any(Uint8Array), 10));
+    await vi.waitFor(() => expect(analyser.measure).toHaveBeenLastCalledWith(W, H, expect.any(Uint8Array), 10, expect.any(AbortSignal)));
   });
 
   it('an edit is saved through the session (what the shell flushes before a review decision), and a version restored in the history is shown', async () => {
@@ -304,6 +307,34 @@ describe('CaseSession', () => {
     expect(analyser.dispose).toHaveBeenCalledOnce();
     expect(closed).toHaveBeenCalledOnce();
     expect(open.measurements).toBeNull();
+  });
+
+  it('the Box and Click tools are part of the session: they find the interactive model, a box too small for it (this image is 6 x 4) is said and asks nothing, dispose ends the run', async () => {
+    const refineRegion = vi.fn();
+    const listModels = vi.fn(async () => [{ card: { kind: 'interactive', name: 'scsonet-interactive' } }]);
+    const { session: open } = session(new FakeLibrary(), undefined, undefined, { refineRegion, listModels } as unknown as CaseSessionOptions['interactiveApi']);
+    await open.open();
+    open.attachStage(fakeStage());
+    await settle();
+    expect(listModels).toHaveBeenCalled();
+    expect(open.interactive?.unavailable).toBeNull();
+    const before = open.editor!.raster.area();
+    open.selectTool('box');
+    open.editor!.requestInteractive({ kind: 'box', x0: 0, y0: 0, x1: W, y1: H });
+    await settle();
+    expect(refineRegion).not.toHaveBeenCalled();
+    expect(open.messages.notice).toMatch(/smaller than 8x8/);
+    expect(open.editor!.raster.area()).toBe(before);
+    const disposed = vi.spyOn(open.interactive!, 'dispose');
+    open.dispose();
+    expect(disposed).toHaveBeenCalledOnce();
+  });
+
+  it('without an interactive model the Box and Click tools say why they are off', async () => {
+    const { session: open } = session(new FakeLibrary());
+    await open.open();
+    await settle();
+    expect(open.interactive?.unavailable).toMatch(/no interactive model/);
   });
 
   it('opens once: opening it again does not run the model again, and a closed session does not open', async () => {

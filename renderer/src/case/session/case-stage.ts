@@ -4,6 +4,7 @@
  * and import no Konva.
  */
 import type { Point } from '../../editor/index.ts';
+import type { InteractiveMarks } from './interactive-tool.svelte.ts';
 
 /** How the mask is drawn over the image. */
 export type MaskViewMode = 'fill' | 'outline' | 'both';
@@ -30,6 +31,8 @@ export interface CaseStage {
   setPredictionOutline(loops: Outline | null): void;
   /** The prediction thresholded at display resolution in place of the mask; null ends it. */
   showThresholdPreview(mask: PreviewMask | null): void;
+  /** The Box and Click tools' dots and the region they refine; empty hides them. */
+  setInteractiveMarks(marks: InteractiveMarks): void;
   startRuler(): void;
   stopRuler(): void;
   destroy(): void;

@@ -7,7 +7,20 @@
 import type { Point, Rect } from '../geometry.js';
 import type { MaskRaster } from '../mask-raster.js';
 
-export type ToolId = 'brush' | 'eraser' | 'polygon' | 'lasso' | 'flood-fill';
+export type ToolId = 'brush' | 'eraser' | 'polygon' | 'lasso' | 'flood-fill' | 'box' | 'click';
+
+/** The tools whose gestures go to the interactive model rather than to the mask directly. */
+export const interactiveToolIds: readonly ToolId[] = ['box', 'click'];
+
+/**
+ * A gesture of the Box or Click tool, in image pixel coordinates as the pointer gave them: what
+ * runs the interactive model (the case view's session) turns it into a region and a request.
+ */
+export type InteractiveInput =
+  | { readonly kind: 'box'; readonly x0: number; readonly y0: number; readonly x1: number; readonly y1: number }
+  | { readonly kind: 'click'; readonly x: number; readonly y: number; readonly positive: boolean }
+  /** Escape with nothing under way: forget the clicks and the region. */
+  | { readonly kind: 'clear' };
 
 export type ToolState = 'idle' | 'pointing' | 'drawing';
 
@@ -59,6 +72,8 @@ export interface ToolContext {
   applyOperation(label: string, change: (raster: MaskRaster) => Rect | null): Rect | null;
   /** Tells listeners the tool's preview changed. */
   previewChanged(): void;
+  /** Hands a box or a click to the interactive model's runner (it changes the mask later, as one undo step). */
+  requestInteractive(input: InteractiveInput): void;
 }
 
 export interface EditorTool {

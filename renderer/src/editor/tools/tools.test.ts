@@ -274,3 +274,77 @@ describe('FloodFillTool', () => {
     expect(doc.history.undoEntries).toHaveLength(2);
   });
 });
+
+describe('BoxTool and ClickTool (interactive)', () => {
+  function recorded(doc: EditorDocument) {
+    const inputs: unknown[] = [];
+    doc.onChange((change) => change.kind === 'interactive' && inputs.push(change.input));
+    return inputs;
+  }
+
+  it('a drag with the Box tool hands over the box, corners in any order, and previews it while dragging', () => {
+    const doc = new EditorDocument(200, 100);
+    const inputs = recorded(doc);
+    doc.setTool('box');
+    doc.pointerDown(pointer(150, 80));
+    doc.pointerMove(pointer(100, 50));
+    expect(doc.activeTool.preview()?.points).toEqual([{ x: 150, y: 80 }, { x: 100, y: 80 }, { x: 100, y: 50 }, { x: 150, y: 50 }]);
+    doc.pointerMove(pointer(20, 10));
+    doc.pointerUp(pointer(20, 10));
+    expect(inputs).toEqual([{ kind: 'box', x0: 20, y0: 10, x1: 150, y1: 80 }]);
+    expect(doc.activeTool.preview()).toBeNull();
+    // The tool changes no pixel itself and records no step: the model's answer will.
+    expect(doc.raster.area()).toBe(0);
+    expect(doc.history.canUndo).toBe(false);
+  });
+
+  it('a press without a drag is a click: primary marks lesion, Alt or the right button marks skin', () => {
+    const doc = new EditorDocument(200, 100);
+    const inputs = recorded(doc);
+    for (const tool of ['click', 'box'] as const) {
+      doc.setTool(tool);
+      doc.pointerDown(pointer(10.4, 20.6));
+      doc.pointerUp(pointer(10.4, 20.6));
+      doc.pointerDown(pointer(30, 40, { altKey: true }));
+      doc.pointerUp(pointer(30, 40, { altKey: true }));
+      doc.pointerDown(pointer(50, 60, { button: 2 }));
+      doc.pointerUp(pointer(50, 60, { button: 2 }));
+    }
+    const clicks = [
+      { kind: 'click', x: 10.4, y: 20.6, positive: true },
+      { kind: 'click', x: 30, y: 40, positive: false },
+      { kind: 'click', x: 50, y: 60, positive: false },
+    ];
+    expect(inputs).toEqual([...clicks, ...clicks]);
+  });
+
+  it('a click that drags further than a few screen pixels adds nothing; Escape clears, also with nothing under way', () => {
+    const doc = new EditorDocument(200, 100);
+    const inputs = recorded(doc);
+    doc.setTool('click');
+    // hitRadius: 6 screen pixels at this zoom are 30 image pixels; 20 is still a click.
+    doc.pointerDown(pointer(10, 10, { hitRadius: 30 }));
+    doc.pointerMove(pointer(30, 10));
+    doc.pointerUp(pointer(30, 10));
+    doc.pointerDown(pointer(10, 10, { hitRadius: 30 }));
+    doc.pointerMove(pointer(50, 10));
+    doc.pointerUp(pointer(50, 10));
+    expect(inputs).toEqual([{ kind: 'click', x: 10, y: 10, positive: true }]);
+    expect(doc.keyDown(key('Escape'))).toBe(true);
+    expect(inputs.at(-1)).toEqual({ kind: 'clear' });
+  });
+
+  it('a locked document hands over nothing and says why', () => {
+    const doc = new EditorDocument(200, 100);
+    const inputs = recorded(doc);
+    let refusals = 0;
+    doc.onChange((change) => change.kind === 'read-only' && refusals++);
+    doc.setTool('box');
+    doc.setReadOnly(true);
+    doc.pointerDown(pointer(10, 10));
+    doc.pointerMove(pointer(100, 80));
+    doc.pointerUp(pointer(100, 80));
+    expect(inputs).toEqual([]);
+    expect(refusals).toBe(1);
+  });
+});
