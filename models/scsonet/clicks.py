@@ -226,9 +226,25 @@ def box_dice(predict: Predictor, image: np.ndarray, gt: np.ndarray, region: Regi
     return dice(mask, gt)
 
 
-def evaluate_held_out(model_path: Path, data: str, val_fraction: float, seed: int, limit: int = 0,
-                      base: Optional[Path] = None, log: Optional[Callable[[str], None]] = None) -> Dict:
-    """The card's metrics on the held-out pairs of the automatic model's split (never trained on)."""
+PROTOCOL = (
+    "Python simulator (scsonet/clicks.py), 256x256 held-out pairs. Box alone: the seeded hurried box "
+    "(default_rng(1000 + k) for the k-th held-out pair in sorted id order), no click, empty previous mask, "
+    "nothing kept outside the box; mean Dice per image ('native': the pair as it is; 'degraded_2x'/'_4x': "
+    "the image shrunk 2x/4x and enlarged back first, the resolution check; 'native_prev_auto': the automatic "
+    "prediction as the previous mask). Clicks: the whole image is the region; RITM's next click; from the "
+    "automatic model's prediction ('auto') or an empty mask ('empty'); IoU after 1/3/5 clicks (a session "
+    "with no error left keeps its IoU); NoC@85/90 with at most 20 clicks, 20 when never reached, 0 when "
+    "the start already reaches it."
+)
+
+
+def evaluate_rows(model_path: Path, data: str, val_fraction: float, seed: int, limit: int = 0,
+                  base: Optional[Path] = None, shard: Tuple[int, int] = (0, 1), box_only: bool = False) -> List[Dict]:
+    """Per held-out pair (of the automatic model's split, never trained on): box Dice and click sessions.
+
+    ``shard`` (i, n) takes every n-th pair from the i-th, so n processes share the work; the
+    hurried box's seed is the pair's place in the whole held-out list either way.
+    """
     from .checkpoint import load_checkpoint
     from .data import load_dataset, select
     from .interactive_model import model_from_checkpoint
@@ -237,41 +253,44 @@ def evaluate_held_out(model_path: Path, data: str, val_fraction: float, seed: in
 
     ds = load_dataset(Path(data))
     _, val_ids = split_ids(ds.ids, val_fraction, seed)
-    if limit:
-        val_ids = val_ids[:limit]
-    images, masks = select(ds, val_ids)
+    places = list(range(len(val_ids)))[: limit or None][shard[0]:: shard[1]]
+    images, masks = select(ds, [val_ids[k] for k in places])
+    del ds
     predict = torch_predictor(model_from_checkpoint(load_checkpoint(model_path)))
-    automatic = automatic_from_checkpoint(load_checkpoint(base)) if base else None
     auto_masks: List[np.ndarray] = []
-    if automatic is not None:
-        evaluate_cases(automatic, images, masks, predictions=auto_masks)
-    result: Dict = {"n": len(val_ids), "split": f"{len(val_ids)} held-out pairs (seed {seed}, fraction {val_fraction})"}
-    box = {"native": [], "degraded_2x": [], "degraded_4x": [], "native_prev_auto": []}
-    for k in range(len(val_ids)):
-        region = hurried_box(masks[k], np.random.default_rng(1000 + k))
-        box["native"].append(box_dice(predict, images[k], masks[k], region))
-        box["degraded_2x"].append(box_dice(predict, degrade(images[k], 2), masks[k], region))
-        box["degraded_4x"].append(box_dice(predict, degrade(images[k], 4), masks[k], region))
+    if base:
+        evaluate_cases(automatic_from_checkpoint(load_checkpoint(base)), images, masks, predictions=auto_masks)
+    rows = []
+    for n, k in enumerate(places):
+        image, gt = images[n], masks[n]
+        region = hurried_box(gt, np.random.default_rng(1000 + k))
+        row: Dict = {"id": val_ids[k], "place": k, "box": list(region), "box_dice": {
+            "native": box_dice(predict, image, gt, region),
+            "degraded_2x": box_dice(predict, degrade(image, 2), gt, region),
+            "degraded_4x": box_dice(predict, degrade(image, 4), gt, region),
+        }}
         if auto_masks:
-            box["native_prev_auto"].append(box_dice(predict, images[k], masks[k], region, prev=auto_masks[k]))
-    result["box_dice"] = {k: round(float(np.mean(v)), 4) for k, v in box.items() if v}
-    sessions = {"empty": [click_session(predict, images[k], masks[k], None) for k in range(len(val_ids))]}
-    if auto_masks:
-        sessions["auto"] = [click_session(predict, images[k], masks[k], auto_masks[k]) for k in range(len(val_ids))]
-    result["clicks"] = {start: summarize(s) for start, s in sessions.items()}
-    result["validation"] = {"mean_dsc": result["box_dice"]["native"], "n": len(val_ids)}
-    result["protocol"] = (
-        "Python simulator (scsonet/clicks.py), 256x256 held-out pairs. Box alone: the seeded hurried box "
-        "(default_rng(1000 + k) for the k-th held-out pair in sorted id order), no click, empty previous mask, "
-        "nothing kept outside the box; mean Dice per image ('native': the pair as it is; 'degraded_2x'/'_4x': "
-        "the image shrunk 2x/4x and enlarged back first, the resolution check; 'native_prev_auto': the automatic "
-        "prediction as the previous mask). Clicks: the whole image is the region; RITM's next click; from the "
-        "automatic model's prediction ('auto') or an empty mask ('empty'); IoU after 1/3/5 clicks (a session "
-        "with no error left keeps its IoU); NoC@85/90 with at most 20 clicks, 20 when never reached, 0 when "
-        "the start already reaches it."
-    )
+            row["box_dice"]["native_prev_auto"] = box_dice(predict, image, gt, region, prev=auto_masks[n])
+        if not box_only:
+            row["ious"] = {"empty": click_session(predict, image, gt, None)}
+            if auto_masks:
+                row["ious"]["auto"] = click_session(predict, image, gt, auto_masks[n])
+        rows.append(row)
+    return rows
+
+
+def summarize_rows(rows: Sequence[Dict], val_fraction: float, seed: int) -> Dict:
+    """The card's metrics from per-pair rows (of one or several shards)."""
+    rows = sorted(rows, key=lambda r: r["place"])
+    result: Dict = {"n": len(rows), "split": f"{len(rows)} held-out pairs (seed {seed}, fraction {val_fraction})"}
+    result["box_dice"] = {key: round(float(np.mean([r["box_dice"][key] for r in rows])), 4)
+                          for key in rows[0]["box_dice"]}
+    if "ious" in rows[0]:
+        result["clicks"] = {start: summarize([r["ious"][start] for r in rows]) for start in rows[0]["ious"]}
+    result["validation"] = {"mean_dsc": result["box_dice"]["native"], "n": len(rows)}
+    result["protocol"] = PROTOCOL
     return result
 
 
 __all__ = ["edt_squared", "next_click", "iou", "dice", "noc", "hurried_box", "click_session", "summarize",
-           "box_dice", "degrade", "evaluate_held_out"]
+           "box_dice", "degrade", "evaluate_rows", "summarize_rows"]

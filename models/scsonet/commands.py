@@ -351,6 +351,11 @@ def _add_interactive(sub) -> None:
     p.add_argument("--val-fraction", type=float, default=0.15, help="the split's held-out fraction (0.15)")
     p.add_argument("--limit", type=int, default=0, help="evaluate: only the first N held-out pairs (0: all)")
     p.add_argument("--metrics", help="export: a JSON file of metrics (from evaluate) to put in the card")
+    p.add_argument("--shard", default="0/1", help="evaluate: i/n, every n-th held-out pair from the i-th (parallel runs)")
+    p.add_argument("--rows", help="evaluate: write the per-pair rows to this JSON file")
+    p.add_argument("--from-rows", nargs="+", help="evaluate: summarise rows written by earlier runs instead")
+    p.add_argument("--box-only", action="store_true", help="evaluate: box Dice only, no click sessions")
+    p.add_argument("--note", action="append", help="export: a sentence on how the run went, for the card's training.history")
 
 
 def _run_interactive(a) -> int:

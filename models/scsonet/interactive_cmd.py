@@ -113,6 +113,8 @@ def run(a) -> int:
         ckpt = load_checkpoint(Path(a.model))
         model = model_from_checkpoint(ckpt).eval()
         metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else {}
+        if metrics:
+            metrics.setdefault("threshold", 0.5)
         parity = None
         if a.data:
             from .data import select
@@ -120,17 +122,30 @@ def run(a) -> int:
             _, val_ids, ds = held_out(a.data, a.val_fraction, a.seed)
             parity = parity_inputs(*select(ds, val_ids[:4]))
         training = dict(ckpt.get("training") or {})
+        if ckpt.get("steps"):
+            training["steps"] = int(ckpt["steps"])
+            training["samples"] = int(ckpt["steps"]) * int((ckpt.get("config") or {}).get("batch_size", 8))
+        if a.note:
+            training["history"] = list(a.note)
         card = write_model(model, out, a.version or "1.0.0", training, metrics, parity,
                            {"split": ckpt.get("split"), "epoch": ckpt.get("epoch"), "config": ckpt.get("config")})
         print(json.dumps({"onnx": str(out) + ".onnx", "sha256": card["sha256"]}))
         return 0
     if a.action == "evaluate":
-        from .clicks import evaluate_held_out
+        from .clicks import evaluate_rows, summarize_rows
 
-        if not a.model or not a.data:
-            raise ValueError("interactive evaluate needs --model and --data")
-        result = evaluate_held_out(Path(a.model), a.data, a.val_fraction, a.seed, limit=a.limit, base=Path(a.base))
-        print(json.dumps(result, indent=2))
+        rows = []
+        for path in a.from_rows or []:
+            rows.extend(json.loads(Path(path).read_text()))
+        if not a.from_rows:
+            if not a.model or not a.data:
+                raise ValueError("interactive evaluate needs --model and --data (or --from-rows)")
+            index, count = (int(v) for v in a.shard.split("/"))
+            rows = evaluate_rows(Path(a.model), a.data, a.val_fraction, a.seed, limit=a.limit, base=Path(a.base),
+                                 shard=(index, count), box_only=a.box_only)
+            if a.rows:
+                Path(a.rows).write_text(json.dumps(rows) + "\n")
+        print(json.dumps(summarize_rows(rows, a.val_fraction, a.seed), indent=2))
         return 0
     print(f"unknown action {a.action}", file=sys.stderr)
     return 2

@@ -63,6 +63,8 @@ NOTES = [
     "Output is the sigmoid probability over the region's 256x256 grid; resize it to the region and threshold "
     "it at 'threshold'.",
     "macs_g counts every multiply-add of one 6x256x256 run, including ODConv's per-sample kernels.",
+    "Callers pass clicks and prev as 0/1; inside the graph they are multiplied by fixed gains (10 and 4) before "
+    "the first convolution, a training device (see interactive_model.py), not part of the encoding.",
 ]
 
 
@@ -103,9 +105,18 @@ def model_from_checkpoint(ckpt: Dict) -> SCSONet:
     return model
 
 
+#: Fixed gains on the click and previous-mask channels inside the graph (the inputs stay 0/1 as the
+#: card says). With Adam every weight moves by about the learning rate per step whatever its
+#: gradient, so the zero-initialised weights of these channels grew slowly next to the image's
+#: pretrained ones (after the first epoch, mean |w| 0.03 against 0.13, and clicks changed almost
+#: nothing); a gain makes the same steps count that many times more for them.
+CLICK_GAIN = 10.0
+PREV_GAIN = 4.0
+
+
 def forward(model: nn.Module, image: torch.Tensor, clicks: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
     """Logits of the interactive network for the three encoded inputs (NCHW each)."""
-    return model(torch.cat([image, clicks, prev], dim=1))
+    return model(torch.cat([image, clicks * CLICK_GAIN, prev * PREV_GAIN], dim=1))
 
 
 class InteractiveProbabilityModel(nn.Module):

@@ -34,7 +34,7 @@ from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from .clicks import edt_squared
 from .data import load_dataset, select
 from .interactive import GRID, click_maps
-from .interactive_model import KIND, forward, from_automatic
+from .interactive_model import CLICK_GAIN, KIND, PREV_GAIN, forward, from_automatic
 from .losses import bce_dice_loss
 from .split import split_ids
 from .train import evaluate_cases, model_from_checkpoint as automatic_from_checkpoint
@@ -250,8 +250,19 @@ def train(cfg: TrainConfig, resume: Optional[str] = None) -> None:
     elapsed_before = 0.0
     if resume:
         ckpt = load_checkpoint(Path(resume))
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
+        state = dict(ckpt["model"])
+        if ckpt.get("gains") != [CLICK_GAIN, PREV_GAIN]:
+            # A checkpoint from before the channel gains: the same function with today's gains.
+            old = ckpt.get("gains") or [1.0, 1.0]
+            w = state["enc1.weight"].clone()
+            w[:, 3:5] *= old[0] / CLICK_GAIN
+            w[:, 5:] *= old[1] / PREV_GAIN
+            state["enc1.weight"] = w
+            print("rescaled the click and previous-mask weights to the current gains; optimizer state reset",
+                  file=sys.stderr)
+        else:
+            optimizer.load_state_dict(ckpt["optimizer"])
+        model.load_state_dict(state)
         elapsed_before = float(ckpt.get("seconds", 0.0))
         generator.set_state(ckpt["generator"])
         rng = np.random.default_rng([cfg.seed, int(ckpt["epoch"])])
@@ -311,7 +322,8 @@ def train(cfg: TrainConfig, resume: Optional[str] = None) -> None:
         }
         save_checkpoint(work / "last.pt", model=model.state_dict(), optimizer=optimizer.state_dict(),
                         seconds=seconds, generator=generator.get_state(), epoch=done, kind=KIND, steps=global_step,
-                        config=asdict(cfg), split=split, training=training)
+                        config=asdict(cfg), split=split, training=training,
+                        gains=[CLICK_GAIN, PREV_GAIN])
         print(json.dumps({"event": "epoch", "epoch": done, "loss": round(float(np.mean(losses)), 4),
                           "epoch_s": round(time.time() - t_epoch), "s": round(seconds)}), flush=True)
         if finished:
