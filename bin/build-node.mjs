@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const cliEntry = path.join(root, 'out', 'node', 'main', 'cli', 'index.js');
-const sourceRoots = ['main/cli', 'main/services', 'preload/api.ts', 'preload/split.ts', 'bench/run.ts', 'bench/finetune.ts', 'bench/uncertainty.ts', 'test/fixtures'];
+const sourceRoots = ['main/cli', 'main/services', 'preload/api.ts', 'preload/split.ts', 'preload/interactive.ts', 'bench/run.ts', 'bench/finetune.ts', 'bench/uncertainty.ts', 'bench/interactive.ts', 'test/fixtures'];
 
 function newestMtime(p) {
   if (!existsSync(p)) return 0;

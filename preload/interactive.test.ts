@@ -118,6 +118,42 @@ describe('paste back', () => {
     expect(mask.data[2 * 40 + 20]).toBe(1); // right of it (x1 exclusive)
   });
 
+  it('fills whole source cells at once exactly as pixel-by-pixel bilinear thresholding would', () => {
+    // Smooth blobs with values on the threshold itself and a 1-pixel spike: the shortcut's hard cases.
+    const prob = new Float32Array(256 * 256);
+    for (let i = 0; i < 256; i++) for (let j = 0; j < 256; j++) prob[i * 256 + j] = 0.5 + 0.5 * Math.sin(i / 17) * Math.cos(j / 23);
+    for (let j = 0; j < 256; j += 9) prob[100 * 256 + j] = 0.5;
+    prob[40 * 256 + 40] = 1;
+    for (const [w, h] of [[2000, 1500], [300, 97], [256, 256], [37, 600]]) {
+      const region = { x0: 3, y0: 2, x1: 3 + w, y1: 2 + h };
+      const fast = plane(w + 5, h + 4, (x, y) => (x + y) % 3 === 0);
+      const before = fast.data.slice();
+      const result = pasteProbability(prob, region, fast, 0.5);
+      // The reference: every pixel interpolated (half-pixel centres, edge-clamped) and compared.
+      const ref = before.slice();
+      const src = (d: number, n: number) => Math.min(255, Math.max(0, ((d + 0.5) * 256) / n - 0.5));
+      let changed = 0;
+      for (let y = 0; y < h; y++) {
+        const sy = src(y, h);
+        const i0 = Math.floor(sy);
+        const i1 = Math.min(i0 + 1, 255);
+        for (let x = 0; x < w; x++) {
+          const sx = src(x, w);
+          const j0 = Math.floor(sx);
+          const j1 = Math.min(j0 + 1, 255);
+          const a = prob[i0 * 256 + j0] + (prob[i1 * 256 + j0] - prob[i0 * 256 + j0]) * (sy - i0);
+          const b = prob[i0 * 256 + j1] + (prob[i1 * 256 + j1] - prob[i0 * 256 + j1]) * (sy - i0);
+          const v = a + (b - a) * (sx - j0) >= 0.5 ? 1 : 0;
+          const k = (2 + y) * (w + 5) + 3 + x;
+          if ((ref[k] !== 0) !== (v === 1)) changed++;
+          ref[k] = v;
+        }
+      }
+      expect(fast.data.findIndex((v, k) => v !== ref[k])).toBe(-1);
+      expect(result.changed).toBe(changed);
+    }
+  });
+
   it('interpolates with half-pixel centres, so bytes and floats agree away from the threshold', () => {
     const prob = new Float32Array(256 * 256);
     for (let i = 0; i < 256; i++) for (let j = 0; j < 256; j++) prob[i * 256 + j] = j / 255;

@@ -23,6 +23,7 @@ formula (= + - @, tab, CR) start with an apostrophe.
 With --boxes FILE.csv (header file,x0,y0,x1,y1), each image listed there is segmented in its
 box by the interactive model (the box is the region; the mask outside it stays empty) and
 every other image automatically; summary.csv then says which (mode auto|box, and the box).
+--threshold and --tta apply to the automatic ones; a box uses the interactive card's threshold.
 Boxes are pixels of the image as displayed (after EXIF orientation), x1 and y1 exclusive, and
 must lie inside the image; a box outside it or inverted, or a file in the CSV that is not one
 of the inputs, stops the run before any work, naming the line.

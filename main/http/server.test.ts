@@ -55,6 +55,13 @@ const handlers: ApiHandlers = {
     throw new Error('No model found in /nowhere.');
   },
   listModels: async () => [],
+  // Echoes the crop's first byte and the click count, so the test sees the blobs crossed intact.
+  refineRegion: async (args) => ({
+    prob: new Uint8Array(256 * 256).fill(args.image[0] ?? 0).fill(args.clicks.length, 0, 1),
+    threshold: 0.5,
+    model: { name: 'scsonet-interactive-test', version: '0.0.1' },
+    inferMs: 3,
+  }),
   getAppInfo: async () => ({ version: '0.1.0', platform: 'linux-x64', transport: 'http' }),
   openExternal: async () => undefined,
 };
@@ -324,6 +331,9 @@ describe('browser-mode server', () => {
     expect(result.maskPng).toBeInstanceOf(Uint8Array);
     expect(lastSegmentArgs).toMatchObject({ fileName: 'lesion.jpg', tta: true });
     expect(Array.from((lastSegmentArgs as { bytes: Uint8Array }).bytes)).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+    const refined = await client.refineRegion({ image: new Uint8Array(256 * 256 * 3).fill(7), clicks: [{ u: 1, v: 2, positive: true }], prev: new Uint8Array(256 * 256) });
+    expect([refined.prob[0], refined.prob[65535], refined.prob.length]).toEqual([1, 7, 65536]);
+    await expect(client.refineRegion({ image: new Uint8Array(10), clicks: [], prev: null })).rejects.toThrow(/image: must be the 256x256 RGB crop/);
   });
 });
 

@@ -66,6 +66,35 @@ describe('model registry', () => {
   });
 });
 
+describe('interactive models in the registry', () => {
+  const interactiveSection = { inputs: ['image', 'clicks', 'prev'], grid: 256, click_radius: 5, click_encoding: 'disc', prev_sampling: 'nearest at grid pixel centres', max_clicks: 20 };
+
+  it('keeps an interactive card apart: never picked to segment whole images, its problems never an automatic model\'s', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lesiondesk-registry-interactive-'));
+    const put = async (c: Record<string, unknown>, stem: string) => {
+      await writeFile(path.join(dir, `${stem}.json`), JSON.stringify(c));
+      await writeFile(path.join(dir, c.file as string), 'onnx bytes');
+    };
+    await put(card('scsonet-isic2017', '1.0.0'), 'b-automatic');
+    // A higher version, and first in name order: before the split it was run as the automatic model.
+    await put({ ...card('scsonet-interactive', '2.0.0'), kind: 'interactive', interactive: interactiveSection }, 'a-interactive');
+    await writeFile(path.join(dir, 'c-broken.json'), JSON.stringify({ ...card('scsonet-interactive', '2.1.0'), kind: 'interactive' }));
+    const catalog = await scanModelDirs([dir]);
+    expect(catalog.models.map((m) => m.card.name)).toEqual(['scsonet-isic2017']);
+    expect(catalog.problems).toEqual([]);
+    expect(catalog.interactive?.map((m) => `${m.card.name}@${m.card.version}`)).toEqual(['scsonet-interactive@2.0.0']);
+    expect(catalog.interactiveProblems?.[0].message).toMatch(/kind "interactive" needs the "interactive" section/);
+    expect((await resolveModel(catalog)).card.name).toBe('scsonet-isic2017');
+    await expect(resolveModel(catalog, path.join(dir, 'a-interactive.json'))).rejects.toThrow(/is the interactive model \(for boxes and clicks\); choose an automatic model/);
+  });
+
+  it('validates the interactive section: its grid must be the input and output size', () => {
+    expect(() => parseModelCard({ ...card('i', '1.0.0'), kind: 'interactive', interactive: { ...interactiveSection, grid: 128 } }, 'i.json')).toThrow(/interactive\.grid 128 does not match/);
+    expect(() => parseModelCard({ ...card('i', '1.0.0'), kind: 'automatic', interactive: interactiveSection }, 'i.json')).toThrow(/has an "interactive" section but kind "automatic"/);
+    expect(() => parseModelCard({ ...card('i', '1.0.0'), kind: 'interactive', interactive: { ...interactiveSection, inputs: ['image', 'prev', 'clicks'] } }, 'i.json')).toThrow(/interactive\.inputs/);
+  });
+});
+
 describe('model card schema', () => {
   it('accepts the documented format and rejects size mismatches and path tricks', () => {
     expect(parseModelCard(card('m', '1.0.0'), 'm.json').name).toBe('m');
