@@ -33,7 +33,6 @@ beforeAll(async () => {
   const mask = Buffer.alloc(32 * 32);
   for (let y = 8; y < 24; y++) mask.fill(255, y * 32 + 8, y * 32 + 24);
   const maskPng = await sharp(mask, { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
-  // 40 ids hold at least 5 validation cases (about 1 in 8 by id).
   // Every pair holds the same image bytes, so the content rule would put all on one side; the pairs
   // say their side, as the library sends it (1 in 4 validation).
   pairs = Array.from({ length: 40 }, (_, i) => ({ caseId: `case-${i}`, maskVersionId: `mv-${i}`, image, imageName: `case-${i}.png`, maskPng, split: i % 4 === 0 ? ('validation' as const) : ('train' as const) }));
