@@ -279,7 +279,7 @@ export function samplePrev(mask: MaskPlane, region: Region, grid = interactiveGr
 }
 
 /** Bilinear source index and weight per output pixel (half-pixel centres, edge-clamped, align_corners=False). */
-function bilinearAxis(outSize: number, inSize: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
+export function bilinearAxis(outSize: number, inSize: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   // Float64 like the Python twin (resize_bilinear), so both threshold the same values.

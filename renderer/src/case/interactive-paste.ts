@@ -8,26 +8,8 @@
  * pixels that flipped, so the history, the journal and the canvas upload look at that, not at the
  * whole region (on a 24 MP image the region grown around a click can be 20 MP).
  */
-import { interactiveGrid, type Region } from '../../../preload/api.ts';
+import { bilinearAxis, interactiveGrid, type Region } from '../../../preload/api.ts';
 import type { MaskRaster, Rect } from '../editor/index.ts';
-
-/** pasteProbability's per-output-pixel source indices and weights (the same arithmetic, Float32 weights). */
-function bilinearAxis(outSize: number, inSize: number): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
-  const i0 = new Int32Array(outSize);
-  const i1 = new Int32Array(outSize);
-  const f = new Float32Array(outSize);
-  const scale = inSize / outSize;
-  for (let x = 0; x < outSize; x++) {
-    let s = (x + 0.5) * scale - 0.5;
-    if (s < 0) s = 0;
-    if (s > inSize - 1) s = inSize - 1;
-    const a = Math.floor(s);
-    i0[x] = a;
-    i1[x] = Math.min(a + 1, inSize - 1);
-    f[x] = s - a;
-  }
-  return { i0, i1, f };
-}
 
 /** Runs of output columns [start, end) that interpolate between the same two grid columns. */
 function columnCells(xs: { i0: Int32Array; i1: Int32Array }, w: number): { start: number[]; end: number[]; j0: number[]; j1: number[] } {
@@ -88,7 +70,7 @@ export function pasteProbabilityCells(prob: Uint8Array, region: Region, mask: Ma
   const n = cells.start.length;
   const data = mask.data;
   const flips = new FlipBounds();
-  const line = new Float32Array(grid);
+  const line = new Float64Array(grid);
   // Per cell of the current pair of grid rows: 1 all lesion, 0 all skin, 2 the threshold crosses it.
   const state = new Uint8Array(n);
   let pair = -1;
@@ -122,7 +104,7 @@ export function pasteProbabilityCells(prob: Uint8Array, region: Region, mask: Ma
         continue;
       }
       if (!lineReady) {
-        // As pasteProbability: the two grid rows blended first (Float32), then along the row.
+        // As pasteProbability: the two grid rows blended first (Float64, like the Python twin), then along the row.
         for (let j = 0; j < grid; j++) line[j] = prob[r0 + j]! + (prob[r1 + j]! - prob[r0 + j]!) * fy;
         lineReady = true;
       }
