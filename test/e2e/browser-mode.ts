@@ -69,12 +69,13 @@ export async function startServe(port = 0, options: { env?: Record<string, strin
   };
 }
 
-/** Names of the model cards in modelsDir (the status bar must show one of them). */
+/** Names of the automatic models' cards in modelsDir (the status bar must show one of them). */
 export function modelCardNames(): string[] {
   return readdirSync(modelsDir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(path.join(modelsDir, f), 'utf8')) as { format?: string; name?: string })
-    .filter((card) => card.format?.startsWith('lesiondesk-model-card/') && typeof card.name === 'string')
+    .map((f) => JSON.parse(readFileSync(path.join(modelsDir, f), 'utf8')) as { format?: string; name?: string; kind?: string })
+    // The interactive model (the Box and Click tools) is never the active segmentation model.
+    .filter((card) => card.format?.startsWith('lesiondesk-model-card/') && typeof card.name === 'string' && card.kind !== 'interactive')
     .map((card) => card.name!);
 }
 
