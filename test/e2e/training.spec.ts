@@ -123,7 +123,7 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(result).toHaveAttribute('data-state', 'succeeded', { timeout: 600_000 });
   await expect(result).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
   // The gate's sentence names its parts (the cases a person changed: here, imported ground truth).
-  await expect(page.getByTestId('training-reason')).toContainText(/on \d+ changed cases? Dice .*anchor Dice/);
+  await expect(page.getByTestId('training-reason')).toContainText(/on \d+ changed cases? Dice .*anchor Dice/i);
   await panel.screenshot({ path: path.join(shots, 'training-result.png') });
 
   // The models panel lists both versions with their metrics.
@@ -203,7 +203,11 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await page.getByTestId('training-epochs').fill('20');
   // The cases are held on their way (as a slow disk would), and the page is reloaded meanwhile.
   await page.route('**/api/addTrainingPairs', () => undefined);
+  // The first pair on its way: the page has recorded the job it sends to (before that, a reload
+  // finds nothing of its own to restart, and main's timeout abandons the job instead).
+  const sending = page.waitForRequest('**/api/addTrainingPairs');
   await page.getByTestId('training-start').click();
+  await sending;
   await expect(page.getByTestId('training-progress')).toHaveAttribute('data-phase', 'receiving', { timeout: 60_000 });
   await page.unroute('**/api/addTrainingPairs');
   await page.reload();
