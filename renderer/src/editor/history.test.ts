@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { maskFromAscii, maskToAscii } from './ascii-mask.ts';
 import { invertMask } from './cleanup.ts';
-import { MaskHistory, type HistoryEvent } from './history.ts';
+import { diffRuns, MaskHistory, type HistoryEvent } from './history.ts';
+import type { Rect } from './geometry.ts';
 import { MaskRaster } from './mask-raster.ts';
 import { stampSegment } from './paint.ts';
 
@@ -124,5 +125,63 @@ describe('MaskHistory', () => {
     ).toThrow('boom');
     expect(raster.area()).toBe(0);
     expect(history.inTransaction).toBe(false);
+  });
+});
+
+/** The byte-by-byte diff the word diff replaced: the reference it must equal. */
+function byteDiff(data: Uint8Array, baseline: Uint8Array, width: number, rect: Rect): number[] {
+  const runs: number[] = [];
+  for (let y = rect.y; y < rect.y + rect.height; y++) {
+    const rowEnd = y * width + rect.x + rect.width;
+    let i = y * width + rect.x;
+    while (i < rowEnd) {
+      if (data[i] === baseline[i]) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < rowEnd && data[i] !== baseline[i]) {
+        baseline[i] = data[i]!;
+        i++;
+      }
+      runs.push(start, i - start);
+    }
+  }
+  return runs;
+}
+
+describe('diffRuns', () => {
+  it('equals the byte-by-byte diff on random masks, odd sizes, odd rectangles and unaligned buffers', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let trial = 0; trial < 300; trial++) {
+      const width = 1 + random(37);
+      const height = 1 + random(9);
+      const length = width * height;
+      // Offsets 0-3 into a larger buffer, the same or different for the two arrays.
+      const dataOffset = random(4);
+      const baseOffset = trial % 3 === 0 ? random(4) : dataOffset;
+      const data = new Uint8Array(new ArrayBuffer(length + 8), dataOffset, length);
+      const baseline = new Uint8Array(new ArrayBuffer(length + 8), baseOffset, length);
+      // Long equal and long differing stretches (box edits) as well as speckle.
+      const style = trial % 3;
+      for (let i = 0; i < length; i++) {
+        baseline[i] = random(2);
+        const flip = style === 0 ? random(2) : style === 1 ? Math.floor(i / 11) % 2 : random(20) === 0 ? 1 : 0;
+        data[i] = baseline[i]! ^ flip;
+      }
+      const x = random(width);
+      const y = random(height);
+      const rect = { x, y, width: 1 + random(width - x), height: 1 + random(height - y) };
+      const expectedBaseline = baseline.slice();
+      const expected = byteDiff(data, expectedBaseline, width, rect);
+      const { runs, count, pixelsChanged } = diffRuns(data, baseline, width, rect);
+      expect(Array.from(runs.subarray(0, count))).toEqual(expected);
+      expect(pixelsChanged).toBe(expected.filter((_, k) => k % 2 === 1).reduce((a, b) => a + b, 0));
+      expect(Array.from(baseline)).toEqual(Array.from(expectedBaseline));
+    }
   });
 });

@@ -37,6 +37,71 @@ export type HistoryEvent =
 // Object headers, the Rect and the typed-array wrapper; an estimate, but it keeps tiny entries honest.
 const ENTRY_OVERHEAD_BYTES = 160;
 
+/** True when no byte of `w` is zero (the classic "has zero byte" test, negated). */
+function allBytesNonZero(w: number): boolean {
+  return ((w - 0x01010101) & ~w & 0x80808080) === 0;
+}
+
+/**
+ * The runs (start index, length, in pairs) where `data` differs from `baseline` inside `rect` of a
+ * mask `width` pixels wide, with the baseline brought up to date over those runs.
+ *
+ * A box or click edit at 6000x4000 diffs a rectangle of millions of pixels, mostly unchanged:
+ * comparing four pixels per step where both arrays share their alignment makes that several
+ * times faster than a byte loop (a byte loop remains for the row ends and unaligned buffers).
+ */
+export function diffRuns(data: Uint8Array, baseline: Uint8Array, width: number, rect: Rect): { runs: Uint32Array; count: number; pixelsChanged: number } {
+  let runs = new Uint32Array(256);
+  let count = 0;
+  let pixelsChanged = 0;
+  // Pixel i lies at a word boundary of both arrays when (i - head) % 4 === 0.
+  const head = (4 - (data.byteOffset % 4)) % 4;
+  const aligned = head === (4 - (baseline.byteOffset % 4)) % 4 && data.length >= head;
+  const wordCount = aligned ? (Math.min(data.length, baseline.length) - head) >>> 2 : 0;
+  const dataWords = aligned ? new Uint32Array(data.buffer, data.byteOffset + head, wordCount) : new Uint32Array(0);
+  const baseWords = aligned ? new Uint32Array(baseline.buffer, baseline.byteOffset + head, wordCount) : new Uint32Array(0);
+  for (let y = rect.y; y < rect.y + rect.height; y++) {
+    const rowEnd = y * width + rect.x + rect.width;
+    let i = y * width + rect.x;
+    while (i < rowEnd) {
+      // Skip equal pixels: bytes up to a word boundary, then whole words, then bytes again.
+      if (wordCount > 0) {
+        while (i < rowEnd && ((i - head) & 3) !== 0 && data[i] === baseline[i]) i++;
+        if (i < rowEnd && ((i - head) & 3) === 0 && i >= head) {
+          let w = (i - head) >> 2;
+          const lastWord = (rowEnd - head) >> 2; // words wholly before rowEnd
+          while (w < lastWord && w < wordCount && dataWords[w] === baseWords[w]) w++;
+          i = w * 4 + head;
+        }
+      }
+      while (i < rowEnd && data[i] === baseline[i]) i++;
+      if (i >= rowEnd) break;
+      const start = i;
+      // Extend the run of differing pixels, a word at a time where all four differ.
+      while (i < rowEnd && data[i] !== baseline[i]) {
+        if (wordCount > 0 && ((i - head) & 3) === 0 && i >= head && i + 4 <= rowEnd && ((i - head) >> 2) < wordCount) {
+          const w = (i - head) >> 2;
+          if (allBytesNonZero(dataWords[w]! ^ baseWords[w]!)) {
+            i += 4;
+            continue;
+          }
+        }
+        i++;
+      }
+      baseline.set(data.subarray(start, i), start);
+      if (count + 2 > runs.length) {
+        const bigger = new Uint32Array(runs.length * 2);
+        bigger.set(runs);
+        runs = bigger;
+      }
+      runs[count++] = start;
+      runs[count++] = i - start;
+      pixelsChanged += i - start;
+    }
+  }
+  return { runs, count, pixelsChanged };
+}
+
 export class MaskHistory {
   private readonly raster: MaskRaster;
   private baseline: Uint8Array;
@@ -202,34 +267,8 @@ export class MaskHistory {
 
   /** Encodes the pixels that differ from the baseline inside `rect`, and moves the baseline forward. */
   private diff(label: string, rect: Rect): HistoryEntry | null {
-    const { data, width } = this.raster;
-    const baseline = this.baseline;
-    let runs = new Uint32Array(256);
-    let count = 0;
-    let pixelsChanged = 0;
-    for (let y = rect.y; y < rect.y + rect.height; y++) {
-      const rowEnd = y * width + rect.x + rect.width;
-      let i = y * width + rect.x;
-      while (i < rowEnd) {
-        if (data[i] === baseline[i]) {
-          i++;
-          continue;
-        }
-        const start = i;
-        while (i < rowEnd && data[i] !== baseline[i]) {
-          baseline[i] = data[i]!;
-          i++;
-        }
-        if (count + 2 > runs.length) {
-          const bigger = new Uint32Array(runs.length * 2);
-          bigger.set(runs);
-          runs = bigger;
-        }
-        runs[count++] = start;
-        runs[count++] = i - start;
-        pixelsChanged += i - start;
-      }
-    }
+    const { width } = this.raster;
+    const { runs, count, pixelsChanged } = diffRuns(this.raster.data, this.baseline, width, rect);
     if (pixelsChanged === 0) return null;
     const runBytes = count * 4;
     const bitmapBytes = Math.ceil((rect.width * rect.height) / 8);

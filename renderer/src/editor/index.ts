@@ -20,6 +20,6 @@ export { BoxTool } from './tools/box-tool.js';
 export { ClickTool } from './tools/click-tool.js';
 export { editorCommands, findCommand, keybindingConflicts, type CommandContext, type EditorCommand } from './commands.js';
 export { matchesKeybinding, formatKeybinding, sameKeyPress } from './keybindings.js';
-export { encodeRunLengths, decodeRunLengths } from './run-length.js';
+export { encodeRunLengths, decodeRunLengths, runLengthArea } from './run-length.js';
 export { entryDelta, entryAreaChange, applyMaskDelta, wholeMaskDelta, type MaskDelta } from './mask-delta.js';
 export * from './document.js';

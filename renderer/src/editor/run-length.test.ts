@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRunLengths, encodeRunLengths } from './run-length.js';
+import { MaskRaster } from './mask-raster.js';
+import { decodeRunLengths, encodeRunLengths, runLengthArea } from './run-length.js';
 
 function randomMask(length: number, seed: number, density: number): Uint8Array {
   let state = seed;
@@ -28,6 +29,8 @@ describe('run lengths', () => {
       const lengths = encodeRunLengths(mask);
       expect(lengths.reduce((a, b) => a + b, 0)).toBe(mask.length);
       expect(decodeRunLengths(lengths, mask.length)).toEqual(mask);
+      // The area read from the runs is the pixel count of the mask.
+      expect(runLengthArea(lengths)).toBe(mask.length === 0 ? 0 : new MaskRaster(mask.length, 1, mask).area());
     }
   });
 

@@ -31,6 +31,16 @@ export function encodeRunLengths(data: Uint8Array): Uint32Array {
   return lengths.slice(0, count);
 }
 
+/**
+ * Lesion pixels of the mask `lengths` describes (the odd-indexed runs): the journal gets the area
+ * of a 24 MP mask from its few thousand runs instead of counting every pixel again.
+ */
+export function runLengthArea(lengths: Uint32Array): number {
+  let area = 0;
+  for (let i = 1; i < lengths.length; i += 2) area += lengths[i]!;
+  return area;
+}
+
 /** The 0/1 mask of `pixelCount` pixels that `lengths` describes; throws when they do not add up. */
 export function decodeRunLengths(lengths: Uint32Array, pixelCount: number): Uint8Array {
   const data = new Uint8Array(pixelCount);

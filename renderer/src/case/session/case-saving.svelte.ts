@@ -9,7 +9,7 @@
  * rules are unit-tested without a browser (case-saving.test.ts).
  */
 import { errorMessage } from '../../lib/format.ts';
-import { encodeRunLengths, type EditorDocument } from '../../editor/index.ts';
+import { encodeRunLengths, runLengthArea, type EditorDocument } from '../../editor/index.ts';
 import type { CaseRepository } from '../../storage/case-repository.ts';
 import { StorageError, type CaseSnapshot, type MaskVersionRecord } from '../../storage/types.ts';
 import { AutosaveScheduler, type AutosaveOptions, type AutosaveState } from '../autosave.ts';
@@ -77,6 +77,8 @@ export class CaseSaving {
   /** The journal stamp of the newest edit recorded (or recovered) here; a save reports it done. */
   private lastEditStamp = 0;
   private recordPending = false;
+  /** The lesion area of the mask as of raster version `version` (a 24 MP count is not redone per save). */
+  private knownArea: { raster: object; version: number; area: number } | null = null;
 
   constructor(options: CaseSavingOptions) {
     this.options = options;
@@ -171,13 +173,17 @@ export class CaseSaving {
   private recordEdit(): void {
     const { journal, caseId, annotator } = this.options;
     if (!journal || this.disposables.isDisposed) return;
-    const { width, height, data } = this.editor.raster;
+    const raster = this.editor.raster;
+    const { width, height, data, version } = raster;
+    const runs = encodeRunLengths(data);
+    const area = runLengthArea(runs);
+    this.knownArea = { raster, version, area };
     this.lastEditStamp = journal.record({
       caseId,
       width,
       height,
-      runs: encodeRunLengths(data),
-      area: this.editor.raster.area(),
+      runs,
+      area,
       author: annotator,
       baseVersionId: this.writer.baseVersionId,
       baseRevision: this.writer.baseRevision,
@@ -185,12 +191,19 @@ export class CaseSaving {
     });
   }
 
+  /** The mask's lesion area: the journal's count when the mask has not changed since, else counted. */
+  private areaNow(): number {
+    const raster = this.editor.raster;
+    if (this.knownArea?.raster === raster && this.knownArea.version === raster.version) return this.knownArea.area;
+    return raster.area();
+  }
+
   private async saveMask(): Promise<void> {
     const { journal, caseId, encodePng } = this.options;
     const { width, height, data } = this.editor.raster;
-    const area = this.editor.raster.area();
     const first = this.writer.versionId === null;
     this.recordPendingEdit();
+    const area = this.areaNow();
     const stamp = this.lastEditStamp;
     const writer = this.writer;
     try {

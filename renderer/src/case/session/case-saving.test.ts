@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EditorDocument } from '../../editor/index.ts';
 import type { EditorPointerEvent } from '../../editor/tools/tool.ts';
 import { StorageError, type CaseRecord, type CaseSnapshot, type MaskVersionRecord, type NewMaskVersion } from '../../storage/types.ts';
+import type { EditJournal } from '../edit-journal.ts';
 import { CaseMessages } from './case-messages.svelte.ts';
 import { CaseRecordState } from './case-record.svelte.ts';
 import { CaseSaving, type CaseSavingOptions, type SavingRepository } from './case-saving.svelte.ts';
@@ -101,7 +102,7 @@ afterEach(() => {
   for (const saving of open.splice(0)) saving.dispose();
 });
 
-async function openCase(repository = new FakeRepository(), extra: Partial<Pick<CaseSavingOptions, 'onFollowed' | 'autosave'>> = {}) {
+async function openCase(repository = new FakeRepository(), extra: Partial<Pick<CaseSavingOptions, 'onFollowed' | 'autosave' | 'journal' | 'afterFrame'>> = {}) {
   const editor = new EditorDocument(W, H, { brushSize: 2 });
   const facts = new CaseRecordState(repository, 'c');
   facts.record = await repository.getCase();
@@ -141,6 +142,28 @@ describe('CaseSaving: saving and the conflict rules with another window', () => 
     expect(saving.draftVersionId).toBe('v1');
     expect(saving.refusal).toBeNull();
     expect(saving.saveState).toBe('saved');
+  });
+
+  it('journals and saves the exact lesion area without counting the whole mask again per edit', async () => {
+    const recorded: number[] = [];
+    const journal = { record: vi.fn((edit: { area: number }) => recorded.push(edit.area)), recordDelta: vi.fn(() => 1), saved: vi.fn(async () => {}), failed: vi.fn(), discard: vi.fn(async () => {}) };
+    const { repository, editor, saving } = await openCase(new FakeRepository(), { journal: journal as unknown as EditJournal });
+    // A full count per edit is what made a 6000x4000 click slow; the journal's runs know the area.
+    const count = vi.spyOn(editor.raster, 'area');
+    editor.pointerDown(pointer(1, 1));
+    editor.pointerUp(pointer(3, 1));
+    await saving.flush();
+    editor.invert();
+    await saving.flush();
+    editor.undo();
+    await saving.flush();
+    expect(count).not.toHaveBeenCalled();
+    count.mockRestore();
+    const saved = repository.versions.at(-1)!;
+    expect(editor.raster.area()).toBeGreaterThan(0);
+    expect(saved.area).toBe(editor.raster.area());
+    expect(recorded.at(-1)).toBe(editor.raster.area());
+    expect(recorded.length).toBeGreaterThanOrEqual(3);
   });
 
   it("follows another window's version when nothing here is unsaved", async () => {
