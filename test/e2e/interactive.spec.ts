@@ -81,6 +81,8 @@ test('a box and two clicks re-segment the lesion, one undo step each; a click ou
   await expect(page.getByTestId('undo')).toHaveAttribute('title', /Click \(skin\)/);
   areas.push(await maskArea(page));
   await expect(bar).toHaveAttribute('data-clicks', '2');
+  // The README's picture of the tools (UPDATE_SCREENSHOT=1, as browser.spec.ts does for the first screen).
+  if (process.env['UPDATE_SCREENSHOT']) await page.screenshot({ path: path.join(root, 'docs/screenshot-interactive.png') });
   // Each step changed the mask.
   for (let i = 1; i < areas.length; i++) expect(areas[i], `step ${i} changed the mask`).not.toBe(areas[i - 1]);
 

@@ -116,7 +116,10 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   const progress = page.getByTestId('training-progress');
   await expect(progress).toBeVisible();
   await expect(page.getByTestId('open-training')).toContainText(/Training \d+%/);
-  await expect(progress).toHaveAttribute('data-phase', 'training', { timeout: 300_000 });
+  // Past the baseline into training: on an idle machine 3 epochs of 5 training cases last under a
+  // second, so the 'training' phase itself can come and go between two polls; the chart's epochs
+  // show that it was trained and shown.
+  await expect(progress).toHaveAttribute('data-phase', /^(training|scoring|exporting)$/, { timeout: 300_000 });
   await expect(page.getByTestId('training-chart')).toHaveAttribute('data-epochs', /[1-9]/, { timeout: 300_000 });
   await panel.screenshot({ path: path.join(shots, 'training-progress.png') });
   const result = page.getByTestId('training-result');
