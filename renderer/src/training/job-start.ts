@@ -35,6 +35,18 @@ export interface StartJobOptions {
   onlyCorrected?: boolean;
 }
 
+/**
+ * The page is going away (reload, navigation, closing). Its requests then fail because the page
+ * ends, not because main refused them: the job is left as it is, recorded as this page's, for
+ * the reloaded page to start again (or for main's timeout), instead of being cancelled and
+ * forgotten by a page that may or may not live long enough to do it.
+ */
+let pageLeaving = false;
+if (typeof window !== 'undefined') {
+  window.addEventListener('pagehide', () => (pageLeaving = true));
+  window.addEventListener('pageshow', () => (pageLeaving = false));
+}
+
 export type StartJobOutcome =
   | { kind: 'preflight-failed'; preflight: TrainingPreflight }
   | { kind: 'started'; job: TrainingJob; skipped: SendReport['skipped'] };
@@ -64,8 +76,10 @@ export async function startFineTuningJob(api: TrainingApi, repository: CaseRepos
     await forgetSending(repository, created.id);
     return { kind: 'started', job: started, skipped: report.skipped };
   } catch (error) {
-    await api.cancelTrainingJob({ jobId: created.id }).catch(() => null);
-    await forgetSending(repository, created.id).catch(() => undefined);
+    if (!pageLeaving) {
+      await api.cancelTrainingJob({ jobId: created.id }).catch(() => null);
+      await forgetSending(repository, created.id).catch(() => undefined);
+    }
     throw error;
   }
 }
