@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -262,9 +262,14 @@ def export_model(
         if parity_inputs is not None:
             write_parity_fixture(model, parity_inputs, tmp_base.with_name(out_base.name + ".parity"))
             names.append(".parity")
-        for suffix in names:
-            target = out_base.with_name(out_base.name + suffix)
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(tmp_base.with_name(out_base.name + suffix), target)
+        move_into_place(tmp_base, out_base, names)
     return card
+
+
+def move_into_place(tmp_base: Path, out_base: Path, suffixes: Sequence[str]) -> None:
+    """Moves each <tmp_base><suffix> over <out_base><suffix> (a parity folder replaced whole), once all are written."""
+    for suffix in suffixes:
+        target = out_base.with_name(out_base.name + suffix)
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(tmp_base.with_name(out_base.name + suffix), target)

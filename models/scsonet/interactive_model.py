@@ -13,8 +13,6 @@ inside, so callers never build a 6-channel tensor by hand.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -24,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .export import OPSET, build_card, seal_card, validate_card
+from .export import OPSET, build_card, move_into_place, seal_card, validate_card
 from .interactive import CLICK_RADIUS, GRID, MAX_CLICKS, REGION_RULE
 from .network import SCSONet
 
@@ -181,11 +179,7 @@ def export_interactive(model: nn.Module, out_base: Path, name: str, version: str
         if parity_inputs is not None:
             write_parity_fixture(model, parity_inputs, tmp_base.with_name(out_base.name + ".parity"))
             suffixes.append(".parity")
-        for suffix in suffixes:
-            target = out_base.with_name(out_base.name + suffix)
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(tmp_base.with_name(out_base.name + suffix), target)
+        move_into_place(tmp_base, out_base, suffixes)
     return card
 
 
