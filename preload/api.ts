@@ -603,9 +603,12 @@ export const tokenHeader = 'x-lesiondesk-token';
 /**
  * `refused`: the call was understood and the app said no for a reason the user can act on (a
  * corrupt image, a job already running, Python missing); `failed`: something went wrong that the
- * user did not cause. The others are the caller's mistakes or a refused sender.
+ * user did not cause; `unreachable`: the call never got an answer from main (browser mode: the
+ * server stopped, or this page is being reloaded or closed and its requests were dropped), so
+ * main may well have done nothing, or all of it. The others are the caller's mistakes or a
+ * refused sender.
  */
-export type ApiErrorCode = 'unknown-method' | 'invalid-args' | 'forbidden' | 'refused' | 'failed';
+export type ApiErrorCode = 'unknown-method' | 'invalid-args' | 'forbidden' | 'refused' | 'failed' | 'unreachable';
 
 /** An error a caller sees: a stable code and a sentence a user can read. */
 export class ApiError extends Error {
@@ -866,7 +869,7 @@ export function createHttpInvoke(token: string, baseUrl = ''): Invoke {
         body: encodeFrame(args) as Uint8Array<ArrayBuffer>,
       });
     } catch {
-      throw new ApiError('failed', 'The LesionDesk server is not reachable. Is `npm run serve` still running?');
+      throw new ApiError('unreachable', 'The LesionDesk server is not reachable. Is `npm run serve` still running?');
     }
     if ((response.headers.get('content-type') ?? '').startsWith(frameContentType)) {
       return decodeFrame(new Uint8Array(await response.arrayBuffer()));

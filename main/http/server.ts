@@ -124,7 +124,7 @@ function sendReply(res: http.ServerResponse, reply: Reply): void {
     ? 200
     : // A refusal is the call's answer, carried fine: 200 (the browser logs every 4xx/5xx as a
       // failed resource). The caller's mistakes and faults keep their HTTP status.
-      { refused: 200, 'invalid-args': 400, forbidden: 403, 'unknown-method': 404, failed: 500 }[reply.error.code];
+      { refused: 200, 'invalid-args': 400, forbidden: 403, 'unknown-method': 404, failed: 500, unreachable: 502 }[reply.error.code];
   const body = encodeFrame(reply);
   res.writeHead(status, {
     ...securityHeaders,

@@ -200,12 +200,22 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(page.getByTestId('history-version-taught')).toContainText('scsonet-isic2017@1.1.0');
   await page.getByTestId('case-search').fill('');
 
-  // Second job: a reload re-attaches to it; cancelled, it leaves the versions as they were.
-  // (A reload while its cases are on their way is covered by auto-train.browser.test.ts: as an
-  // e2e step it failed in two of three full CI runs and never alone; see issue 17.)
+  // Second job: a reload while its cases are on their way starts it again (same choices); a
+  // reload while it runs re-attaches to it; cancelled, it leaves the versions as they were.
   await page.getByTestId('open-training').click();
   await page.getByTestId('training-epochs').fill('20');
+  // The cases are held on their way (as a slow disk would), and the page is reloaded meanwhile.
+  await page.route('**/api/addTrainingPairs', () => undefined);
+  // The first pair on its way: the page has recorded the job it sends to (before that, a reload
+  // finds nothing of its own to restart, and main's timeout abandons the job instead).
+  const sending = page.waitForRequest('**/api/addTrainingPairs');
   await page.getByTestId('training-start').click();
+  await sending;
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-phase', 'receiving', { timeout: 60_000 });
+  await page.unroute('**/api/addTrainingPairs');
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText('started again with the same choices', { timeout: 120_000 });
+  await page.getByTestId('open-training').click();
   await expect(page.getByTestId('training-progress')).toHaveAttribute('data-state', 'running', { timeout: 120_000 });
   await page.reload();
   await page.getByTestId('open-training').click();

@@ -7,7 +7,7 @@ import { openCaseRepository, type CaseRepository } from '../storage/index.ts';
 import { AutoTrainer } from './auto-train.ts';
 import { restartAfterReload, startFineTuningJob } from './job-start.ts';
 import { readyCases } from './pairs.ts';
-import { splitOfDigest } from '../../../preload/api.ts';
+import { ApiError, splitOfDigest } from '../../../preload/api.ts';
 
 async function pngOf(width: number, height: number): Promise<Blob> {
   const canvas = new OffscreenCanvas(width, height);
@@ -207,5 +207,23 @@ describe('a reload while the pairs are sent', () => {
     expect(await restartAfterReload(main.api, repository, 'page-A')).toBeNull();
     expect((await repository.getSettings()).sendingJob).toBeNull();
     expect(main.calls.filter((c) => c === 'create')).toHaveLength(2);
+  });
+
+  it('a pair request dropped on the way (the reload came before pagehide) leaves the job recorded for the reloaded page, which starts it again', async () => {
+    const { repository, validation, train } = await library(20);
+    await approve(repository, [...validation.slice(0, 3), ...train.slice(0, 3)]);
+    const main = fakeMain();
+    const add = main.api.addTrainingPairs;
+    main.api.addTrainingPairs = (args) =>
+      args.jobId === 'job-1' ? Promise.reject(new ApiError('unreachable', 'The LesionDesk server is not reachable.')) : add(args);
+    const start = startFineTuningJob(main.api, repository, { cases: await readyCases(repository, false), epochs: 3, activate: 'never', owner: 'page-A' });
+    await expect(start).rejects.toThrow('not reachable');
+    // Not cancelled, still this page's: main keeps waiting (its 2-minute timeout ends it if no page comes back).
+    expect(main.calls).toEqual(['preflight', 'create']);
+    expect((await repository.getSettings()).sendingJob).toMatchObject({ jobId: 'job-1', owner: 'page-A' });
+
+    const outcome = await restartAfterReload(main.api, repository, 'page-A');
+    expect(outcome).toMatchObject({ kind: 'started', cancelled: 'job-1', job: { id: 'job-2', state: 'running' } });
+    expect(main.calls).toEqual(['preflight', 'create', 'cancel', 'preflight', 'create', 'add 6', 'start']);
   });
 });

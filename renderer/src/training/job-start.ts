@@ -10,7 +10,7 @@
  * again at once with the same choices (restartAfterReload): an annotator who pressed Start
  * expects the training to go on. A closed window has no page to come back: main abandons its job.
  */
-import type { LesionDeskApi, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
+import { ApiError, type LesionDeskApi, type TrainingJob, type TrainingPreflight } from '../../../preload/api.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { readyCases, sendPairs, type SendProgress, type SendReport } from './pairs.ts';
 
@@ -39,7 +39,10 @@ export interface StartJobOptions {
  * The page is going away (reload, navigation, closing). Its requests then fail because the page
  * ends, not because main refused them: the job is left as it is, recorded as this page's, for
  * the reloaded page to start again (or for main's timeout), instead of being cancelled and
- * forgotten by a page that may or may not live long enough to do it.
+ * forgotten by a page that may or may not live long enough to do it. A request dropped on the
+ * way (ApiError 'unreachable') is treated the same: a reload can drop a request in flight before
+ * the page sees `pagehide` (under load, Chromium did so in about two of three end-to-end runs),
+ * and main, unreachable, could not take a cancel either.
  */
 let pageLeaving = false;
 if (typeof window !== 'undefined') {
@@ -76,7 +79,7 @@ export async function startFineTuningJob(api: TrainingApi, repository: CaseRepos
     await forgetSending(repository, created.id);
     return { kind: 'started', job: started, skipped: report.skipped };
   } catch (error) {
-    if (!pageLeaving) {
+    if (!pageLeaving && !(error instanceof ApiError && error.code === 'unreachable')) {
       await api.cancelTrainingJob({ jobId: created.id }).catch(() => null);
       await forgetSending(repository, created.id).catch(() => undefined);
     }
