@@ -187,10 +187,29 @@ export const DiceComparison = z.strictObject({
   candidate: z.number().min(0).max(1),
 });
 
-/** What the gate decided about a candidate, in one sentence. */
+/** How one part of the gate went: passed, failed, or nothing to judge it on. */
+export const GatePartResult = z.enum(['passed', 'failed', 'none']);
+
+/** What the gate decided about a candidate, in one sentence, and how each part went. */
 export const GateDecision = z.strictObject({
   activated: z.boolean(),
   reason: z.string(),
+  /**
+   * Each part on its own (main/services/trainingGate.ts), for what the panel suggests next:
+   * `judged` is false when the validation cases were too few to judge; absent in versions and
+   * jobs from before the parts were recorded.
+   */
+  parts: z
+    .strictObject({
+      judged: z.boolean(),
+      /** The candidate does not lose on the validation cases a person changed. */
+      changed: GatePartResult,
+      /** It stays acceptable on the validation cases approved unchanged. */
+      unchanged: GatePartResult,
+      /** It does not forget the original images (anchor set). */
+      anchor: GatePartResult,
+    })
+    .optional(),
 });
 
 /** One model version: the shipped model (root of every lineage) or a fine-tuned one. */
@@ -522,6 +541,7 @@ export type ModelVersionList = z.output<typeof ModelVersionList>;
 export type UnknownStoreFolder = z.output<typeof UnknownStoreFolder>;
 export type DiceComparison = z.output<typeof DiceComparison>;
 export type GateDecision = z.output<typeof GateDecision>;
+export type GateParts = NonNullable<GateDecision['parts']>;
 export type PreflightProblem = z.output<typeof PreflightProblem>;
 export type TrainingPreflight = z.output<typeof TrainingPreflight>;
 export type TrainingJob = z.output<typeof TrainingJob>;
