@@ -1,6 +1,6 @@
 import { flushSync } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { ApiEvent, ModelInfo, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
+import type { ApiEvent, LesionDeskApi, ModelInfo, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { defaultSettings, type AppSettings } from '../storage/types.ts';
 import { MainState, type MainApi } from '../workspace/main-state.svelte.ts';
@@ -53,9 +53,10 @@ async function approvedCases(): Promise<CaseRecord[]> {
 /** Main and the library as the panel sees them, counting the calls that matter. */
 function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPreflight; cases?: CaseRecord[] } = {}) {
   const listeners = new Set<(event: ApiEvent) => void>();
-  const calls = { trainingPreflight: 0, createTrainingJob: 0, listCases: 0, setSettings: [] as Partial<AppSettings>[] };
+  const calls = { trainingPreflight: 0, createTrainingJob: 0, listCases: 0, setSettings: [] as Partial<AppSettings>[], activated: [] as string[] };
+  let active = 'scsonet@1.0.0';
   const api = {
-    getModelInfo: async () => ({ name: 'scsonet', version: '1.0.0', card: {}, provider: 'cpu', available: ['cpu'] }) as unknown as ModelInfo,
+    getModelInfo: async () => ({ name: active.split('@')[0], version: active.split('@')[1], card: {}, provider: 'cpu', available: ['cpu'] }) as unknown as ModelInfo,
     getTrainingStatus: async () => ({ current: null, history: [] }),
     trainingPreflight: async () => {
       calls.trainingPreflight++;
@@ -81,7 +82,14 @@ function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPrefl
     cancelTrainingJob: async () => {
       throw new Error('not reached');
     },
-  } satisfies MainApi & TrainingApi;
+    activateModelVersion: async ({ id }: { id: string }) => {
+      calls.activated.push(id);
+      active = id;
+      // Main announces every switch; the mirror reads the model again.
+      listeners.forEach((listener) => listener({ type: 'active-model-changed', active: id, previous: null }));
+      return { active: id, previous: null, versions: [], unknown: [], problem: null };
+    },
+  } satisfies MainApi & TrainingApi & Pick<LesionDeskApi, 'activateModelVersion'>;
   const settings: AppSettings = { ...defaultSettings, ...options.settings };
   const repository = {
     getSettings: async () => settings,
@@ -171,6 +179,37 @@ describe('TrainingPanelState', () => {
     await Promise.resolve();
     expect(calls.listCases).toBe(3);
     expect(calls.setSettings).toContainEqual({ trainingOnlyCorrected: true });
+    stop();
+  });
+
+  it("takes a finished job's next step: the suggested epochs go into the settings, a passed candidate is activated", async () => {
+    const { panel, push, calls, stop } = setup();
+    await panel.open();
+    const changed = { n: 6, base: 0.75, candidate: 0.745 };
+    const close: TrainingJob = {
+      ...job('j1', 'succeeded'),
+      epochs: 3,
+      history: [0.7, 0.72, 0.74].map((valDsc, i) => ({ epoch: i + 1, loss: 0.3, valDsc })),
+      result: {
+        version: 'scsonet@1.1.0',
+        validation: changed,
+        changed,
+        anchor: null,
+        gate: { activated: false, reason: 'Kept as a candidate: …', parts: { judged: true, changed: 'failed', unchanged: 'none', anchor: 'none' } },
+      },
+    };
+    push({ type: 'job-ended', job: close });
+    expect(panel.next).toMatchObject({ kind: 'set-epochs', epochs: 6 });
+    await panel.takeStep(panel.next!);
+    expect(panel.epochs).toBe(6);
+    expect(calls.setSettings).toContainEqual({ trainingEpochs: 6 });
+
+    const passed = { ...close, id: 'j2', result: { ...close.result!, gate: { activated: false, reason: 'Passed the gate but kept …', parts: { judged: true, changed: 'passed', unchanged: 'none', anchor: 'passed' } } } } as TrainingJob;
+    push({ type: 'job-ended', job: passed });
+    expect(panel.next).toMatchObject({ kind: 'activate', version: 'scsonet@1.1.0' });
+    await panel.takeStep(panel.next!);
+    expect(calls.activated).toEqual(['scsonet@1.1.0']);
+    await vi.waitFor(() => expect(panel.next).toEqual({ kind: 'done', text: 'Next: nothing; scsonet@1.1.0 is active now.' }));
     stop();
   });
 

@@ -5,7 +5,7 @@
  * and the start reuses the mirror's check from when the panel opened (one preflight per start).
  * Create it while a component initialises: its recount effect belongs to that component.
  */
-import type { TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
+import type { LesionDeskApi, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import type { AppSettings } from '../storage/types.ts';
@@ -13,6 +13,7 @@ import type { MainState } from '../workspace/main-state.svelte.ts';
 import { decideAutoTrain, newSinceLastJob } from './auto-train.ts';
 import { pageId, pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
 import { isLive } from './job-view.ts';
+import { nextStep, type NextStep } from './next-step.ts';
 import { readyCases, type SendProgress, type SendReport } from './pairs.ts';
 import { countSplit, minValidationCases, type SplitCounts } from './split.ts';
 
@@ -20,13 +21,16 @@ import { countSplit, minValidationCases, type SplitCounts } from './split.ts';
 export type TrainingMain = Pick<MainState, 'job' | 'modelName' | 'preflight' | 'showJob'>;
 
 export interface TrainingPanelOptions {
-  readonly api: TrainingApi;
+  /** The job's calls, and activating a candidate (a result's next step). */
+  readonly api: TrainingApi & Pick<LesionDeskApi, 'activateModelVersion'>;
   readonly main: TrainingMain;
   readonly repository: CaseRepository;
   /** The library's live snapshot: read in the recount effect, so the counts follow every write (an approval here or in another window). */
   readonly library: () => unknown;
   /** The "train after every N approvals" setting changed (the shell checks the rule at once). */
   readonly onAutoChange?: () => void;
+  /** Shows a version's evidence per case (the Models panel); absent: that step has no button. */
+  readonly onOpenEvidence?: (version: string) => void;
 }
 
 /** Bounds of the automatic rule's N. */
@@ -79,6 +83,17 @@ export class TrainingPanelState {
       jobRunning: this.live,
     }),
   );
+
+  /**
+   * What to do after the job shown (next-step.ts); a candidate activated since (here or in
+   * Models: main announces it) needs nothing more.
+   */
+  readonly next = $derived.by((): NextStep | null => {
+    const job = this.main.job;
+    const step = job && !isLive(job) ? nextStep(job) : null;
+    if (step?.kind === 'activate' && this.main.modelName === step.version) return { kind: 'done', text: `Next: nothing; ${step.version} is active now.` };
+    return step;
+  });
 
   /** Changes when a job starts or ends (not on every progress event). */
   readonly #jobKey = $derived.by(() => {
@@ -192,6 +207,29 @@ export class TrainingPanelState {
     if (!job || !isLive(job)) return;
     try {
       this.options.main.showJob(await this.options.api.cancelTrainingJob({ jobId: job.id }));
+    } catch (e) {
+      this.problem = errorMessage(e);
+    }
+  }
+
+  /** Whether `step` has a button here (opening the evidence needs the shell's Models panel). */
+  canTake(step: NextStep): boolean {
+    return step.kind === 'set-epochs' || step.kind === 'activate' || (step.kind === 'open-evidence' && this.options.onOpenEvidence !== undefined);
+  }
+
+  /** Takes a finished job's next step: the epochs go into the settings (Start is the person's), the evidence opens, the candidate is activated. */
+  takeStep(step: NextStep): Promise<void> {
+    if (step.kind === 'set-epochs') this.setEpochs(step.epochs);
+    else if (step.kind === 'open-evidence') this.options.onOpenEvidence?.(step.version);
+    else if (step.kind === 'activate') return this.activateCandidate(step.version);
+    return Promise.resolve();
+  }
+
+  /** Activates the candidate a finished job kept (its next step); main announces the switch. */
+  async activateCandidate(version: string): Promise<void> {
+    this.problem = null;
+    try {
+      await this.options.api.activateModelVersion({ id: version });
     } catch (e) {
       this.problem = errorMessage(e);
     }
