@@ -230,6 +230,9 @@ export const ModelVersion = z.strictObject({
   /** Approved corrections the job trained and validated on (null for a shipped model). */
   corrections: z.number().int().min(0).nullable(),
   validation: DiceComparison.nullable(),
+  /** The gate's two parts of the validation cases: changed by a person, approved unchanged (null: not recorded, or none). */
+  changed: DiceComparison.nullable(),
+  unchanged: DiceComparison.nullable(),
   anchor: DiceComparison.nullable(),
   gate: GateDecision.nullable(),
   card: modelCard,

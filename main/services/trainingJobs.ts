@@ -885,6 +885,8 @@ export class TrainingJobs {
       jobId: file.job.id,
       corrections: counts.received,
       validation,
+      changed,
+      unchanged,
       anchor,
       gate,
     });
