@@ -305,6 +305,21 @@ export const CaseUse = z.strictObject({
   active: z.boolean(),
 });
 
+const CardCaseUses = z.array(z.object({ caseId: z.string().min(1), maskVersionId: z.string().min(1).nullable() }).loose());
+
+/**
+ * The cases a fine-tuned version's card records (`training.trained_on`: the masks it learned
+ * from; `validated_on`: those that judged it), each a case id and a mask version id (null: not
+ * recorded, a job made outside the app). None when the card records none or in an unknown shape.
+ * Main's case history and the training panel's "nothing new" notice read the card through this.
+ */
+export function cardCaseUses(card: Record<string, unknown>, key: 'trained_on' | 'validated_on'): z.infer<typeof CardCaseUses> {
+  const training = card['training'];
+  if (typeof training !== 'object' || training === null) return [];
+  const parsed = CardCaseUses.safeParse((training as Record<string, unknown>)[key]);
+  return parsed.success ? parsed.data : [];
+}
+
 /** Which model versions learned from a case (its training masks) and which it judged (validation). */
 export const CaseProvenance = z.strictObject({
   learnedBy: z.array(CaseUse),

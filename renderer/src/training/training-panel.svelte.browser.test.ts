@@ -1,6 +1,6 @@
 import { flushSync } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { ApiEvent, LesionDeskApi, ModelInfo, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
+import type { ApiEvent, LesionDeskApi, ModelInfo, ModelVersion, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { defaultSettings, type AppSettings } from '../storage/types.ts';
 import { MainState, type MainApi } from '../workspace/main-state.svelte.ts';
@@ -51,10 +51,12 @@ async function approvedCases(): Promise<CaseRecord[]> {
 }
 
 /** Main and the library as the panel sees them, counting the calls that matter. */
-function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPreflight; cases?: CaseRecord[] } = {}) {
+function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPreflight; cases?: CaseRecord[]; learnedFrom?: CaseRecord[] } = {}) {
   const listeners = new Set<(event: ApiEvent) => void>();
   const calls = { trainingPreflight: 0, createTrainingJob: 0, listCases: 0, setSettings: [] as Partial<AppSettings>[], activated: [] as string[] };
-  let active = 'scsonet@1.0.0';
+  // With `learnedFrom`, the active version is a fine-tuned one whose card records those masks.
+  let active = options.learnedFrom ? 'scsonet@1.1.0' : 'scsonet@1.0.0';
+  const trainedOn = (options.learnedFrom ?? []).map((c) => ({ caseId: c.id, maskVersionId: c.latestVersionId }));
   const api = {
     getModelInfo: async () => ({ name: active.split('@')[0], version: active.split('@')[1], card: {}, provider: 'cpu', available: ['cpu'] }) as unknown as ModelInfo,
     getTrainingStatus: async () => ({ current: null, history: [] }),
@@ -89,7 +91,14 @@ function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPrefl
       listeners.forEach((listener) => listener({ type: 'active-model-changed', active: id, previous: null }));
       return { active: id, previous: null, versions: [], unknown: [], problem: null };
     },
-  } satisfies MainApi & TrainingApi & Pick<LesionDeskApi, 'activateModelVersion'>;
+    listModelVersions: async () => ({
+      active,
+      previous: null,
+      versions: [{ id: 'scsonet@1.1.0', kind: 'fine-tuned', card: { training: { trained_on: trainedOn } } } as unknown as ModelVersion],
+      unknown: [],
+      problem: null,
+    }),
+  } satisfies MainApi & TrainingApi & Pick<LesionDeskApi, 'activateModelVersion' | 'listModelVersions'>;
   const settings: AppSettings = { ...defaultSettings, ...options.settings };
   const repository = {
     getSettings: async () => settings,
@@ -210,6 +219,22 @@ describe('TrainingPanelState', () => {
     await panel.takeStep(panel.next!);
     expect(calls.activated).toEqual(['scsonet@1.1.0']);
     await vi.waitFor(() => expect(panel.next).toEqual({ kind: 'done', text: 'Next: nothing; scsonet@1.1.0 is active now.' }));
+    stop();
+  });
+
+  it('says before Start that the ready cases teach the active version nothing new, until a mask is new to it', async () => {
+    const cases = await approvedCases();
+    const { panel, stop } = setup({ cases, learnedFrom: cases });
+    await panel.open();
+    flushSync();
+    const training = cases.length - minValidationCases;
+    await vi.waitFor(() => expect(panel.nothingNew).toMatch(new RegExp(`^Nothing new to learn: the active version scsonet@1\\.1\\.0 already learned from all ${training} ready training cases`)));
+    expect(panel.canStart).toBe(true);
+    // A case corrected again (a new approved mask) is new to it.
+    const changed = cases.find((c) => panel.trainingReady.some((t) => t.id === c.id))!;
+    changed.latestVersionId = 'v-new';
+    await panel.count();
+    expect(panel.nothingNew).toBeNull();
     stop();
   });
 

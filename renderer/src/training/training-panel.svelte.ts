@@ -14,15 +14,16 @@ import { decideAutoTrain, newSinceLastJob } from './auto-train.ts';
 import { pageId, pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
 import { isLive } from './job-view.ts';
 import { nextStep, type NextStep } from './next-step.ts';
+import { learnedPairs, nothingNewNotice, type LearnedPairs } from './nothing-new.ts';
 import { readyCases, type SendProgress, type SendReport } from './pairs.ts';
-import { countSplit, minValidationCases, type SplitCounts } from './split.ts';
+import { caseSplits, minValidationCases, splitCounts, type SplitCounts } from './split.ts';
 
 /** What the panel needs of main's mirror. */
 export type TrainingMain = Pick<MainState, 'job' | 'modelName' | 'preflight' | 'showJob'>;
 
 export interface TrainingPanelOptions {
-  /** The job's calls, and activating a candidate (a result's next step). */
-  readonly api: TrainingApi & Pick<LesionDeskApi, 'activateModelVersion'>;
+  /** The job's calls, activating a candidate (a result's next step) and the versions (what the active one learned from). */
+  readonly api: TrainingApi & Pick<LesionDeskApi, 'activateModelVersion' | 'listModelVersions'>;
   readonly main: TrainingMain;
   readonly repository: CaseRepository;
   /** The library's live snapshot: read in the recount effect, so the counts follow every write (an approval here or in another window). */
@@ -49,6 +50,10 @@ export class TrainingPanelState {
   settingsLoaded = $state(false);
   ready = $state.raw<CaseRecord[]>([]);
   split = $state.raw<SplitCounts | null>(null);
+  /** The ready cases on the training side (what a job would learn from). */
+  trainingReady = $state.raw<CaseRecord[]>([]);
+  /** What the active version learned from (null: a shipped version, or not known). */
+  learned = $state.raw<LearnedPairs | null>(null);
   /** The machine check that failed (as the panel opened, or at a start), with each problem's fix. */
   preflight = $state.raw<TrainingPreflight | null>(null);
   sending = $state.raw<SendProgress | null>(null);
@@ -68,6 +73,8 @@ export class TrainingPanelState {
   /** A job runs or is being started: the settings are locked and Cancel shows. */
   readonly live = $derived(isLive(this.main.job) || this.busy);
   readonly enough = $derived(this.split !== null && this.split.validation >= minValidationCases);
+  /** Said before Start when the active version already learned from every ready training case (a job would learn nothing new). */
+  readonly nothingNew = $derived(nothingNewNotice(this.trainingReady, this.learned));
   /** A job can run (one validation and one training case); with too few to judge, its result stays a candidate. */
   readonly canStart = $derived(this.split?.canStart ?? false);
   /** The version a new job starts from: the running job's base, else the model that runs. */
@@ -103,6 +110,7 @@ export class TrainingPanelState {
   private readonly options: TrainingPanelOptions;
   private abort: AbortController | null = null;
   private counting = 0;
+  private learnedRead = 0;
 
   constructor(options: TrainingPanelOptions) {
     this.options = options;
@@ -115,6 +123,18 @@ export class TrainingPanelState {
       if (!this.settingsLoaded) return;
       this.count().catch((e: unknown) => (this.problem = errorMessage(e)));
     });
+    // What the active version learned from: read again whenever another version becomes active.
+    $effect(() => {
+      void this.main.modelName;
+      this.readLearned().catch(() => (this.learned = null));
+    });
+  }
+
+  /** Reads which masks the active version learned from (its card); an older read that answers late is dropped. */
+  async readLearned(): Promise<void> {
+    const read = ++this.learnedRead;
+    const list = await this.options.api.listModelVersions();
+    if (read === this.learnedRead) this.learned = learnedPairs(list.versions.find((v) => v.id === list.active));
   }
 
   /** Reads the remembered settings and checks the machine, as the panel opens. */
@@ -148,10 +168,11 @@ export class TrainingPanelState {
   async count(): Promise<void> {
     const read = ++this.counting;
     const [cases, settings] = await Promise.all([readyCases(this.options.repository, this.onlyCorrected), this.options.repository.getSettings()]);
-    const counts = await countSplit(this.options.repository, cases.map((c) => c.id));
+    const sides = await caseSplits(this.options.repository, cases.map((c) => c.id));
     if (read !== this.counting) return;
     this.ready = cases;
-    this.split = counts;
+    this.split = splitCounts(sides);
+    this.trainingReady = cases.filter((c) => sides.get(c.id) === 'train');
     this.lastPairs = settings.lastTrainingPairs;
   }
 
