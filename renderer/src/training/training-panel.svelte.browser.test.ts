@@ -116,12 +116,20 @@ function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPrefl
   const main = new MainState(api);
   const library = { snapshot: 0 };
   let autoChanges = 0;
+  const evidenceOpened: string[] = [];
   let panel!: TrainingPanelState;
   const stop = $effect.root(() => {
-    panel = new TrainingPanelState({ api, main, repository, library: () => library.snapshot, onAutoChange: () => autoChanges++ });
+    panel = new TrainingPanelState({
+      api,
+      main,
+      repository,
+      library: () => library.snapshot,
+      onAutoChange: () => autoChanges++,
+      onOpenEvidence: (version) => evidenceOpened.push(version),
+    });
   });
   const push = (event: ApiEvent): void => listeners.forEach((listener) => listener(event));
-  return { panel, main, calls, push, library, autoChanges: () => autoChanges, stop };
+  return { panel, main, calls, push, library, autoChanges: () => autoChanges, evidenceOpened, stop };
 }
 
 describe('TrainingPanelState', () => {
@@ -191,8 +199,8 @@ describe('TrainingPanelState', () => {
     stop();
   });
 
-  it("takes a finished job's next step: the suggested epochs go into the settings, a passed candidate is activated", async () => {
-    const { panel, push, calls, stop } = setup();
+  it("takes a finished job's next step: the suggested epochs go into the settings, the evidence opens, a passed candidate is activated", async () => {
+    const { panel, push, calls, evidenceOpened, stop } = setup();
     await panel.open();
     const changed = { n: 6, base: 0.75, candidate: 0.745 };
     const close: TrainingJob = {
@@ -212,6 +220,14 @@ describe('TrainingPanelState', () => {
     await panel.takeStep(panel.next!);
     expect(panel.epochs).toBe(6);
     expect(calls.setSettings).toContainEqual({ trainingEpochs: 6 });
+
+    // Lost by more than a point: the evidence shows where.
+    const lost = { ...close, id: 'j1b', result: { ...close.result!, changed: { n: 6, base: 0.75, candidate: 0.7 } } } as TrainingJob;
+    push({ type: 'job-ended', job: lost });
+    expect(panel.next).toMatchObject({ kind: 'open-evidence', version: 'scsonet@1.1.0' });
+    expect(panel.canTake(panel.next!)).toBe(true);
+    await panel.takeStep(panel.next!);
+    expect(evidenceOpened).toEqual(['scsonet@1.1.0']);
 
     const passed = { ...close, id: 'j2', result: { ...close.result!, gate: { activated: false, reason: 'Passed the gate but kept …', parts: { judged: true, changed: 'passed', unchanged: 'none', anchor: 'passed' } } } } as TrainingJob;
     push({ type: 'job-ended', job: passed });
