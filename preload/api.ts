@@ -187,10 +187,29 @@ export const DiceComparison = z.strictObject({
   candidate: z.number().min(0).max(1),
 });
 
-/** What the gate decided about a candidate, in one sentence. */
+/** How one part of the gate went: passed, failed, or nothing to judge it on. */
+export const GatePartResult = z.enum(['passed', 'failed', 'none']);
+
+/** What the gate decided about a candidate, in one sentence, and how each part went. */
 export const GateDecision = z.strictObject({
   activated: z.boolean(),
   reason: z.string(),
+  /**
+   * Each part on its own (main/services/trainingGate.ts), for what the panel suggests next:
+   * `judged` is false when the validation cases were too few to judge; absent in versions and
+   * jobs from before the parts were recorded.
+   */
+  parts: z
+    .strictObject({
+      judged: z.boolean(),
+      /** The candidate does not lose on the validation cases a person changed. */
+      changed: GatePartResult,
+      /** It stays acceptable on the validation cases approved unchanged. */
+      unchanged: GatePartResult,
+      /** It does not forget the original images (anchor set). */
+      anchor: GatePartResult,
+    })
+    .optional(),
 });
 
 /** One model version: the shipped model (root of every lineage) or a fine-tuned one. */
@@ -211,6 +230,9 @@ export const ModelVersion = z.strictObject({
   /** Approved corrections the job trained and validated on (null for a shipped model). */
   corrections: z.number().int().min(0).nullable(),
   validation: DiceComparison.nullable(),
+  /** The gate's two parts of the validation cases: changed by a person, approved unchanged (null: not recorded, or none). */
+  changed: DiceComparison.nullable(),
+  unchanged: DiceComparison.nullable(),
   anchor: DiceComparison.nullable(),
   gate: GateDecision.nullable(),
   card: modelCard,
@@ -282,6 +304,21 @@ export const CaseUse = z.strictObject({
   created: z.string().nullable(),
   active: z.boolean(),
 });
+
+const CardCaseUses = z.array(z.object({ caseId: z.string().min(1), maskVersionId: z.string().min(1).nullable() }).loose());
+
+/**
+ * The cases a fine-tuned version's card records (`training.trained_on`: the masks it learned
+ * from; `validated_on`: those that judged it), each a case id and a mask version id (null: not
+ * recorded, a job made outside the app). None when the card records none or in an unknown shape.
+ * Main's case history and the training panel's "nothing new" notice read the card through this.
+ */
+export function cardCaseUses(card: Record<string, unknown>, key: 'trained_on' | 'validated_on'): z.infer<typeof CardCaseUses> {
+  const training = card['training'];
+  if (typeof training !== 'object' || training === null) return [];
+  const parsed = CardCaseUses.safeParse((training as Record<string, unknown>)[key]);
+  return parsed.success ? parsed.data : [];
+}
 
 /** Which model versions learned from a case (its training masks) and which it judged (validation). */
 export const CaseProvenance = z.strictObject({
@@ -522,6 +559,7 @@ export type ModelVersionList = z.output<typeof ModelVersionList>;
 export type UnknownStoreFolder = z.output<typeof UnknownStoreFolder>;
 export type DiceComparison = z.output<typeof DiceComparison>;
 export type GateDecision = z.output<typeof GateDecision>;
+export type GateParts = NonNullable<GateDecision['parts']>;
 export type PreflightProblem = z.output<typeof PreflightProblem>;
 export type TrainingPreflight = z.output<typeof TrainingPreflight>;
 export type TrainingJob = z.output<typeof TrainingJob>;

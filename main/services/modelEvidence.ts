@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { CaseProvenance, CaseUse, EvidenceCase, EvidenceRow, ModelEvidence } from '../../preload/api.js';
+import { cardCaseUses, type CaseProvenance, type CaseUse, type EvidenceCase, type EvidenceRow, type ModelEvidence } from '../../preload/api.js';
 import { errorMessage, ModelStoreError } from './errors.js';
 import type { ModelStore, StoredVersion } from './modelStore.js';
 import { readStoreFile, readStoreText, sizeLimits, StoreFileError } from './storeFiles.js';
@@ -117,15 +117,6 @@ export async function evidenceCase(store: ModelStore, id: string, rowId: string)
   return { row: toRow(row), image: image!, approved: approved!, base: base!, candidate: candidate! };
 }
 
-const CardUse = z.array(z.object({ caseId: z.string().min(1), maskVersionId: z.string().min(1).nullable() }).loose());
-
-/** The uses a card records, or none when it records none or records them in an unknown shape. */
-function usesOf(training: unknown, key: 'trained_on' | 'validated_on'): z.infer<typeof CardUse> {
-  if (typeof training !== 'object' || training === null) return [];
-  const parsed = CardUse.safeParse((training as Record<string, unknown>)[key]);
-  return parsed.success ? parsed.data : [];
-}
-
 /**
  * Which versions in the store learned from a case (its mask was a training case of the job)
  * and which it helped judge (a validation case), oldest version first.
@@ -138,9 +129,9 @@ export async function caseProvenance(store: ModelStore, caseId: string): Promise
   for (const version of versions) {
     if (version.kind !== 'fine-tuned') continue;
     const use = (u: { maskVersionId: string | null }): CaseUse => ({ version: version.id, maskVersionId: u.maskVersionId, created: version.created, active: version.active });
-    const trained = usesOf(version.card['training'], 'trained_on').find((u) => u.caseId === caseId);
+    const trained = cardCaseUses(version.card, 'trained_on').find((u) => u.caseId === caseId);
     if (trained) learnedBy.push(use(trained));
-    const validated = usesOf(version.card['training'], 'validated_on').find((u) => u.caseId === caseId);
+    const validated = cardCaseUses(version.card, 'validated_on').find((u) => u.caseId === caseId);
     if (validated) validatedBy.push(use(validated));
   }
   return { learnedBy, validatedBy };

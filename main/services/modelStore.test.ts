@@ -43,8 +43,14 @@ function record(base: string, activated: boolean): Omit<VersionRecord, 'format' 
     jobId: `job-${Math.random()}`,
     corrections: 12,
     validation: { n: 5, base: 0.8, candidate: 0.85 },
+    changed: { n: 3, base: 0.7, candidate: 0.78 },
+    unchanged: { n: 2, base: 1, candidate: 0.97 },
     anchor: { n: 50, base: 0.88, candidate: 0.879 },
-    gate: { activated, reason: activated ? 'Activated: ...' : 'Kept as a candidate: ...' },
+    gate: {
+      activated,
+      reason: activated ? 'Activated: ...' : 'Kept as a candidate: ...',
+      parts: { judged: true, changed: 'passed', unchanged: 'passed', anchor: 'passed' },
+    },
   };
 }
 
@@ -80,6 +86,12 @@ describe('model store', () => {
     const listed = list.versions.find((v) => v.id === v12.id)!;
     expect(listed).toMatchObject({ kind: 'fine-tuned', status: 'ok', active: true, base: v11.id, corrections: 12 });
     expect(listed.validation).toEqual({ n: 5, base: 0.8, candidate: 0.85 });
+    // The gate's parts, so the Models list can say why it was kept or activated.
+    expect([listed.changed, listed.unchanged]).toEqual([
+      { n: 3, base: 0.7, candidate: 0.78 },
+      { n: 2, base: 1, candidate: 0.97 },
+    ]);
+    expect(listed.gate?.parts).toEqual({ judged: true, changed: 'passed', unchanged: 'passed', anchor: 'passed' });
 
     expect(await store.rollback()).toEqual({ active: v11.id, previous: v12.id });
     expect(await store.rollback()).toEqual({ active: shippedId, previous: v11.id });

@@ -63,6 +63,9 @@ export const VersionRecord = z.object({
   jobId: z.string().max(200).nullable(),
   corrections: z.number().int().min(0).nullable(),
   validation: DiceComparisonSchema.nullable(),
+  /** The gate's two parts of the validation cases (changed by a person, approved unchanged); absent in versions added before they were recorded. */
+  changed: DiceComparisonSchema.nullable().optional(),
+  unchanged: DiceComparisonSchema.nullable().optional(),
   anchor: DiceComparisonSchema.nullable(),
   gate: GateDecisionSchema.nullable(),
 });
@@ -510,6 +513,8 @@ export class ModelStore {
       created,
       corrections: r?.corrections ?? null,
       validation: compare(r?.validation ?? null),
+      changed: compare(r?.changed ?? null),
+      unchanged: compare(r?.unchanged ?? null),
       anchor: compare(r?.anchor ?? null),
       gate: (r?.gate as GateDecision | null) ?? null,
       card: card && own ? ({ ...card } as Record<string, unknown>) : {},

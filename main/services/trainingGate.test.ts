@@ -31,6 +31,7 @@ describe('gate', () => {
       reason:
         'Activated: On 5 changed cases Dice 0.803 vs 0.742 (+6.1 points); on 3 cases approved unchanged 0.962 vs 0.999 (-3.7 points, at most -5.0 allowed); ' +
         'anchor Dice 0.875 vs 0.880 on 50 original images (-0.5 points, at most -1.0 allowed).',
+      parts: { judged: true, changed: 'passed', unchanged: 'passed', anchor: 'passed' },
     });
   });
 
@@ -42,15 +43,18 @@ describe('gate', () => {
       anchor,
     });
     expect(d.activated).toBe(false);
+    expect(d.parts).toEqual({ judged: true, changed: 'passed', unchanged: 'failed', anchor: 'passed' });
     expect(d.reason).toMatch(/^Kept as a candidate: it damages masks approved unchanged: on 3 cases approved unchanged 0\.844 vs 0\.999 \(-15\.5 points, at most -5\.0 allowed\)\. Passed: on 5 changed cases Dice 0\.803 vs 0\.742 \(\+6\.1 points\); anchor Dice/);
   });
 
   it('keeps a candidate that loses on the changed cases, or has none to show', () => {
     const worse = decideGate({ validation: { n: 8, base: 0.9, candidate: 0.9 }, changed: { n: 5, base: 0.85, candidate: 0.84 }, unchanged: { n: 3, base: 1, candidate: 0.99 }, anchor });
     expect(worse.activated).toBe(false);
+    expect(worse.parts).toEqual({ judged: true, changed: 'failed', unchanged: 'passed', anchor: 'passed' });
     expect(worse.reason).toMatch(/^Kept as a candidate: on 5 changed cases Dice 0\.840 vs 0\.850 \(-1\.0 points\) is worse than the base's\./);
     const none = decideGate({ validation: { n: 6, base: 1, candidate: 0.99 }, changed: { n: 0, base: 1, candidate: 1 }, unchanged: { n: 6, base: 1, candidate: 0.99 }, anchor });
     expect(none.activated).toBe(false);
+    expect(none.parts).toEqual({ judged: true, changed: 'none', unchanged: 'passed', anchor: 'passed' });
     expect(none.reason).toMatch(/^Kept as a candidate: no validation case was changed by a person, so nothing shows that it fixes errors\./);
   });
 
@@ -61,12 +65,14 @@ describe('gate', () => {
       reason:
         'Kept as a candidate: 3 validation cases are too few to judge; activate by hand or approve about 8 more. ' +
         'On 3 changed cases Dice 0.900 vs 0.700 (+20.0 points); anchor Dice 0.875 vs 0.880 on 50 original images (-0.5 points, at most -1.0 allowed).',
+      parts: { judged: false, changed: 'passed', unchanged: 'none', anchor: 'passed' },
     });
   });
 
   it('keeps a candidate that forgets the original images', () => {
     const d = decideGate({ validation: { n: 12, base: 0.8, candidate: 0.9 }, anchor: { n: 50, base: 0.88, candidate: 0.86 } });
     expect(d.activated).toBe(false);
+    expect(d.parts).toEqual({ judged: true, changed: 'passed', unchanged: 'none', anchor: 'failed' });
     expect(d.reason).toMatch(/forgets the original images: anchor Dice 0\.860 vs 0\.880 .*-2\.0 points/);
   });
 

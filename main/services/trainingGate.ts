@@ -9,7 +9,7 @@
  * cases, does not lose on the cases a person changed, stays acceptable on the cases approved
  * unchanged, and does not forget the original images (anchor set).
  */
-import { minValidationCases, validationEvery, type GateDecision } from '../../preload/api.js';
+import { minValidationCases, validationEvery, type GateDecision, type GateParts } from '../../preload/api.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -66,7 +66,7 @@ export interface GateScores {
 const points = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x * 100).toFixed(1)}`;
 const dice = (x: number): string => x.toFixed(3);
 
-/** The gate's decision and its reason in one sentence that names each part. */
+/** The gate's decision, its reason in one sentence that names each part, and how each part went (for the next step the panel suggests). */
 export function decideGate(scores: GateScores, options: GateOptions = {}): GateDecision {
   const margin = options.margin ?? 0;
   const maxUnchanged = options.maxUnchangedDrop ?? 0.05;
@@ -92,24 +92,38 @@ export function decideGate(scores: GateScores, options: GateOptions = {}): GateD
     : 'no anchor set was scored';
   const parts = [changedText, ...(unchangedText ? [unchangedText] : []), anchorText].join('; ');
 
+  const changedFails = changed.n > 0 && changedDelta < margin - 1e-9;
+  const unchangedFails = unchangedText !== null && unchangedDelta < -maxUnchanged - 1e-9;
+  const anchorFails = anchor !== null && anchorDelta < -maxDrop - 1e-9;
+  const result = (present: boolean, fails: boolean): GateParts['changed'] => (!present ? 'none' : fails ? 'failed' : 'passed');
   const shortfall = validationShortfall(validation.n);
-  if (shortfall) return { activated: false, reason: `Kept as a candidate: ${shortfall} ${capital(parts)}.` };
+  const decision = (activated: boolean, reason: string): GateDecision => ({
+    activated,
+    reason,
+    parts: {
+      judged: shortfall === null,
+      changed: result(changed.n > 0, changedFails),
+      unchanged: result(unchangedText !== null, unchangedFails),
+      anchor: result(anchor !== null, anchorFails),
+    },
+  });
+  if (shortfall) return decision(false, `Kept as a candidate: ${shortfall} ${capital(parts)}.`);
   // Each part is named once: the failing ones with why, then the ones that passed.
   const failures: string[] = [];
   const passed: string[] = [];
   if (changed.n === 0) failures.push('no validation case was changed by a person, so nothing shows that it fixes errors');
-  else if (changedDelta < margin - 1e-9) {
+  else if (changedFails) {
     failures.push(`${changedText} is ${margin > 0 ? `not ${(margin * 100).toFixed(1)} points better than` : 'worse than'} the base's`);
   } else passed.push(changedText);
-  if (unchangedText && unchangedDelta < -maxUnchanged - 1e-9) failures.push(`it damages masks approved unchanged: ${unchangedText}`);
+  if (unchangedFails) failures.push(`it damages masks approved unchanged: ${unchangedText}`);
   else if (unchangedText) passed.push(unchangedText);
-  if (anchor && anchorDelta < -maxDrop - 1e-9) failures.push(`it forgets the original images: ${anchorText}`);
+  if (anchorFails) failures.push(`it forgets the original images: ${anchorText}`);
   else passed.push(anchorText);
   if (failures.length > 0) {
-    return { activated: false, reason: `Kept as a candidate: ${failures.join('; and ')}.${passed.length > 0 ? ` Passed: ${passed.join('; ')}.` : ''}` };
+    return decision(false, `Kept as a candidate: ${failures.join('; and ')}.${passed.length > 0 ? ` Passed: ${passed.join('; ')}.` : ''}`);
   }
-  if (options.activate === 'never') return { activated: false, reason: `Passed the gate but kept as a candidate (activation set to never): ${capital(parts)}.` };
-  return { activated: true, reason: `Activated: ${capital(parts)}.` };
+  if (options.activate === 'never') return decision(false, `Passed the gate but kept as a candidate (activation set to never): ${capital(parts)}.`);
+  return decision(true, `Activated: ${capital(parts)}.`);
 }
 
 function capital(text: string): string {

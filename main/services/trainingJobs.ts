@@ -37,6 +37,7 @@ import {
 } from '../../preload/api.js';
 import { errorMessage, TrainingJobError } from './errors.js';
 import type { EventHub } from './events.js';
+import { JobEta } from './jobEta.js';
 import { JobLock, type JobLockOptions } from './jobLock.js';
 import { damagedJob, isJobId, JobWriter, readRecord, salvageBase, type JobFile, type WriteText } from './jobRecords.js';
 import { versionFiles, type ModelStore, type StoredVersion } from './modelStore.js';
@@ -105,7 +106,7 @@ export interface TrainingJobsOptions {
    * as activity however long it takes.
    */
   preparingTimeoutMs?: number;
-  /** The clock of that timeout, in ms (tests inject one; default Date.now). */
+  /** The clock of that timeout and of the ETA, in ms (tests inject one; default Date.now). */
   clock?: () => number;
 }
 
@@ -170,6 +171,8 @@ interface Running {
   failure: string | null;
   /** Notes about ignored lines already passed to options.log (the rest go to the job's log only). */
   notes: number;
+  /** The time left, measured from the baseline and each epoch as their lines arrive. */
+  eta: JobEta;
   exited: Promise<void>;
 }
 
@@ -678,7 +681,8 @@ export class TrainingJobs {
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
-    const running: Running = { child, log, tail: [], lastError: null, cancelRequested: false, failure: null, notes: 0, exited: Promise.resolve() };
+    const eta = new JobEta(() => this.clock());
+    const running: Running = { child, log, tail: [], lastError: null, cancelRequested: false, failure: null, notes: 0, eta, exited: Promise.resolve() };
     this.running = { id: jobId, process: running };
     const job: TrainingJob = { ...file.job, state: 'running', phase: 'starting', startedAt: now(), progress: phaseStart.starting };
     // Supervised from the first moment: whatever happens next, the job ends through supervise.
@@ -830,8 +834,11 @@ export class TrainingJobs {
     if (!file || file.job.state !== 'running') return null;
     let job = file.job;
     switch (event.event) {
+      case 'start':
+        running.eta.start(event);
+        return null;
       case 'phase':
-        job = { ...job, phase: event.phase, progress: Math.max(job.progress, phaseStart[event.phase]) };
+        job = { ...job, phase: event.phase, etaSeconds: running.eta.phase(event.phase), progress: Math.max(job.progress, phaseStart[event.phase]) };
         break;
       case 'epoch': {
         if (event.epochs !== job.epochs) return `the job has ${job.epochs} epochs, the line ${event.epochs}`;
@@ -842,7 +849,8 @@ export class TrainingJobs {
           ...job,
           phase: 'training',
           epoch: event.epoch,
-          etaSeconds: event.eta_s,
+          // Corrected by this epoch's measured duration; the trainer's own (its mean epoch times the epochs left) where the runner has not measured.
+          etaSeconds: running.eta.epoch(event.epoch, event.epochs) ?? event.eta_s,
           history: [...job.history.filter((h) => h.epoch !== event.epoch), ...(record ? [record] : [])].sort((a, b) => a.epoch - b.epoch),
           progress: Math.max(job.progress, phaseStart.training + span * (event.epoch / job.epochs)),
         };
@@ -885,6 +893,8 @@ export class TrainingJobs {
       jobId: file.job.id,
       corrections: counts.received,
       validation,
+      changed,
+      unchanged,
       anchor,
       gate,
     });

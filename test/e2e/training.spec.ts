@@ -127,6 +127,9 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(result).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
   // The gate's sentence names its parts (the cases a person changed: here, imported ground truth).
   await expect(page.getByTestId('training-reason')).toContainText(/on \d+ changed cases? Dice .*anchor Dice/i);
+  // One next step that fits the outcome, and the chart's line for the base's validation Dice.
+  await expect(page.getByTestId('training-next')).toHaveAttribute('data-kind', /^(open-evidence|approve-more|set-epochs|activate|done)$/);
+  await expect(page.getByTestId('training-chart-base')).toHaveCount(1);
   await panel.screenshot({ path: path.join(shots, 'training-result.png') });
 
   // The models panel lists both versions with their metrics.
@@ -139,7 +142,8 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(candidate).toContainText('scsonet-isic2017@1.0.0 → scsonet-isic2017@1.1.0');
   await expect(candidate).toContainText('12 approved cases');
   await expect(candidate.getByTestId('model-gate')).toBeVisible();
-  await expect(candidate.locator('table.dice')).toContainText('Validation');
+  // Each part of the gate with how it went (imported ground truth counts as changed by a person).
+  await expect(candidate.getByTestId('model-gate-parts')).toContainText(/Changed cases \(\d+\).*(passed|failed)/);
   await expect(candidate.locator('table.dice')).toContainText('Anchor');
 
   // Activate it (unless the gate already did), then roll back to the shipped model.
@@ -150,6 +154,12 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(candidate.getByTestId('model-active')).toBeVisible();
   await expect(page.getByTestId('status-model')).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
   await models.screenshot({ path: path.join(shots, 'models-panel.png') });
+  // The ready cases are the ones the active version learned from: the panel says so before Start, and Start stays available.
+  await page.getByTestId('open-training').click();
+  await expect(page.getByTestId('training-nothing-new')).toContainText('Nothing new to learn: the active version scsonet-isic2017@1.1.0 already learned from all');
+  await expect(page.getByTestId('training-start')).toBeEnabled();
+  await page.getByTestId('training-panel').screenshot({ path: path.join(shots, 'training-nothing-new.png') });
+  await page.getByTestId('open-models').click();
   // The library marks the predictions the shipped version made as stale (re-predicting is
   // covered by stale.spec.ts); rolling back makes them current again.
   await expect(page.getByTestId('stale-count')).toHaveAttribute('data-count', /^[1-9]\d*$/);

@@ -48,10 +48,13 @@ export class ModelsPanelState {
     this.options = options;
   }
 
-  /** Reads the list and follows main's announcements until dispose(). */
-  start(): void {
+  /** Reads the list and follows main's announcements until dispose(); `evidenceOf`: a version whose evidence opens once the list is read. */
+  start(evidenceOf: string | null = null): void {
     if (this.stop) return;
-    void this.load();
+    void this.load().then(() => {
+      const version = this.list?.versions.find((v) => v.id === evidenceOf);
+      if (version?.kind === 'fine-tuned' && this.evidenceShown !== version.id) void this.toggleEvidence(version);
+    });
     this.stop = this.options.events.onEvent((event) => {
       if (event.type === 'active-model-changed' || (event.type === 'job-ended' && event.job.state === 'succeeded')) void this.load();
     });

@@ -63,6 +63,15 @@ describe('ModelsPanelState', () => {
     expect(listeners.size).toBe(0);
   });
 
+  it("opens with a version's evidence when the training panel asked for it", async () => {
+    const { panel, calls, settle } = setup();
+    panel.start('m@1.1.0');
+    await settle();
+    expect(panel.evidenceShown).toBe('m@1.1.0');
+    expect(calls.getModelEvidence).toBe(1);
+    panel.dispose();
+  });
+
   it('activates, tells the shell the new active version, and says why a roll back was refused', async () => {
     const { panel, changes } = setup();
     await panel.activate('m@1.1.0');

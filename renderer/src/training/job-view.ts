@@ -75,28 +75,85 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
   return chunks;
 }
 
+/** The Dice axis of the chart, in Dice (0..1): its range and the values that get a labelled tick. */
+export interface DiceAxis {
+  min: number;
+  max: number;
+  ticks: number[];
+}
+
+/** Tick steps the Dice axis may use, in Dice (0.5 to 25 points). */
+const diceSteps = [0.005, 0.01, 0.02, 0.05, 0.1, 0.25];
+
+/**
+ * A Dice axis that fits `values` (each epoch's Dice and the base's reference): a 9-point drop
+ * fills the chart instead of a tenth of a fixed 0-100 axis. The range is padded by a sixth of the
+ * data's spread (at least 1 point) on each side, widened to at least 4 points so that noise of a
+ * few tenths does not look like a cliff, kept within 0..1 (shifted inwards at the ends) and
+ * rounded out to the step; the step is the smallest that gives at most 5 ticks.
+ */
+export function diceAxis(values: readonly number[]): DiceAxis {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return { min: 0, max: 1, ticks: [0.25, 0.5, 0.75] };
+  let lo = Math.min(...finite);
+  let hi = Math.max(...finite);
+  const pad = Math.max((hi - lo) / 6, 0.01);
+  lo -= pad;
+  hi += pad;
+  const minSpan = 0.04;
+  if (hi - lo < minSpan) {
+    const mid = (lo + hi) / 2;
+    lo = mid - minSpan / 2;
+    hi = mid + minSpan / 2;
+  }
+  // Near 0 or 1 the range shifts inwards rather than losing its span.
+  if (hi > 1) [lo, hi] = [lo - (hi - 1), 1];
+  if (lo < 0) [lo, hi] = [0, Math.min(1, hi - lo)];
+  // Whole multiples of the step (in thousandths, so 0.1 * 7 does not round to 0.7000000000000001).
+  const snap = (v: number) => Math.round(v * 1000) / 1000 + 0; // + 0: a tick at 0, not "-0"
+  for (const step of diceSteps) {
+    const min = Math.max(0, snap(Math.floor(lo / step + 1e-9) * step));
+    const max = Math.min(1, snap(Math.ceil(hi / step - 1e-9) * step));
+    const ticks: number[] = [];
+    for (let k = Math.ceil(min / step - 1e-9); k * step <= max + 1e-9; k++) ticks.push(snap(k * step));
+    if (ticks.length <= 5 || step === diceSteps.at(-1)) return { min, max, ticks };
+  }
+  return { min: 0, max: 1, ticks: [0.25, 0.5, 0.75] };
+}
+
 /** SVG polylines of loss and validation Dice per epoch, in a width x height box. */
 export interface ChartGeometry {
   loss: string;
   dice: string;
-  /** Largest loss on the chart (its left axis runs 0..lossMax). */
+  /** Largest loss on the chart (the loss line runs 0..lossMax over the chart's height). */
   lossMax: number;
+  /** The Dice axis (scaled to the epochs' Dice and the reference) and the y of each tick. */
+  axis: DiceAxis;
+  tickYs: number[];
+  /** The y of the base's validation Dice (the reference line); null when there is none. */
+  referenceY: number | null;
   /** Points for markers: x, y of each epoch's Dice. */
   dicePoints: { x: number; y: number; epoch: number; value: number }[];
 }
 
-export function chartGeometry(history: readonly EpochRecord[], epochs: number, width: number, height: number, pad = 4): ChartGeometry {
+/** Where each epoch's loss and Dice go; `reference` is the base model's validation Dice (a horizontal line), when known. */
+export function chartGeometry(history: readonly EpochRecord[], epochs: number, width: number, height: number, pad = 4, reference: number | null = null): ChartGeometry {
   const lossMax = Math.max(1e-6, ...history.map((h) => h.loss));
+  const axis = diceAxis([...history.map((h) => h.valDsc), ...(reference === null ? [] : [reference])]);
   const span = Math.max(1, epochs - 1);
   const x = (epoch: number) => pad + ((epoch - 1) / span) * (width - 2 * pad);
   const y = (fraction: number) => pad + (1 - Math.min(1, Math.max(0, fraction))) * (height - 2 * pad);
+  const yDice = (dice: number) => y((dice - axis.min) / (axis.max - axis.min));
   const round = (v: number) => Math.round(v * 10) / 10;
-  const line = (value: (h: EpochRecord) => number) => history.map((h) => `${round(x(h.epoch))},${round(y(value(h)))}`).join(' ');
+  const line = (value: (h: EpochRecord) => number) => history.map((h) => `${round(x(h.epoch))},${round(value(h))}`).join(' ');
   return {
-    loss: line((h) => h.loss / lossMax),
-    dice: line((h) => h.valDsc),
+    loss: line((h) => y(h.loss / lossMax)),
+    dice: line((h) => yDice(h.valDsc)),
     lossMax,
-    dicePoints: history.map((h) => ({ x: round(x(h.epoch)), y: round(y(h.valDsc)), epoch: h.epoch, value: h.valDsc })),
+    axis,
+    tickYs: axis.ticks.map((t) => round(yDice(t))),
+    referenceY: reference === null ? null : round(yDice(reference)),
+    dicePoints: history.map((h) => ({ x: round(x(h.epoch)), y: round(yDice(h.valDsc)), epoch: h.epoch, value: h.valDsc })),
   };
 }
 

@@ -54,7 +54,11 @@ export function splitAdvice(train: number, validation: number): string | null {
 
 /** Count the split of the given cases. */
 export async function countSplit(repository: CaseRepository, caseIds: readonly string[]): Promise<SplitCounts> {
-  const sides = await caseSplits(repository, caseIds);
+  return splitCounts(await caseSplits(repository, caseIds));
+}
+
+/** How cases whose sides are known split (see caseSplits). */
+export function splitCounts(sides: ReadonlyMap<string, Split>): SplitCounts {
   const validation = [...sides.values()].filter((s) => s === 'validation').length;
   const train = sides.size - validation;
   const missingValidation = Math.max(0, minValidationCases - validation);

@@ -1,6 +1,6 @@
 import { flushSync } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { ApiEvent, ModelInfo, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
+import type { ApiEvent, LesionDeskApi, ModelInfo, ModelVersion, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import { defaultSettings, type AppSettings } from '../storage/types.ts';
 import { MainState, type MainApi } from '../workspace/main-state.svelte.ts';
@@ -51,11 +51,14 @@ async function approvedCases(): Promise<CaseRecord[]> {
 }
 
 /** Main and the library as the panel sees them, counting the calls that matter. */
-function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPreflight; cases?: CaseRecord[] } = {}) {
+function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPreflight; cases?: CaseRecord[]; learnedFrom?: CaseRecord[] } = {}) {
   const listeners = new Set<(event: ApiEvent) => void>();
-  const calls = { trainingPreflight: 0, createTrainingJob: 0, listCases: 0, setSettings: [] as Partial<AppSettings>[] };
+  const calls = { trainingPreflight: 0, createTrainingJob: 0, listCases: 0, setSettings: [] as Partial<AppSettings>[], activated: [] as string[] };
+  // With `learnedFrom`, the active version is a fine-tuned one whose card records those masks.
+  let active = options.learnedFrom ? 'scsonet@1.1.0' : 'scsonet@1.0.0';
+  const trainedOn = (options.learnedFrom ?? []).map((c) => ({ caseId: c.id, maskVersionId: c.latestVersionId }));
   const api = {
-    getModelInfo: async () => ({ name: 'scsonet', version: '1.0.0', card: {}, provider: 'cpu', available: ['cpu'] }) as unknown as ModelInfo,
+    getModelInfo: async () => ({ name: active.split('@')[0], version: active.split('@')[1], card: {}, provider: 'cpu', available: ['cpu'] }) as unknown as ModelInfo,
     getTrainingStatus: async () => ({ current: null, history: [] }),
     trainingPreflight: async () => {
       calls.trainingPreflight++;
@@ -81,7 +84,21 @@ function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPrefl
     cancelTrainingJob: async () => {
       throw new Error('not reached');
     },
-  } satisfies MainApi & TrainingApi;
+    activateModelVersion: async ({ id }: { id: string }) => {
+      calls.activated.push(id);
+      active = id;
+      // Main announces every switch; the mirror reads the model again.
+      listeners.forEach((listener) => listener({ type: 'active-model-changed', active: id, previous: null }));
+      return { active: id, previous: null, versions: [], unknown: [], problem: null };
+    },
+    listModelVersions: async () => ({
+      active,
+      previous: null,
+      versions: [{ id: 'scsonet@1.1.0', kind: 'fine-tuned', card: { training: { trained_on: trainedOn } } } as unknown as ModelVersion],
+      unknown: [],
+      problem: null,
+    }),
+  } satisfies MainApi & TrainingApi & Pick<LesionDeskApi, 'activateModelVersion' | 'listModelVersions'>;
   const settings: AppSettings = { ...defaultSettings, ...options.settings };
   const repository = {
     getSettings: async () => settings,
@@ -99,12 +116,20 @@ function setup(options: { settings?: Partial<AppSettings>; check?: TrainingPrefl
   const main = new MainState(api);
   const library = { snapshot: 0 };
   let autoChanges = 0;
+  const evidenceOpened: string[] = [];
   let panel!: TrainingPanelState;
   const stop = $effect.root(() => {
-    panel = new TrainingPanelState({ api, main, repository, library: () => library.snapshot, onAutoChange: () => autoChanges++ });
+    panel = new TrainingPanelState({
+      api,
+      main,
+      repository,
+      library: () => library.snapshot,
+      onAutoChange: () => autoChanges++,
+      onOpenEvidence: (version) => evidenceOpened.push(version),
+    });
   });
   const push = (event: ApiEvent): void => listeners.forEach((listener) => listener(event));
-  return { panel, main, calls, push, library, autoChanges: () => autoChanges, stop };
+  return { panel, main, calls, push, library, autoChanges: () => autoChanges, evidenceOpened, stop };
 }
 
 describe('TrainingPanelState', () => {
@@ -171,6 +196,61 @@ describe('TrainingPanelState', () => {
     await Promise.resolve();
     expect(calls.listCases).toBe(3);
     expect(calls.setSettings).toContainEqual({ trainingOnlyCorrected: true });
+    stop();
+  });
+
+  it("takes a finished job's next step: the suggested epochs go into the settings, the evidence opens, a passed candidate is activated", async () => {
+    const { panel, push, calls, evidenceOpened, stop } = setup();
+    await panel.open();
+    const changed = { n: 6, base: 0.75, candidate: 0.745 };
+    const close: TrainingJob = {
+      ...job('j1', 'succeeded'),
+      epochs: 3,
+      history: [0.7, 0.72, 0.74].map((valDsc, i) => ({ epoch: i + 1, loss: 0.3, valDsc })),
+      result: {
+        version: 'scsonet@1.1.0',
+        validation: changed,
+        changed,
+        anchor: null,
+        gate: { activated: false, reason: 'Kept as a candidate: …', parts: { judged: true, changed: 'failed', unchanged: 'none', anchor: 'none' } },
+      },
+    };
+    push({ type: 'job-ended', job: close });
+    expect(panel.next).toMatchObject({ kind: 'set-epochs', epochs: 6 });
+    await panel.takeStep(panel.next!);
+    expect(panel.epochs).toBe(6);
+    expect(calls.setSettings).toContainEqual({ trainingEpochs: 6 });
+
+    // Lost by more than a point: the evidence shows where.
+    const lost = { ...close, id: 'j1b', result: { ...close.result!, changed: { n: 6, base: 0.75, candidate: 0.7 } } } as TrainingJob;
+    push({ type: 'job-ended', job: lost });
+    expect(panel.next).toMatchObject({ kind: 'open-evidence', version: 'scsonet@1.1.0' });
+    expect(panel.canTake(panel.next!)).toBe(true);
+    await panel.takeStep(panel.next!);
+    expect(evidenceOpened).toEqual(['scsonet@1.1.0']);
+
+    const passed = { ...close, id: 'j2', result: { ...close.result!, gate: { activated: false, reason: 'Passed the gate but kept …', parts: { judged: true, changed: 'passed', unchanged: 'none', anchor: 'passed' } } } } as TrainingJob;
+    push({ type: 'job-ended', job: passed });
+    expect(panel.next).toMatchObject({ kind: 'activate', version: 'scsonet@1.1.0' });
+    await panel.takeStep(panel.next!);
+    expect(calls.activated).toEqual(['scsonet@1.1.0']);
+    await vi.waitFor(() => expect(panel.next).toEqual({ kind: 'done', text: 'Next: nothing; scsonet@1.1.0 is active now.' }));
+    stop();
+  });
+
+  it('says before Start that the ready cases teach the active version nothing new, until a mask is new to it', async () => {
+    const cases = await approvedCases();
+    const { panel, stop } = setup({ cases, learnedFrom: cases });
+    await panel.open();
+    flushSync();
+    const training = cases.length - minValidationCases;
+    await vi.waitFor(() => expect(panel.nothingNew).toMatch(new RegExp(`^Nothing new to learn: the active version scsonet@1\\.1\\.0 already learned from all ${training} ready training cases`)));
+    expect(panel.canStart).toBe(true);
+    // A case corrected again (a new approved mask) is new to it.
+    const changed = cases.find((c) => panel.trainingReady.some((t) => t.id === c.id))!;
+    changed.latestVersionId = 'v-new';
+    await panel.count();
+    expect(panel.nothingNew).toBeNull();
     stop();
   });
 

@@ -5,7 +5,7 @@
  * and the start reuses the mirror's check from when the panel opened (one preflight per start).
  * Create it while a component initialises: its recount effect belongs to that component.
  */
-import type { TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
+import type { LesionDeskApi, TrainingJob, TrainingPreflight } from '../../../preload/api.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { CaseRecord, CaseRepository } from '../storage/index.ts';
 import type { AppSettings } from '../storage/types.ts';
@@ -13,20 +13,25 @@ import type { MainState } from '../workspace/main-state.svelte.ts';
 import { decideAutoTrain, newSinceLastJob } from './auto-train.ts';
 import { pageId, pairKey, startFineTuningJob, type TrainingApi } from './job-start.ts';
 import { isLive } from './job-view.ts';
+import { nextStep, type NextStep } from './next-step.ts';
+import { learnedPairs, nothingNewNotice, type LearnedPairs } from './nothing-new.ts';
 import { readyCases, type SendProgress, type SendReport } from './pairs.ts';
-import { countSplit, minValidationCases, type SplitCounts } from './split.ts';
+import { caseSplits, minValidationCases, splitCounts, type SplitCounts } from './split.ts';
 
 /** What the panel needs of main's mirror. */
 export type TrainingMain = Pick<MainState, 'job' | 'modelName' | 'preflight' | 'showJob'>;
 
 export interface TrainingPanelOptions {
-  readonly api: TrainingApi;
+  /** The job's calls, activating a candidate (a result's next step) and the versions (what the active one learned from). */
+  readonly api: TrainingApi & Pick<LesionDeskApi, 'activateModelVersion' | 'listModelVersions'>;
   readonly main: TrainingMain;
   readonly repository: CaseRepository;
   /** The library's live snapshot: read in the recount effect, so the counts follow every write (an approval here or in another window). */
   readonly library: () => unknown;
   /** The "train after every N approvals" setting changed (the shell checks the rule at once). */
   readonly onAutoChange?: () => void;
+  /** Shows a version's evidence per case (the Models panel); absent: that step has no button. */
+  readonly onOpenEvidence?: (version: string) => void;
 }
 
 /** Bounds of the automatic rule's N. */
@@ -45,6 +50,10 @@ export class TrainingPanelState {
   settingsLoaded = $state(false);
   ready = $state.raw<CaseRecord[]>([]);
   split = $state.raw<SplitCounts | null>(null);
+  /** The ready cases on the training side (what a job would learn from). */
+  trainingReady = $state.raw<CaseRecord[]>([]);
+  /** What the active version learned from (null: a shipped version, or not known). */
+  learned = $state.raw<LearnedPairs | null>(null);
   /** The machine check that failed (as the panel opened, or at a start), with each problem's fix. */
   preflight = $state.raw<TrainingPreflight | null>(null);
   sending = $state.raw<SendProgress | null>(null);
@@ -64,6 +73,8 @@ export class TrainingPanelState {
   /** A job runs or is being started: the settings are locked and Cancel shows. */
   readonly live = $derived(isLive(this.main.job) || this.busy);
   readonly enough = $derived(this.split !== null && this.split.validation >= minValidationCases);
+  /** Said before Start when the active version already learned from every ready training case (a job would learn nothing new). */
+  readonly nothingNew = $derived(nothingNewNotice(this.trainingReady, this.learned));
   /** A job can run (one validation and one training case); with too few to judge, its result stays a candidate. */
   readonly canStart = $derived(this.split?.canStart ?? false);
   /** The version a new job starts from: the running job's base, else the model that runs. */
@@ -80,6 +91,17 @@ export class TrainingPanelState {
     }),
   );
 
+  /**
+   * What to do after the job shown (next-step.ts); a candidate activated since (here or in
+   * Models: main announces it) needs nothing more.
+   */
+  readonly next = $derived.by((): NextStep | null => {
+    const job = this.main.job;
+    const step = job && !isLive(job) ? nextStep(job) : null;
+    if (step?.kind === 'activate' && this.main.modelName === step.version) return { kind: 'done', text: `Next: nothing; ${step.version} is active now.` };
+    return step;
+  });
+
   /** Changes when a job starts or ends (not on every progress event). */
   readonly #jobKey = $derived.by(() => {
     const job = this.main.job;
@@ -88,6 +110,7 @@ export class TrainingPanelState {
   private readonly options: TrainingPanelOptions;
   private abort: AbortController | null = null;
   private counting = 0;
+  private learnedRead = 0;
 
   constructor(options: TrainingPanelOptions) {
     this.options = options;
@@ -100,6 +123,18 @@ export class TrainingPanelState {
       if (!this.settingsLoaded) return;
       this.count().catch((e: unknown) => (this.problem = errorMessage(e)));
     });
+    // What the active version learned from: read again whenever another version becomes active.
+    $effect(() => {
+      void this.main.modelName;
+      this.readLearned().catch(() => (this.learned = null));
+    });
+  }
+
+  /** Reads which masks the active version learned from (its card); an older read that answers late is dropped. */
+  async readLearned(): Promise<void> {
+    const read = ++this.learnedRead;
+    const list = await this.options.api.listModelVersions();
+    if (read === this.learnedRead) this.learned = learnedPairs(list.versions.find((v) => v.id === list.active));
   }
 
   /** Reads the remembered settings and checks the machine, as the panel opens. */
@@ -133,10 +168,11 @@ export class TrainingPanelState {
   async count(): Promise<void> {
     const read = ++this.counting;
     const [cases, settings] = await Promise.all([readyCases(this.options.repository, this.onlyCorrected), this.options.repository.getSettings()]);
-    const counts = await countSplit(this.options.repository, cases.map((c) => c.id));
+    const sides = await caseSplits(this.options.repository, cases.map((c) => c.id));
     if (read !== this.counting) return;
     this.ready = cases;
-    this.split = counts;
+    this.split = splitCounts(sides);
+    this.trainingReady = cases.filter((c) => sides.get(c.id) === 'train');
     this.lastPairs = settings.lastTrainingPairs;
   }
 
@@ -192,6 +228,29 @@ export class TrainingPanelState {
     if (!job || !isLive(job)) return;
     try {
       this.options.main.showJob(await this.options.api.cancelTrainingJob({ jobId: job.id }));
+    } catch (e) {
+      this.problem = errorMessage(e);
+    }
+  }
+
+  /** Whether `step` has a button here (opening the evidence needs the shell's Models panel). */
+  canTake(step: NextStep): boolean {
+    return step.kind === 'set-epochs' || step.kind === 'activate' || (step.kind === 'open-evidence' && this.options.onOpenEvidence !== undefined);
+  }
+
+  /** Takes a finished job's next step: the epochs go into the settings (Start is the person's), the evidence opens, the candidate is activated. */
+  takeStep(step: NextStep): Promise<void> {
+    if (step.kind === 'set-epochs') this.setEpochs(step.epochs);
+    else if (step.kind === 'open-evidence') this.options.onOpenEvidence?.(step.version);
+    else if (step.kind === 'activate') return this.activateCandidate(step.version);
+    return Promise.resolve();
+  }
+
+  /** Activates the candidate a finished job kept (its next step); main announces the switch. */
+  async activateCandidate(version: string): Promise<void> {
+    this.problem = null;
+    try {
+      await this.options.api.activateModelVersion({ id: version });
     } catch (e) {
       this.problem = errorMessage(e);
     }

@@ -102,6 +102,20 @@ export class Workspace {
   historyOpen = $state(false);
   /** The fine-tuning or models drawer on the right, if open. */
   sidePanel = $state<'training' | 'models' | null>(null);
+  /** The version whose evidence the models drawer opens with (the training panel's "Open the evidence"). */
+  evidenceVersion = $state<string | null>(null);
+
+  /** Opens the drawer `kind` (the top bar's buttons), or closes it when it is open. */
+  toggleSidePanel(kind: 'training' | 'models'): void {
+    this.evidenceVersion = null;
+    this.sidePanel = this.sidePanel === kind ? null : kind;
+  }
+
+  /** Switches to the models drawer with `version`'s evidence per case open. */
+  showEvidence(version: string): void {
+    this.evidenceVersion = version;
+    this.sidePanel = 'models';
+  }
 
   importProgress = $state.raw<ImportProgress | null>(null);
   importReport = $state.raw<ImportReport | null>(null);
