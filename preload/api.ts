@@ -365,6 +365,8 @@ export const TrainingJob = z.strictObject({
   etaSeconds: z.number().min(0).nullable(),
   cases: z.strictObject({ train: z.number().int().min(0), validation: z.number().int().min(0) }),
   history: z.array(EpochRecord),
+  /** The base's validation Dice, known once training begins (the live chart's reference line); absent or null before, or without validation cases. */
+  baseValDsc: z.number().min(0).max(1).nullable().optional(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),

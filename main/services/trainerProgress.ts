@@ -33,7 +33,12 @@ export const TrainerProgressLine = z.discriminatedUnion('event', [
     device: z.string().max(200).optional(),
     layout: z.string().max(200).optional(),
   }),
-  z.strictObject({ event: z.literal('phase'), phase: z.enum(['loading', 'baseline', 'training', 'scoring', 'exporting']) }),
+  z.strictObject({
+    event: z.literal('phase'),
+    phase: z.enum(['loading', 'baseline', 'training', 'scoring', 'exporting']),
+    /** finetune, on 'training': the base's validation Dice (null without validation cases), the live chart's reference. */
+    base_val_dsc: dice.nullable().optional(),
+  }),
   z.strictObject({
     event: z.literal('epoch'),
     epoch: z.number().int().min(1).max(100_000),

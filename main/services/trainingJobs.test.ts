@@ -113,12 +113,14 @@ describe('a full disk', () => {
       throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     };
     const trainerDir = await trainer(
-      'line(event="phase", phase="training")\ngo()\n' +
+      'line(event="phase", phase="training", base_val_dsc=0.71)\ngo()\n' +
         'sys.stderr.write("OSError: [Errno 28] No space left on device: \'result.tmp/model.onnx\'\\n")\nsys.exit(1)',
     );
     const { jobs, seen } = await runner(dataDir, { trainerDir, writeText });
     const job = await startedJob(jobs);
     await until(() => jobs.get(job.id).phase === 'training');
+    // The base's validation Dice comes with the training phase (the live chart's reference line).
+    expect(jobs.get(job.id).baseValDsc).toBe(0.71);
     full = true;
     await writeFile(path.join(dataDir, 'jobs', job.id, 'go'), '');
     const ended = await jobs.waitForEnd(job.id);

@@ -838,7 +838,13 @@ export class TrainingJobs {
         running.eta.start(event);
         return null;
       case 'phase':
-        job = { ...job, phase: event.phase, etaSeconds: running.eta.phase(event.phase), progress: Math.max(job.progress, phaseStart[event.phase]) };
+        job = {
+          ...job,
+          phase: event.phase,
+          etaSeconds: running.eta.phase(event.phase),
+          progress: Math.max(job.progress, phaseStart[event.phase]),
+          ...(event.base_val_dsc !== undefined ? { baseValDsc: event.base_val_dsc } : {}),
+        };
         break;
       case 'epoch': {
         if (event.epochs !== job.epochs) return `the job has ${job.epochs} epochs, the line ${event.epochs}`;

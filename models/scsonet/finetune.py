@@ -322,7 +322,9 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     emit("phase", phase="baseline")
     base_scores = _score(base_model, job, anchor)
 
-    emit("phase", phase="training")
+    # The base's validation Dice goes with the training phase: the app draws it as the reference
+    # line of the live chart while the epochs' Dice arrive (none without validation cases).
+    emit("phase", phase="training", base_val_dsc=base_scores["validation"]["dsc"] if n_val else None)
     torch.manual_seed(cfg.seed)
     model = copy.deepcopy(base_model)
     history = _train(cfg, model, job, replay, replay_per_epoch, started)

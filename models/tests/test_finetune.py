@@ -80,6 +80,8 @@ def test_events_start_with_loading_and_end_with_done(default_run):
     kinds = [e.get("phase", e["event"]) for e in events]
     assert kinds == ["loading", "start", "baseline", "training", "epoch", "epoch", "scoring", "exporting", "done"]
     start, epoch, done = events[1], events[4], events[-1]
+    # The training phase carries the base's validation Dice: the live chart's reference line.
+    assert events[3] == {"event": "phase", "phase": "training", "base_val_dsc": done["base_val_dsc"]}
     assert start == {"event": "start", "epochs": 2, "n_train": start["n_train"], "n_val": start["n_val"],
                      "n_replay": start["n_train"], "n_anchor": 50}
     assert set(epoch) == {"event", "epoch", "epochs", "loss", "val_dsc", "seconds", "eta_s"} and epoch["epoch"] == 1
