@@ -32,8 +32,13 @@ function versionLines(v: ModelVersion): string[] {
   if (v.lineage.length > 1) lines.push(`    lineage:     ${v.lineage.join(' -> ')}`);
   if (v.created) lines.push(`    created:     ${v.created}`);
   if (v.corrections !== null) lines.push(`    corrections: ${v.corrections}`);
+  const parts = v.gate?.parts;
+  const verdict = (part: 'changed' | 'unchanged' | 'anchor'): string => (parts && parts[part] !== 'none' ? `  ${parts[part]}` : '');
   if (v.validation) lines.push(`    validation:  Dice ${dice(v.validation.candidate)} (base ${dice(v.validation.base)}) on ${v.validation.n} cases`);
-  if (v.anchor) lines.push(`    anchor:      Dice ${dice(v.anchor.candidate)} (base ${dice(v.anchor.base)}) on ${v.anchor.n} original images`);
+  // The gate's parts, each with how it went: the sentence below names them, these lines line them up.
+  if (v.changed && v.changed.n > 0) lines.push(`      changed:   Dice ${dice(v.changed.candidate)} (base ${dice(v.changed.base)}) on ${v.changed.n} cases a person corrected${verdict('changed')}`);
+  if (v.unchanged && v.unchanged.n > 0) lines.push(`      unchanged: Dice ${dice(v.unchanged.candidate)} (base ${dice(v.unchanged.base)}) on ${v.unchanged.n} cases approved as predicted${verdict('unchanged')}`);
+  if (v.anchor) lines.push(`    anchor:      Dice ${dice(v.anchor.candidate)} (base ${dice(v.anchor.base)}) on ${v.anchor.n} original images${verdict('anchor')}`);
   if (v.gate) lines.push(`    gate:        ${v.gate.reason}`);
   if (v.kind === 'shipped') {
     const m = (v.card['metrics'] as { validation?: { dsc?: number; n?: number } } | undefined)?.validation;

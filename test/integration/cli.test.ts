@@ -322,7 +322,12 @@ describe('lesiondesk models and help', () => {
     const record = {
       format: 'lesiondesk-model-version/1', id, base, lineage: ['scsonet-isic2017@1.0.0', id], created: new Date().toISOString(), jobId: 'job-x',
       corrections: 40, validation: { n: 10, base: 0.8, candidate: 0.86 }, anchor: { n: 50, base: 0.88, candidate: 0.878 },
-      gate: { activated: true, reason: 'Activated: Validation Dice 0.860 vs 0.800 on 10 cases (+6.0 points)' },
+      changed: { n: 7, base: 0.74, candidate: 0.83 }, unchanged: { n: 3, base: 1, candidate: 0.97 },
+      gate: {
+        activated: true,
+        reason: 'Activated: on 7 changed cases Dice 0.830 vs 0.740 (+9.0 points); on 3 cases approved unchanged 0.970 vs 1.000 (-3.0 points, at most -5.0 allowed); anchor Dice 0.878 vs 0.880',
+        parts: { judged: true, changed: 'passed', unchanged: 'passed', anchor: 'passed' },
+      },
     };
     await writeFile(path.join(dir, 'version.json'), JSON.stringify(record));
   }
@@ -347,6 +352,9 @@ describe('lesiondesk models and help', () => {
     const text = await cli(['models']);
     expect(text.stdout).toMatch(/\* scsonet-isic2017@1\.1\.0 {2}fine-tuned {2}\(active\)/);
     expect(text.stdout).toMatch(/validation: {2}Dice 0\.860 \(base 0\.800\) on 10 cases/);
+    // The gate's parts, each with its verdict.
+    expect(text.stdout).toMatch(/ {6}changed: {3}Dice 0\.830 \(base 0\.740\) on 7 cases a person corrected {2}passed\n {6}unchanged: Dice 0\.970 \(base 1\.000\) on 3 cases approved as predicted {2}passed\n/);
+    expect(text.stdout).toMatch(/anchor: {6}Dice 0\.878 \(base 0\.880\) on 50 original images {2}passed/);
     expect(text.stdout).toMatch(/lineage: {5}scsonet-isic2017@1\.0\.0 -> scsonet-isic2017@1\.1\.0/);
     // A fine-tuned automatic model leaves the interactive one as it is.
     expect(text.stdout).toMatch(/Interactive model \(Box and Click tools.*\n {2}scsonet-interactive@\S+ {2}interactive\n/);
