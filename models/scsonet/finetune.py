@@ -8,7 +8,13 @@ writes ``model.pt``, ``model.onnx``, ``model.json`` (card, with the case and mas
 learned from), ``metrics.json``, and ``evidence.json`` with ``evidence/`` (each validation case's
 base and candidate masks; see ``evidence.py``).
 
-The candidate is the last epoch's weights. Choosing the best epoch (or stopping early) on the
+The recipe's defaults live in ``recipe.py``: each epoch draws 48 of the training cases (cycling,
+so a small job sees each several times and a large one sees a different share each epoch) and
+as many replay pairs, for 10 epochs, so a job costs the same whatever its size;
+``finetune_shift.py`` (``npm run bench:finetune-shift``) chose them against the alternatives.
+
+The candidate is the last epoch's weights (or, with ``average_last``, the mean of the last
+epochs'). Choosing the best epoch (or stopping early) on the
 validation cases would select on the very cases the app's gate then compares base and
 candidate on, and so inflate the candidate's score; the gate itself is the app's decision,
 not this module's.
