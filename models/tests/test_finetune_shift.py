@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scsonet.finetune import FinetuneConfig, epoch_draws, finetune
+from scsonet.finetune import FinetuneConfig, accumulate_average, check_config, epoch_draws, finetune, param_groups
 from scsonet.finetune_shift import RECIPES, recovered
 from scsonet.recipe import DEFAULT_RECIPE
 from scsonet.shifts import SHIFTS, apply_shift
@@ -67,6 +67,34 @@ def test_epoch_draws_spread_the_corrections_evenly():
     assert len(seen) == 60 and np.bincount(seen, minlength=5).tolist() == [12] * 5
     one_pass = epoch_draws(7, 0, np.random.default_rng(0))
     assert next(one_pass).tolist() == list(range(7)) and next(one_pass).tolist() == list(range(7))
+
+
+def test_recipe_settings_out_of_range_are_refused_before_any_work():
+    for kwargs, fragment in (({"epoch_pairs": -1}, "--epoch-pairs -1"), ({"encoder_lr": 1.5}, "--encoder-lr 1.5"),
+                             ({"average_last": 11}, "--average-last 11")):
+        with pytest.raises(ValueError, match=fragment):
+            check_config(FinetuneConfig(base="b.pt", data="job", out="out", **kwargs))
+
+
+def test_layer_wise_rates_freeze_or_slow_the_encoder_and_averaging_is_a_running_mean():
+    import torch
+
+    from scsonet.network import SCSONet
+
+    model = SCSONet()
+    groups = param_groups(model, 1e-3, 0.25)
+    assert [g.get("lr") for g in groups] == [0.25e-3, None]
+    assert all(n.startswith(("enc", "ebn.")) for n, p in model.named_parameters() if any(p is q for q in groups[0]["params"]))
+    frozen = SCSONet()
+    (rest,) = param_groups(frozen, 1e-3, 0.0)
+    assert not frozen.enc1.weight.requires_grad and frozen.head.weight.requires_grad
+    assert all(p.requires_grad for p in rest["params"])
+    averaged = None
+    for k, value in enumerate((1.0, 2.0, 6.0), start=1):
+        with torch.no_grad():
+            model.head.bias.fill_(value)
+        averaged = accumulate_average(averaged, model, k)
+    assert torch.allclose(averaged["head.bias"], torch.tensor([3.0]))
 
 
 def test_recovered_fraction_and_a_shift_that_costs_nothing():
