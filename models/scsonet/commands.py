@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from .recipe import DEFAULT_RECIPE as DEFAULTS
+
 
 def is_user_error(exc: BaseException) -> bool:
     """Errors whose message is meant for the user (bad paths, broken data, wrong checkpoint), not bugs."""
@@ -186,8 +188,8 @@ def _add_finetune(sub) -> None:
     p.add_argument("--data", required=True, help="job folder: images/, masks/ and optionally manifest.json")
     p.add_argument("--out", required=True, help="result folder (created only on success)")
     p.add_argument("--version", help="version of the candidate (default: base minor + 1)")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    p.add_argument("--lr", type=float, default=DEFAULTS.lr)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--size", type=int, default=256, help="training size (multiple of 32)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
@@ -196,9 +198,17 @@ def _add_finetune(sub) -> None:
                    help="replay source, repeatable: a dataset folder, or an earlier job folder (its training cases "
                         "only); default: models/replay/train. When a case is in several, the last source wins")
     p.add_argument("--no-replay", action="store_true", help="train on the job's pairs alone (experiments only)")
-    p.add_argument("--replay-ratio", type=float, default=1.0, help="replay pairs per training pair per epoch")
+    p.add_argument("--replay-ratio", type=float, default=DEFAULTS.replay_ratio, help="replay pairs per training pair per epoch")
     p.add_argument("--replay-max", type=int, default=600,
                    help="at most this many replay pairs are decoded (one seeded sample of all sources per job)")
+    p.add_argument("--epoch-pairs", type=int, default=DEFAULTS.epoch_pairs,
+                   help="training cases drawn per epoch, cycling through them (0: one pass over them)")
+    p.add_argument("--encoder-lr", type=float, default=DEFAULTS.encoder_lr,
+                   help="the encoder's learning rate as a fraction of --lr (0: frozen)")
+    p.add_argument("--average-last", type=int, default=DEFAULTS.average_last,
+                   help="the candidate is the mean of the weights after each of the last K epochs (0: the last epoch's)")
+    p.add_argument("--adabn", action=argparse.BooleanOptionalAction, default=DEFAULTS.adabn,
+                   help="re-estimate BatchNorm statistics on the training cases after training")
     p.add_argument("--anchor", metavar="DIR", help="fixed set scored for base and candidate (default: models/replay/anchor)")
     p.add_argument("--no-anchor", action="store_true", help="skip the anchor set")
     p.add_argument("--exit-with-stdin", action="store_true",
@@ -225,7 +235,9 @@ def _finetune_config(a):
     anchor = None if a.no_anchor else (a.anchor or str(DEFAULT_ANCHOR))
     return FinetuneConfig(base=a.base, data=a.data, out=a.out, version=a.version, epochs=a.epochs, lr=a.lr,
                           batch_size=a.batch_size, size=a.size, threads=a.threads, seed=a.seed, replay=replay,
-                          replay_ratio=a.replay_ratio, replay_max=a.replay_max, anchor=anchor)
+                          replay_ratio=a.replay_ratio, replay_max=a.replay_max, anchor=anchor,
+                          epoch_pairs=a.epoch_pairs, encoder_lr=a.encoder_lr, average_last=a.average_last,
+                          adabn=a.adabn)
 
 
 def _cancel_when_stdin_closes() -> None:

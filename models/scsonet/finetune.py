@@ -8,7 +8,13 @@ writes ``model.pt``, ``model.onnx``, ``model.json`` (card, with the case and mas
 learned from), ``metrics.json``, and ``evidence.json`` with ``evidence/`` (each validation case's
 base and candidate masks; see ``evidence.py``).
 
-The candidate is the last epoch's weights. Choosing the best epoch (or stopping early) on the
+The recipe's defaults live in ``recipe.py``: each epoch draws 48 of the training cases (cycling,
+so a small job sees each several times and a large one sees a different share each epoch) and
+as many replay pairs, for 10 epochs, so a job costs the same whatever its size;
+``finetune_shift.py`` (``npm run bench:finetune-shift``) chose them against the alternatives.
+
+The candidate is the last epoch's weights (or, with ``average_last``, the mean of the last
+epochs'). Choosing the best epoch (or stopping early) on the
 validation cases would select on the very cases the app's gate then compares base and
 candidate on, and so inflate the candidate's score; the gate itself is the app's decision,
 not this module's.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 import resource
@@ -42,6 +49,7 @@ from .evidence import provenance, write_evidence
 from .export import card_validator, export_model, seal_card
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
+from .recipe import DEFAULT_RECIPE
 from .split import SPLIT_RULE
 from .train import emit, evaluate_arrays, evaluate_cases, model_from_checkpoint, save_checkpoint, to_tensors
 
@@ -70,8 +78,8 @@ class FinetuneConfig:
     base: str
     data: str
     out: str
-    epochs: int = 10
-    lr: float = 2e-4
+    epochs: int = DEFAULT_RECIPE.epochs
+    lr: float = DEFAULT_RECIPE.lr
     batch_size: int = 8
     size: int = 256
     threads: int = 0  # 0: torch's default (all cores)
@@ -79,9 +87,14 @@ class FinetuneConfig:
     version: Optional[str] = None  # default: the base's minor version + 1
     # Replay sources: dataset folders or earlier job folders; empty: no replay (experiments only).
     replay: Sequence[str] = field(default_factory=lambda: [str(DEFAULT_REPLAY)])
-    replay_ratio: float = 1.0  # replay pairs per training pair per epoch
+    replay_ratio: float = DEFAULT_RECIPE.replay_ratio  # replay pairs per correction drawn in an epoch
     replay_max: int = 600  # at most this many replay pairs are decoded (one seeded sample per job)
     anchor: Optional[str] = str(DEFAULT_ANCHOR)  # None: no anchor scoring
+    # The recipe's other settings (recipe.Recipe says what each does).
+    epoch_pairs: int = DEFAULT_RECIPE.epoch_pairs
+    encoder_lr: float = DEFAULT_RECIPE.encoder_lr
+    average_last: int = DEFAULT_RECIPE.average_last
+    adabn: bool = DEFAULT_RECIPE.adabn
 
 
 def check_config(cfg: FinetuneConfig) -> None:
@@ -96,6 +109,12 @@ def check_config(cfg: FinetuneConfig) -> None:
         raise ValueError(f"--lr {cfg.lr} must be positive")
     if cfg.replay_ratio < 0 or cfg.replay_max < 0:
         raise ValueError("--replay-ratio and --replay-max cannot be negative")
+    if cfg.epoch_pairs < 0:
+        raise ValueError(f"--epoch-pairs {cfg.epoch_pairs} cannot be negative (0: one pass over the training cases)")
+    if not 0 <= cfg.encoder_lr <= 1:
+        raise ValueError(f"--encoder-lr {cfg.encoder_lr} must be from 0 (frozen) to 1 (the same rate as the rest)")
+    if not 0 <= cfg.average_last <= cfg.epochs:
+        raise ValueError(f"--average-last {cfg.average_last} must be from 0 to the number of epochs ({cfg.epochs})")
     if cfg.version is not None and not VERSION_PATTERN.match(cfg.version):
         raise ValueError(f"--version {cfg.version} is not a version like 1.2.0")
 
@@ -217,10 +236,10 @@ def mixed_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterat
     yield from chunks
 
 
-def _gather(job: JobData, replay: ReplayPool, replay_pick: np.ndarray, idx: np.ndarray):
-    """Float tensors of one batch: indices below n_train are job pairs, the rest this epoch's replay picks."""
-    n_train = len(job.train_ids)
-    own, other = idx[idx < n_train], replay_pick[idx[idx >= n_train] - n_train]
+def _gather(job: JobData, replay: ReplayPool, own_pick: np.ndarray, replay_pick: np.ndarray, idx: np.ndarray):
+    """Float tensors of one batch: indices below len(own_pick) are this epoch's job pairs, the rest its replay picks."""
+    n_own = len(own_pick)
+    own, other = own_pick[idx[idx < n_own]], replay_pick[idx[idx >= n_own] - n_own]
     images = np.concatenate([job.train_images[own], replay.images[other]])
     masks = np.concatenate([job.train_masks[own], replay.masks[other]])
     return to_tensors(images, masks)
@@ -231,20 +250,24 @@ def _train(
     started: float,
 ) -> List[Dict]:
     """Trains ``model`` in place for every epoch; returns the history and emits an epoch event each."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=WEIGHT_DECAY)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=cfg.lr * ETA_MIN_FRACTION)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.encoder_lr), lr=cfg.lr, weight_decay=WEIGHT_DECAY)
+    # eta_min is a fraction of each group's own rate (the scheduler takes one value for all groups).
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: cosine_factor(e, cfg.epochs))
     generator = torch.Generator().manual_seed(cfg.seed)
     # seed + 1: the replay pool itself was drawn with ``seed``; each epoch then picks from it afresh.
     rng = np.random.default_rng(cfg.seed + 1)
     n_train = len(job.train_ids)
+    own_draws = epoch_draws(n_train, cfg.epoch_pairs, rng)
+    averaged: Optional[Dict[str, torch.Tensor]] = None
     history: List[Dict] = []
     training_started = time.time()
     for epoch in range(1, cfg.epochs + 1):
+        own_pick = next(own_draws)
         replay_pick = rng.choice(len(replay), size=replay_per_epoch, replace=False) if replay_per_epoch else np.zeros(0, int)
         model.train()
         losses: List[float] = []
-        for idx in mixed_batches(n_train + replay_per_epoch, cfg.batch_size, generator):
-            x, y = _gather(job, replay, replay_pick, idx)
+        for idx in mixed_batches(len(own_pick) + replay_per_epoch, cfg.batch_size, generator):
+            x, y = _gather(job, replay, own_pick, replay_pick, idx)
             x, y = augment_batch(x, y, generator, strong=True)
             loss = bce_dice_loss(model(minmax_scale(x)), y)
             optimizer.zero_grad(set_to_none=True)
@@ -252,13 +275,89 @@ def _train(
             optimizer.step()
             losses.append(float(loss))
         scheduler.step()
+        if cfg.average_last and epoch > cfg.epochs - cfg.average_last:
+            averaged = accumulate_average(averaged, model, epoch - (cfg.epochs - cfg.average_last))
         val_dsc = round(evaluate_arrays(model, job.val_images, job.val_masks, batch_size=EVAL_BATCH)["dsc"], 5)
         loss = round(float(np.mean(losses)), 5)
         history.append({"epoch": epoch, "loss": loss, "val_dsc": val_dsc})
         per_epoch = (time.time() - training_started) / epoch
         emit("epoch", epoch=epoch, epochs=cfg.epochs, loss=loss, val_dsc=val_dsc,
              seconds=round(time.time() - started, 1), eta_s=round(per_epoch * (cfg.epochs - epoch)))
+    if averaged is not None:
+        model.load_state_dict(averaged)
+    if cfg.adabn:
+        reestimate_batchnorm(model, job.train_images, cfg.batch_size)
     return history
+
+
+def cosine_factor(epoch: int, epochs: int) -> float:
+    """The learning rate after ``epoch`` epochs as a fraction of the initial one: cosine to ETA_MIN_FRACTION."""
+    return ETA_MIN_FRACTION + (1 - ETA_MIN_FRACTION) * (1 + math.cos(math.pi * min(epoch, epochs) / epochs)) / 2
+
+
+ENCODER_PREFIXES = ("enc", "ebn.")
+
+
+def param_groups(model: torch.nn.Module, lr: float, encoder_lr: float) -> List[Dict]:
+    """AdamW groups: the encoder (enc1-enc6 and its norms) at ``lr * encoder_lr``, the rest at ``lr``.
+
+    With ``encoder_lr`` 0 the encoder is frozen (requires_grad off: no gradient is even computed).
+    """
+    encoder = [p for n, p in model.named_parameters() if n.startswith(ENCODER_PREFIXES)]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(ENCODER_PREFIXES)]
+    if encoder_lr == 1:
+        return [{"params": encoder + rest}]
+    if encoder_lr == 0:
+        for p in encoder:
+            p.requires_grad_(False)
+        return [{"params": rest}]
+    return [{"params": encoder, "lr": lr * encoder_lr}, {"params": rest}]
+
+
+def epoch_draws(n_train: int, epoch_pairs: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """The training cases of each epoch: all of them once (``epoch_pairs`` 0), else ``epoch_pairs`` draws
+    cycling through shuffled passes, so every case comes as often as every other, give or take one."""
+    if not epoch_pairs:
+        while True:
+            yield np.arange(n_train)
+    pending = np.zeros(0, int)
+    while True:
+        while len(pending) < epoch_pairs:
+            pending = np.concatenate([pending, rng.permutation(n_train)])
+        yield pending[:epoch_pairs]
+        pending = pending[epoch_pairs:]
+
+
+def accumulate_average(averaged: Optional[Dict[str, torch.Tensor]], model: torch.nn.Module, k: int) -> Dict[str, torch.Tensor]:
+    """The running mean of the model's state after k snapshots (floats averaged; counters are the latest)."""
+    state = {n: t.detach().clone() for n, t in model.state_dict().items()}
+    if averaged is None:
+        return state
+    for n, t in state.items():
+        if t.is_floating_point():
+            averaged[n] += (t - averaged[n]) / k
+        else:
+            averaged[n] = t
+    return averaged
+
+
+@torch.no_grad()
+def reestimate_batchnorm(model: torch.nn.Module, images: np.ndarray, batch_size: int) -> None:
+    """AdaBN: BatchNorm running statistics recomputed from the corrections' images alone (no weight changes)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms or len(images) < 2:
+        return
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative mean over every batch
+    model.train()
+    for i in range(0, len(images) - 1, batch_size):
+        x, _ = to_tensors(images[i : i + batch_size], np.zeros(images[i : i + batch_size].shape[:3], bool))
+        if x.shape[0] > 1:
+            model(minmax_scale(x))
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
 
 
 def _source_label(path: str) -> str:
@@ -289,13 +388,26 @@ def _card_training(
         "replay": {"sources": sources, "pool": len(replay), "per_epoch": replay_per_epoch} if cfg.replay else None,
         "anchor": {"source": _source_label(anchor.source), "n": len(anchor.ids)} if anchor else None,
         "epochs": cfg.epochs,
-        "recipe": (f"BceDice, AdamW lr {cfg.lr}, weight decay {WEIGHT_DECAY}, cosine over {cfg.epochs} epochs "
-                   f"(min {cfg.lr * ETA_MIN_FRACTION:g}), batch {cfg.batch_size}, flips, rotation, zoom 0.8-1.25, "
-                   f"colour jitter, {cfg.size} px; the last epoch's weights (no selection on the validation cases)"),
+        "recipe": recipe_text(cfg),
         "license": data_license or "see the base model",
         # Which approved masks taught this version and which judged it (case id, mask version id).
         **provenance(job),
     }
+
+
+def recipe_text(cfg: FinetuneConfig) -> str:
+    """The card's recipe sentence: every setting that shaped the candidate."""
+    per_epoch = (f"{cfg.epoch_pairs} correction draws per epoch (cycling through the training cases)" if cfg.epoch_pairs
+                 else "one pass over the training cases per epoch")
+    encoder = ("" if cfg.encoder_lr == 1 else ", encoder frozen" if cfg.encoder_lr == 0
+               else f", encoder at {cfg.encoder_lr:g} x lr")
+    weights = (f"the mean of the last {cfg.average_last} epochs' weights" if cfg.average_last
+               else "the last epoch's weights")
+    adabn = ", BatchNorm statistics re-estimated on the training cases" if cfg.adabn else ""
+    return (f"BceDice, AdamW lr {cfg.lr}{encoder}, weight decay {WEIGHT_DECAY}, cosine over {cfg.epochs} epochs "
+            f"(min {cfg.lr * ETA_MIN_FRACTION:g}), {per_epoch}, replay {cfg.replay_ratio:g} per correction, "
+            f"batch {cfg.batch_size}, flips, rotation, zoom 0.8-1.25, colour jitter, {cfg.size} px; {weights}{adabn} "
+            f"(no selection on the validation cases)")
 
 
 def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
@@ -315,7 +427,7 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     exclude = job.case_keys | set(anchor.ids if anchor else [])
     replay = load_replay([Path(s) for s in cfg.replay], exclude, cfg.replay_max, cfg.seed, cfg.size)
     n_train, n_val = len(job.train_ids), len(job.val_ids)
-    replay_per_epoch = min(len(replay), round(n_train * cfg.replay_ratio))
+    replay_per_epoch = min(len(replay), round((cfg.epoch_pairs or n_train) * cfg.replay_ratio))
     emit("start", epochs=cfg.epochs, n_train=n_train, n_val=n_val, n_replay=replay_per_epoch,
          n_anchor=len(anchor.ids) if anchor else 0)
 
@@ -348,7 +460,9 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
                     license=training["license"], epoch=cfg.epochs, metrics=card_metrics, onnx_sha256=card["sha256"],
                     finetune={"job": job.job_id, "train_ids": job.train_ids, "val_ids": job.val_ids,
                               "replay_sources": list(replay.sources), "seed": cfg.seed, "lr": cfg.lr,
-                              "epochs": cfg.epochs, "size": cfg.size})
+                              "epochs": cfg.epochs, "size": cfg.size, "epoch_pairs": cfg.epoch_pairs,
+                              "replay_ratio": cfg.replay_ratio, "encoder_lr": cfg.encoder_lr,
+                              "average_last": cfg.average_last, "adabn": cfg.adabn})
 
     metrics = {
         "format": METRICS_FORMAT,

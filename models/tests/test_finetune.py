@@ -16,12 +16,15 @@ from scsonet.split import split_of_file
 from scsonet.export import sha256_file, validate_card
 from scsonet.finetune import mixed_batches
 from scsonet.job import load_replay
+from scsonet.recipe import DEFAULT_RECIPE
 from scsonet.synth import write_synthetic_dataset
 from scsonet.train import load_checkpoint
 
 MODELS_DIR = Path(__file__).resolve().parents[1]
 SMALL = ("--size", "64", "--threads", "2")
 FAST = (*SMALL, "--no-replay", "--no-anchor")
+# The default recipe draws the same number of corrections every epoch, and replay pairs in proportion.
+REPLAY_PER_EPOCH = round(DEFAULT_RECIPE.epoch_pairs * DEFAULT_RECIPE.replay_ratio)
 
 
 def _image(job: Path, stem: str) -> Path:
@@ -83,7 +86,7 @@ def test_events_start_with_loading_and_end_with_done(default_run):
     # The training phase carries the base's validation Dice: the live chart's reference line.
     assert events[3] == {"event": "phase", "phase": "training", "base_val_dsc": done["base_val_dsc"]}
     assert start == {"event": "start", "epochs": 2, "n_train": start["n_train"], "n_val": start["n_val"],
-                     "n_replay": start["n_train"], "n_anchor": 50}
+                     "n_replay": REPLAY_PER_EPOCH, "n_anchor": 50}
     assert set(epoch) == {"event", "epoch", "epochs", "loss", "val_dsc", "seconds", "eta_s"} and epoch["epoch"] == 1
     metrics = json.loads((default_run["out"] / "metrics.json").read_text())
     assert done == {"event": "done", "version": "1.1.0",
@@ -122,7 +125,7 @@ def test_metrics_json_has_every_field(default_run, base_checkpoint):
 def test_default_replay_and_anchor_come_from_models_replay(default_run):
     m = json.loads((default_run["out"] / "metrics.json").read_text())
     assert m["train"]["replay_sources"] == [str(MODELS_DIR / "replay" / "train")]
-    assert m["train"]["replay_pool"] == 250 and m["train"]["replay_per_epoch"] == m["train"]["n"]
+    assert m["train"]["replay_pool"] == 250 and m["train"]["replay_per_epoch"] == REPLAY_PER_EPOCH
     assert m["anchor"]["n"] == 50 and m["anchor"]["source"] == str(MODELS_DIR / "replay" / "anchor")
     assert m["anchor"]["base"]["n"] == m["anchor"]["candidate"]["n"] == 50
 
@@ -355,7 +358,8 @@ def test_sigterm_mid_epoch_leaves_no_output_and_no_partial_folder(base_checkpoin
 def test_finetune_on_a_domain_shift_raises_validation_dice(synthetic, base_checkpoint, tmp_path, cli):
     out = tmp_path / "result"
     res = cli("finetune", "--base", base_checkpoint, "--data", synthetic / "shifted", "--out", out,
-              "--epochs", "8", "--lr", "1e-3", *FAST, timeout=300)
+              # 5 epochs of the default 48 draws: as much training as 8 passes over its ~30 cases were.
+              "--epochs", "5", "--lr", "1e-3", *FAST, timeout=300)
     assert res.returncode == 0, res.stderr
     m = json.loads((out / "metrics.json").read_text())
     assert m["validation"]["n"] >= 5
