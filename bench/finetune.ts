@@ -145,7 +145,7 @@ const result = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()}`,
   python: python.info,
-  job: { pairs: ids.length, train: ended.cases.train, validation: ended.cases.validation, epochs, size: 256, replay: 'models/replay/train (1 replay pair per correction per epoch)', anchor: 'models/replay/anchor (50 pairs)' },
+  job: { pairs: ids.length, train: ended.cases.train, validation: ended.cases.validation, epochs, size: 256, replay: 'models/replay/train (the default recipe, models/scsonet/recipe.py: 48 correction draws and 48 replay pairs per epoch, lr 5e-4)', anchor: 'models/replay/anchor (50 pairs)' },
   handOffSeconds: r1(handOffS),
   wallSeconds: r1(wallS),
   trainerSeconds: trainerMetrics.seconds ?? null,
