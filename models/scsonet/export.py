@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -247,22 +247,37 @@ def export_model(
     a failed export never leaves a card that describes a different ONNX file. The card is
     checked against model-card.schema.json before it is written (CardError otherwise).
     """
-    out_base = Path(out_base)
+    def card(onnx_path: Path) -> Dict:
+        return build_card(model, onnx_path, name, version, training, metrics, base)
+
+    parity = None if parity_inputs is None else (lambda folder: write_parity_fixture(model, parity_inputs, folder))
+    return write_export(model.eval(), Path(out_base), export_onnx, card, parity)
+
+
+def write_export(
+    model: nn.Module,
+    out_base: Path,
+    write_onnx: Callable[[nn.Module, Path], None],
+    make_card: Callable[[Path], Dict],
+    write_parity: Optional[Callable[[Path], None]] = None,
+) -> Dict:
+    """The one export sequence of every model kind: ONNX, the card made from it (``make_card``,
+    given the ONNX path; ``file`` is set here) validated against the schema, the optional parity
+    folder, all in a temporary folder beside ``out_base`` and moved into place only at the end."""
     out_base.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval()
     with tempfile.TemporaryDirectory(dir=out_base.parent, prefix=".export-") as tmp:
         tmp_base = Path(tmp) / out_base.name
         onnx_path = tmp_base.with_name(out_base.name + ".onnx")
-        export_onnx(model, onnx_path)
-        card = build_card(model, onnx_path, name, version, training, metrics, base)
+        write_onnx(model, onnx_path)
+        card = make_card(onnx_path)
         card["file"] = out_base.name + ".onnx"
         validate_card(card)
         tmp_base.with_name(out_base.name + ".json").write_text(json.dumps(card, indent=2) + "\n")
-        names = [".onnx", ".json"]
-        if parity_inputs is not None:
-            write_parity_fixture(model, parity_inputs, tmp_base.with_name(out_base.name + ".parity"))
-            names.append(".parity")
-        move_into_place(tmp_base, out_base, names)
+        suffixes = [".onnx", ".json"]
+        if write_parity is not None:
+            write_parity(tmp_base.with_name(out_base.name + ".parity"))
+            suffixes.append(".parity")
+        move_into_place(tmp_base, out_base, suffixes)
     return card
 
 

@@ -13,7 +13,6 @@ inside, so callers never build a 6-channel tensor by hand.
 from __future__ import annotations
 
 import json
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .export import OPSET, build_card, move_into_place, seal_card, validate_card
+from .export import OPSET, build_card, seal_card, write_export
 from .interactive import CLICK_RADIUS, GRID, MAX_CLICKS, REGION_RULE
 from .network import SCSONet
 
@@ -161,26 +160,17 @@ def export_interactive(model: nn.Module, out_base: Path, name: str, version: str
                        base: Optional[Dict] = None, parity_inputs: Optional[ParityInputs] = None,
                        notes: Sequence[str] = ()) -> Dict:
     """Writes <out_base>.onnx, .json (and .parity/) atomically, as export.export_model does; returns the card."""
-    out_base = Path(out_base)
-    out_base.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval()
-    with tempfile.TemporaryDirectory(dir=out_base.parent, prefix=".export-") as tmp:
-        tmp_base = Path(tmp) / out_base.name
-        onnx_path = tmp_base.with_name(out_base.name + ".onnx")
-        export_onnx(model, onnx_path)
-        card = build_card(model, onnx_path, name, version, training, metrics, base)
-        card["file"] = out_base.name + ".onnx"
-        card["kind"] = KIND
-        card["interactive"] = INTERACTIVE_FIELD
-        card["notes"] = NOTES + list(notes)
-        validate_card(card)
-        tmp_base.with_name(out_base.name + ".json").write_text(json.dumps(card, indent=2) + "\n")
-        suffixes = [".onnx", ".json"]
-        if parity_inputs is not None:
-            write_parity_fixture(model, parity_inputs, tmp_base.with_name(out_base.name + ".parity"))
-            suffixes.append(".parity")
-        move_into_place(tmp_base, out_base, suffixes)
-    return card
+
+    def card(onnx_path: Path) -> Dict:
+        made = build_card(model, onnx_path, name, version, training, metrics, base)
+        made["kind"] = KIND
+        made["interactive"] = INTERACTIVE_FIELD
+        made["notes"] = NOTES + list(notes)
+        return made
+
+    parity = None if parity_inputs is None else (lambda folder: write_parity_fixture(model, parity_inputs, folder))
+    return write_export(model, Path(out_base), export_onnx, card, parity)
 
 
 __all__ = ["IN_CHANNELS", "INPUT_NAMES", "KIND", "INTERACTIVE_FIELD", "new_network", "from_automatic",
