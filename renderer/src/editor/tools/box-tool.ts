@@ -5,7 +5,7 @@
  * runs the model (the document's `interactive` change), which applies the answer as one undo step.
  */
 import type { Point } from '../geometry.js';
-import { clickGesture, type ClickGesture } from './click-tool.js';
+import { clickGesture, interactiveEscape, type ClickGesture } from './click-tool.js';
 import type { EditorKeyEvent, EditorPointerEvent, EditorTool, ToolContext, ToolPreview, ToolState } from './tool.js';
 
 export class BoxTool implements EditorTool {
@@ -63,11 +63,7 @@ export class BoxTool implements EditorTool {
   }
 
   onKeyDown(event: EditorKeyEvent): boolean {
-    if (event.key !== 'Escape') return false;
-    // Escape ends a press under way; pressed again (or with none), it clears the clicks.
-    if (this.state !== 'idle') this.onCancel();
-    else this.context.requestInteractive({ kind: 'clear' });
-    return true;
+    return interactiveEscape(this, this.context, event);
   }
 
   onCancel(): void {

@@ -28,6 +28,17 @@ export function clickGesture(event: EditorPointerEvent): ClickGesture {
   };
 }
 
+/**
+ * Escape in the Box and Click tools: it ends a press under way; pressed again (or with none), it
+ * clears the clicks. Returns whether the key was taken.
+ */
+export function interactiveEscape(tool: Pick<EditorTool, 'state' | 'onCancel'>, context: ToolContext, event: EditorKeyEvent): boolean {
+  if (event.key !== 'Escape') return false;
+  if (tool.state !== 'idle') tool.onCancel();
+  else context.requestInteractive({ kind: 'clear' });
+  return true;
+}
+
 export class ClickTool implements EditorTool {
   readonly id = 'click' as const;
   state: ToolState = 'idle';
@@ -65,11 +76,7 @@ export class ClickTool implements EditorTool {
   }
 
   onKeyDown(event: EditorKeyEvent): boolean {
-    if (event.key !== 'Escape') return false;
-    // Escape ends a press under way; pressed again (or with none), it clears the clicks.
-    if (this.state !== 'idle') this.onCancel();
-    else this.context.requestInteractive({ kind: 'clear' });
-    return true;
+    return interactiveEscape(this, this.context, event);
   }
 
   onCancel(): void {
