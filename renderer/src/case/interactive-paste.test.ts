@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../../../test/fixtures/random.ts';
 import { interactiveGrid, pasteProbability, type Region } from '../../../preload/api.ts';
 import { MaskRaster } from '../editor/index.ts';
 import { clearOutsideRegion, pasteProbabilityCells } from './interactive-paste.ts';
 
 const G = interactiveGrid;
-
-/** Deterministic numbers in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A model-like answer: a soft blob (smooth, so most grid cells are all in or all out) with some noise cells. */
 function answer(seed: number): Uint8Array {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../../../test/fixtures/random.ts';
 import { regionFromClicks } from '../../../preload/api.ts';
 import { MaskRaster, stampSegment } from '../editor/index.ts';
 import { clickRegion } from './interactive-region.ts';
-
-/** Deterministic numbers in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('clickRegion', () => {
   it('is the region regionFromClicks grows around the clicks and the mask parts in reach, on masks of scattered blobs', () => {
