@@ -19,7 +19,7 @@ import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { build } from 'vite';
-import { chromiumLaunchArgs, chromiumPath, numberOption, quantile, repoRootFrom, round, stringOption } from './common.js';
+import { chromiumLaunchArgs, chromiumPath, numberOption, profiled, quantile, repoRootFrom, round, stringOption } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
 const outDir = path.join(root, 'out/bench-editor-browser');
@@ -99,35 +99,6 @@ async function instrument(page: Page): Promise<void> {
     }
     w['benchTimings'] = timings;
   });
-}
-
-/**
- * With BENCH_PROFILE=1, runs `action` under the Chromium CPU profiler and prints the functions
- * with the most self time (to find where an interaction's time goes; not part of the results).
- */
-async function profiled<T>(page: Page, label: string, action: () => Promise<T>): Promise<T> {
-  if (!process.env['BENCH_PROFILE']) return action();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
-  const result = await action();
-  await page.waitForTimeout(400);
-  const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
-    profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] };
-  };
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const byName = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const key = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`;
-    byName.set(key, (byName.get(key) ?? 0) + (self.get(node.id) ?? 0) / 1000);
-  }
-  console.error(`--- ${label}: self time (ms)`);
-  for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.error(`${ms.toFixed(1).padStart(8)}  ${name}`);
-  await cdp.detach();
-  return result;
 }
 
 async function lastTiming(page: Page): Promise<{ handlerMs: number; frameMs: number }> {
@@ -276,18 +247,18 @@ async function main(): Promise<void> {
     const undo = await profiled(page, 'undo', async () => {
       await page.keyboard.press('Control+z');
       return lastTiming(page);
-    });
+    }, 400);
     await page.keyboard.press('Control+Shift+z');
     const redo = await lastTiming(page);
     const fillHoles = await profiled(page, 'fill holes', async () => {
       await page.getByTestId('tool-fill-holes').click();
       return lastTiming(page);
-    });
+    }, 400);
     await page.locator('input[type=number]').nth(1).fill('5000');
     const removeIslands = await profiled(page, 'remove islands', async () => {
       await page.getByTestId('remove-islands').click();
       return lastTiming(page);
-    });
+    }, 400);
     await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent === 'All changes saved', null, { timeout: 60_000 });
     const heapAfter = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
     const bytesAfter = Number(await stage.getAttribute('data-editor-bytes'));

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { startServe, syntheticLesionJpeg } from '../test/e2e/browser-mode.js';
 import { stagePoint } from '../test/e2e/workspace.js';
-import { chromiumLaunchArgs, chromiumPath, loadAverage, median, numberOption, quantile, repoRootFrom, round, stringOption } from './common.js';
+import { chromiumLaunchArgs, chromiumPath, loadAverage, median, numberOption, profiled, quantile, repoRootFrom, round, stringOption } from './common.js';
 
 const root = repoRootFrom(import.meta.url);
 const clicks = numberOption('clicks', 12);
@@ -62,34 +62,6 @@ const instrument = `(() => {
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-steps'] });
   window.benchInteractive = state;
 })()`;
-
-/**
- * With BENCH_PROFILE=1, runs `action` under the Chromium CPU profiler and prints the functions
- * with the most self time (where a click's time goes; not part of the results).
- */
-async function profiled<T>(page: Page, label: string, action: () => Promise<T>): Promise<T> {
-  if (!process.env['BENCH_PROFILE']) return action();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
-  const result = await action();
-  const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
-    profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] };
-  };
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const byName = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const key = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber}`;
-    byName.set(key, (byName.get(key) ?? 0) + (self.get(node.id) ?? 0) / 1000);
-  }
-  console.error(`--- ${label}: self time (ms)`);
-  for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.error(`${ms.toFixed(1).padStart(8)}  ${name}`);
-  await cdp.detach();
-  return result;
-}
 
 async function sampleCount(page: Page): Promise<number> {
   return page.evaluate<number>('window.benchInteractive.samples.length');
