@@ -209,6 +209,8 @@ def _add_finetune(sub) -> None:
                    help="the candidate is the mean of the weights after each of the last K epochs (0: the last epoch's)")
     p.add_argument("--adabn", action=argparse.BooleanOptionalAction, default=DEFAULTS.adabn,
                    help="re-estimate BatchNorm statistics on the training cases after training")
+    p.add_argument("--interpolation", type=float, default=DEFAULTS.interpolation,
+                   help="the candidate is base + X (trained - base) (WiSE-FT; 1: the trained weights)")
     p.add_argument("--anchor", metavar="DIR", help="fixed set scored for base and candidate (default: models/replay/anchor)")
     p.add_argument("--no-anchor", action="store_true", help="skip the anchor set")
     p.add_argument("--exit-with-stdin", action="store_true",
@@ -237,7 +239,7 @@ def _finetune_config(a):
                           batch_size=a.batch_size, size=a.size, threads=a.threads, seed=a.seed, replay=replay,
                           replay_ratio=a.replay_ratio, replay_max=a.replay_max, anchor=anchor,
                           epoch_pairs=a.epoch_pairs, encoder_lr=a.encoder_lr, average_last=a.average_last,
-                          adabn=a.adabn)
+                          adabn=a.adabn, interpolation=a.interpolation)
 
 
 def _cancel_when_stdin_closes() -> None:

@@ -95,6 +95,7 @@ class FinetuneConfig:
     encoder_lr: float = DEFAULT_RECIPE.encoder_lr
     average_last: int = DEFAULT_RECIPE.average_last
     adabn: bool = DEFAULT_RECIPE.adabn
+    interpolation: float = DEFAULT_RECIPE.interpolation
 
 
 def check_config(cfg: FinetuneConfig) -> None:
@@ -115,6 +116,8 @@ def check_config(cfg: FinetuneConfig) -> None:
         raise ValueError(f"--encoder-lr {cfg.encoder_lr} must be from 0 (frozen) to 1 (the same rate as the rest)")
     if not 0 <= cfg.average_last <= cfg.epochs:
         raise ValueError(f"--average-last {cfg.average_last} must be from 0 to the number of epochs ({cfg.epochs})")
+    if not 0 < cfg.interpolation <= 1:
+        raise ValueError(f"--interpolation {cfg.interpolation} must be above 0 and at most 1 (1: the trained weights)")
     if cfg.version is not None and not VERSION_PATTERN.match(cfg.version):
         raise ValueError(f"--version {cfg.version} is not a version like 1.2.0")
 
@@ -259,6 +262,7 @@ def _train(
     n_train = len(job.train_ids)
     own_draws = epoch_draws(n_train, cfg.epoch_pairs, rng)
     averaged: Optional[Dict[str, torch.Tensor]] = None
+    start = {n: t.detach().clone() for n, t in model.state_dict().items()} if cfg.interpolation != 1 else None
     history: List[Dict] = []
     training_started = time.time()
     for epoch in range(1, cfg.epochs + 1):
@@ -285,6 +289,8 @@ def _train(
              seconds=round(time.time() - started, 1), eta_s=round(per_epoch * (cfg.epochs - epoch)))
     if averaged is not None:
         model.load_state_dict(averaged)
+    if start is not None:
+        model.load_state_dict(interpolate_weights(start, model.state_dict(), cfg.interpolation))
     if cfg.adabn:
         reestimate_batchnorm(model, job.train_images, cfg.batch_size)
     return history
@@ -339,6 +345,16 @@ def accumulate_average(averaged: Optional[Dict[str, torch.Tensor]], model: torch
         else:
             averaged[n] = t
     return averaged
+
+
+def interpolate_weights(base: Dict[str, torch.Tensor], trained: Dict[str, torch.Tensor], alpha: float) -> Dict[str, torch.Tensor]:
+    """WiSE-FT: base + alpha x (trained - base) for every float tensor (counters are the trained ones).
+
+    Fine-tuning on a few dozen corrections moves the weights a long way on a noisy path; part of
+    the way back towards the base keeps most of what the corrections taught and loses less of
+    what the base knew (``bench:finetune-shift`` measured it on shifted photos).
+    """
+    return {n: base[n] + alpha * (t - base[n]) if t.is_floating_point() else t for n, t in trained.items()}
 
 
 @torch.no_grad()
@@ -403,6 +419,8 @@ def recipe_text(cfg: FinetuneConfig) -> str:
                else f", encoder at {cfg.encoder_lr:g} x lr")
     weights = (f"the mean of the last {cfg.average_last} epochs' weights" if cfg.average_last
                else "the last epoch's weights")
+    if cfg.interpolation != 1:
+        weights = f"base + {cfg.interpolation:g} x ({weights} - base) (WiSE-FT)"
     adabn = ", BatchNorm statistics re-estimated on the training cases" if cfg.adabn else ""
     return (f"BceDice, AdamW lr {cfg.lr}{encoder}, weight decay {WEIGHT_DECAY}, cosine over {cfg.epochs} epochs "
             f"(min {cfg.lr * ETA_MIN_FRACTION:g}), {per_epoch}, replay {cfg.replay_ratio:g} per correction, "
@@ -462,7 +480,8 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
                               "replay_sources": list(replay.sources), "seed": cfg.seed, "lr": cfg.lr,
                               "epochs": cfg.epochs, "size": cfg.size, "epoch_pairs": cfg.epoch_pairs,
                               "replay_ratio": cfg.replay_ratio, "encoder_lr": cfg.encoder_lr,
-                              "average_last": cfg.average_last, "adabn": cfg.adabn})
+                              "average_last": cfg.average_last, "adabn": cfg.adabn,
+                              "interpolation": cfg.interpolation})
 
     metrics = {
         "format": METRICS_FORMAT,

@@ -30,12 +30,16 @@ class Recipe:
     encoder_lr: float = 1.0  # the encoder's learning rate as a fraction of lr (layer-wise rates; 0: frozen)
     average_last: int = 0  # the candidate is the mean of the weights after each of the last k epochs (0: the last)
     adabn: bool = False  # BatchNorm statistics re-estimated on the training corrections after training
+    # WiSE-FT (Wortsman et al., CVPR 2022): the candidate is base + interpolation x (trained - base),
+    # every weight and BatchNorm statistic; below 1 it keeps part of the base, which forgets less.
+    interpolation: float = 1.0
 
     def cli_args(self) -> List[str]:
         """The ``finetune`` command's options that select this recipe."""
         return ["--epochs", str(self.epochs), "--lr", repr(self.lr), "--replay-ratio", repr(self.replay_ratio),
                 "--epoch-pairs", str(self.epoch_pairs), "--encoder-lr", repr(self.encoder_lr),
-                "--average-last", str(self.average_last), "--adabn" if self.adabn else "--no-adabn"]
+                "--average-last", str(self.average_last), "--adabn" if self.adabn else "--no-adabn",
+                "--interpolation", repr(self.interpolation)]
 
     def as_dict(self) -> Dict:
         return asdict(self)
