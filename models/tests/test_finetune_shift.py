@@ -2,6 +2,7 @@
 with the real trainer (synthetic pairs through a shift, small enough for CI)."""
 
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scsonet.finetune import FinetuneConfig, accumulate_average, check_config, epoch_draws, finetune, param_groups
-from scsonet.finetune_shift import RECIPES, recovered
+from scsonet.finetune import (FinetuneConfig, accumulate_average, check_config, epoch_draws, finetune,
+                              interpolate_weights, param_groups)
+from scsonet.finetune_shift import CEILING, RECIPES, ceiling_recipe, choose, print_table, recovered
 from scsonet.recipe import DEFAULT_RECIPE
 from scsonet.shifts import SHIFTS, apply_shift
 from scsonet.synth import synth_pair, write_synthetic_dataset
@@ -71,7 +73,8 @@ def test_epoch_draws_spread_the_corrections_evenly():
 
 def test_recipe_settings_out_of_range_are_refused_before_any_work():
     for kwargs, fragment in (({"epoch_pairs": -1}, "--epoch-pairs -1"), ({"encoder_lr": 1.5}, "--encoder-lr 1.5"),
-                             ({"average_last": 11}, "--average-last 11")):
+                             ({"average_last": 11}, "--average-last 11"), ({"interpolation": 0.0}, "--interpolation 0.0"),
+                             ({"interpolation": 1.2}, "--interpolation 1.2")):
         with pytest.raises(ValueError, match=fragment):
             check_config(FinetuneConfig(base="b.pt", data="job", out="out", **kwargs))
 
@@ -97,10 +100,49 @@ def test_layer_wise_rates_freeze_or_slow_the_encoder_and_averaging_is_a_running_
     assert torch.allclose(averaged["head.bias"], torch.tensor([3.0]))
 
 
+def test_interpolation_is_a_point_on_the_line_from_the_base_to_the_trained_weights():
+    import torch
+
+    base = {"w": torch.tensor([1.0, 2.0]), "bn.num_batches_tracked": torch.tensor(5)}
+    trained = {"w": torch.tensor([3.0, -2.0]), "bn.num_batches_tracked": torch.tensor(9)}
+    mixed = interpolate_weights(base, trained, 0.75)
+    assert torch.allclose(mixed["w"], torch.tensor([2.5, -1.0]))
+    assert int(mixed["bn.num_batches_tracked"]) == 9  # counters are not weights
+    assert torch.equal(interpolate_weights(base, trained, 1.0)["w"], trained["w"])
+
+
 def test_recovered_fraction_and_a_shift_that_costs_nothing():
     assert recovered(0.85, 0.80, 0.90) == 0.5
     assert recovered(0.91, 0.80, 0.90) == 1.1
     assert recovered(0.90, 0.899, 0.90) is None
+
+
+def _row(recipe, seed, shift, cand, cand_unshifted, dev, dev_unshifted, base=(0.80, 0.90)):
+    return {"recipe": recipe, "n": 50, "shift": shift, "seed": seed, "seconds": 40 + seed, "peak_rss_mb": 700,
+            "anchor": {"base": 0.87, "candidate": 0.86},
+            "base": {"unseen": base[0], "unseen_unshifted": base[1], "development": base[0],
+                     "development_unshifted": base[1]},
+            "candidate": {"unseen": cand, "unseen_unshifted": cand_unshifted, "development": dev,
+                          "development_unshifted": dev_unshifted},
+            "recovered": {"unseen": recovered(cand, *base), "development": recovered(dev, *base) if dev else None}}
+
+
+def test_the_choice_ignores_a_recipe_that_forgets_and_the_table_averages_the_seeds():
+    rows = [_row("steps", 0, "camera", 0.86, 0.89, 0.85, 0.895), _row("steps", 1, "camera", 0.84, 0.88, 0.84, 0.895),
+            # Wins back more on the development cases but loses 2 points there unshifted: not eligible.
+            _row("v1", 0, "camera", 0.89, 0.87, 0.89, 0.88), _row("v1", 1, "camera", 0.89, 0.87, 0.89, 0.88),
+            _row(CEILING, 0, "camera", 0.88, 0.86, None, None)]
+    chosen, summary = choose(rows, ["steps", "v1"], 50)
+    assert chosen == "steps" and not summary["v1"]["eligible"] and summary["steps"]["mean_recovered"] == 0.45
+    result = {"choice": {"chosen": chosen}, "shifts": {"camera": ""}, "runs": rows}
+    out = io.StringIO()
+    print_table(result, file=out)
+    lines = out.getvalue().splitlines()
+    # The chosen recipe first; the mean of the seeds with their range; the worst unshifted change.
+    assert lines[2] == "| steps (chosen) | 50 | 0.800 -> 0.850 (50 %, 40-60) | -2.0 pts | -1.0 to -1.0 pts | 41 / 700 |"
+    assert lines[3].startswith("| ceiling | 50 | 0.800 -> 0.880 (80 %) | -4.0 pts")
+    ceiling = ceiling_recipe(RECIPES["steps"])
+    assert ceiling.epochs == 2 * RECIPES["steps"].epochs and ceiling.interpolation == 1.0
 
 
 def test_the_jobs_default_recipe_is_the_one_the_benchmark_chose():
