@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Dict
 
 THROUGHPUT_SCRIPT = r"""
-import json, resource, sys, time, torch
+import json, sys, time, torch
+from scsonet.memory import peak_rss_mb
 from scsonet.network import SCSONet
 from scsonet.losses import bce_dice_loss
 from scsonet.augment import augment_batch, minmax_scale
@@ -35,7 +36,7 @@ for i in range(steps + 3):
 times.sort()
 median = times[len(times) // 2]
 print(json.dumps({"median_step_s": median, "images_per_s": 8 / median,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

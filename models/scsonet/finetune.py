@@ -31,7 +31,6 @@ import json
 import math
 import os
 import re
-import resource
 import shutil
 import signal
 import sys
@@ -49,6 +48,7 @@ from .evidence import provenance, write_evidence
 from .export import card_validator, export_model, seal_card
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
+from .memory import peak_rss_mb
 from .recipe import DEFAULT_RECIPE
 from .split import SPLIT_RULE
 from .train import emit, evaluate_arrays, evaluate_cases, model_from_checkpoint, save_checkpoint, to_tensors
@@ -492,7 +492,7 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
         "seconds": round(time.time() - started, 1),
         "epochs": cfg.epochs,
         "size": cfg.size,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
         "train": {"n": n_train, "replay_per_epoch": replay_per_epoch, "replay_pool": len(replay),
                   "replay_sources": list(replay.sources)},
         "validation": {"n": n_val, "ids": job.val_ids, "base": base_scores["validation"],

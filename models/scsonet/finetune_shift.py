@@ -23,7 +23,7 @@ unshifted - base on the shifted cases). Every candidate is also scored on the un
 unshifted (forgetting), and the job scores it on the anchor set.
 
 Each job runs in a fresh process with one thread (``--threads``), so its time and peak memory
-(the job's own ``seconds`` and ``ru_maxrss``, in metrics.json) are its own.
+(the job's own ``seconds`` and peak resident memory, in metrics.json) are its own.
 """
 
 from __future__ import annotations
