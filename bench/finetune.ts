@@ -95,8 +95,13 @@ const handOffS = (performance.now() - tHand) / 1000;
 
 let firstTrainerEventS: number | null = null;
 let tStart = 0;
+// Every estimate main gave of the time left, with when it gave it: checked against the real end.
+const estimates: { atS: number; phase: string; epoch: number; etaS: number }[] = [];
 events.subscribe((e: ApiEvent) => {
   if (e.type === 'job-progress' && firstTrainerEventS === null && e.job.phase === 'loading') firstTrainerEventS = (performance.now() - tStart) / 1000;
+  if (e.type === 'job-progress' && e.job.etaSeconds !== null && e.job.id === job.id) {
+    estimates.push({ atS: (performance.now() - tStart) / 1000, phase: e.job.phase, epoch: e.job.history.length, etaS: e.job.etaSeconds });
+  }
   if (e.type === 'job-progress' && e.job.phase === 'training' && e.job.history.length > 0) {
     const last = e.job.history.at(-1)!;
     process.stderr.write(`epoch ${last.epoch}/${e.job.epochs}: loss ${last.loss.toFixed(4)}, validation Dice ${last.valDsc.toFixed(3)}\n`);
@@ -123,6 +128,15 @@ if (ended.state !== 'succeeded' || !ended.result) {
   process.exit(1);
 }
 const version = ended.result.version;
+// The first estimate (from the baseline's pace, before any epoch ended) and the one after epoch 1,
+// against the time that was really left until the job ended.
+const etaCheck = (pick: (x: (typeof estimates)[number]) => boolean) => {
+  const x = estimates.find(pick);
+  return x ? { atSeconds: r1(x.atS), estimatedSeconds: x.etaS, actualSeconds: r1(wallS - x.atS), ratio: Math.round((x.etaS / (wallS - x.atS)) * 100) / 100 } : null;
+};
+const eta = { beforeFirstEpoch: etaCheck((x) => x.phase === 'training' && x.epoch === 0), afterFirstEpoch: etaCheck((x) => x.epoch === 1) };
+// The recipe as the candidate's card records it (the default, models/scsonet/recipe.py).
+const candidateCard = JSON.parse(await readFile(path.join(store.versionsDir, version, 'model.json'), 'utf8')) as { training: { recipe: string } };
 const trainerMetrics = JSON.parse(await readFile(path.join(store.versionsDir, version, 'metrics.json'), 'utf8')) as { peak_rss_mb?: number; seconds?: number };
 
 // ---- model switch: activate -> first prediction by the new version -----------------------------
@@ -145,7 +159,7 @@ const result = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()}`,
   python: python.info,
-  job: { pairs: ids.length, train: ended.cases.train, validation: ended.cases.validation, epochs, size: 256, replay: 'models/replay/train (the default recipe, models/scsonet/recipe.py: 48 correction draws and 48 replay pairs per epoch, lr 5e-4)', anchor: 'models/replay/anchor (50 pairs)' },
+  job: { pairs: ids.length, train: ended.cases.train, validation: ended.cases.validation, epochs, size: 256, replay: 'models/replay/train', recipe: candidateCard.training.recipe, anchor: 'models/replay/anchor (50 pairs)' },
   handOffSeconds: r1(handOffS),
   wallSeconds: r1(wallS),
   trainerSeconds: trainerMetrics.seconds ?? null,
@@ -153,6 +167,7 @@ const result = {
   peakMemoryMb: { sampled: Math.round(peakRssKb / 1024), selfReported: trainerMetrics.peak_rss_mb ?? null },
   dice: { validation: ended.result.validation, anchor: ended.result.anchor },
   gate: ended.result.gate,
+  eta,
   modelSwitchMs: { median: r1(median(switches)), runs: switches.map(r1) },
   targets: { wallSeconds: 90, peakMemoryMb: 800, firstProgressSeconds: 5 },
 };
@@ -170,6 +185,7 @@ process.stdout.write(
     `  validation Dice base -> candidate:        ${ended.result.validation.base.toFixed(3)} -> ${ended.result.validation.candidate.toFixed(3)} (n=${ended.result.validation.n})`,
     `  anchor Dice base -> candidate:            ${ended.result.anchor?.base.toFixed(3)} -> ${ended.result.anchor?.candidate.toFixed(3)} (n=${ended.result.anchor?.n})`,
     `  gate: ${ended.result.gate.reason}`,
+    `  ETA before the first epoch / after it: ${eta.beforeFirstEpoch?.estimatedSeconds} s for ${eta.beforeFirstEpoch?.actualSeconds} s / ${eta.afterFirstEpoch?.estimatedSeconds} s for ${eta.afterFirstEpoch?.actualSeconds} s`,
     `  model switch, activate -> first prediction: median ${result.modelSwitchMs.median} ms (${switches.length} switches)`,
     `Wrote bench/results/finetune.json`,
     '',

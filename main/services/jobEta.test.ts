@@ -14,9 +14,9 @@ describe('job ETA', () => {
     eta.start({ epochs: 4, n_train: 20, n_val: 5, n_replay: 20, n_anchor: 15 });
     at(0);
     expect(eta.phase('baseline')).toBeNull();
-    // The baseline scored 20 images in 10 s: an epoch of 40 training images (3 passes each) and 5 validation ones, about 62.5 s.
+    // The baseline scored 20 images in 10 s: an epoch of 40 training images (2.2 times a scored one each) and 5 validation ones, 46.5 s.
     at(10);
-    expect(eta.phase('training')).toBe(Math.round(4 * 62.5 + 10));
+    expect(eta.phase('training')).toBe(Math.round(4 * 46.5 + 10));
     // The first epoch took 30 s: 3 more like it, and the scoring (as long as the baseline).
     at(40);
     expect(eta.epoch(1, 4)).toBe(3 * 30 + 10);
@@ -29,6 +29,16 @@ describe('job ETA', () => {
     expect(eta.epoch(4, 4)).toBe(10);
     expect(eta.phase('scoring')).toBe(10);
     expect(eta.phase('exporting')).toBeNull();
+  });
+
+  it('counts the cases an epoch draws, not every training case (a job of 79 draws 48 an epoch)', () => {
+    const { eta, at } = setup();
+    eta.start({ epochs: 10, n_train: 79, n_val: 21, n_per_epoch: 48, n_replay: 48, n_anchor: 50 });
+    at(0);
+    eta.phase('baseline');
+    // 71 images scored in 1.42 s (20 ms each): an epoch is 0.02 x (2.2 x 96 + 21) = 4.644 s.
+    at(1.42);
+    expect(eta.phase('training')).toBe(Math.round(10 * 4.644 + 1.42));
   });
 
   it('averages the last three measured epochs, so one slow epoch moves it a little', () => {

@@ -27,7 +27,8 @@ export const TrainerProgressLine = z.discriminatedUnion('event', [
     epochs,
     n_train: count,
     n_val: count,
-    /** finetune: replay pairs per epoch and anchor pairs; train: device and dataset layout. */
+    /** finetune: training cases drawn per epoch, replay pairs per epoch and anchor pairs; train: device and dataset layout. */
+    n_per_epoch: count.optional(),
     n_replay: count.optional(),
     n_anchor: count.optional(),
     device: z.string().max(200).optional(),

@@ -14,7 +14,7 @@ as many replay pairs, for 10 epochs, so a job costs the same whatever its size;
 ``finetune_shift.py`` (``npm run bench:finetune-shift``) chose them against the alternatives.
 
 The candidate is the last epoch's weights (or, with ``average_last``, the mean of the last
-epochs'). Choosing the best epoch (or stopping early) on the
+epochs'), by default taken 0.8 of the way from the base (``interpolation``, WiSE-FT). Choosing the best epoch (or stopping early) on the
 validation cases would select on the very cases the app's gate then compares base and
 candidate on, and so inflate the candidate's score; the gate itself is the app's decision,
 not this module's.
@@ -446,7 +446,9 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     replay = load_replay([Path(s) for s in cfg.replay], exclude, cfg.replay_max, cfg.seed, cfg.size)
     n_train, n_val = len(job.train_ids), len(job.val_ids)
     replay_per_epoch = min(len(replay), round((cfg.epoch_pairs or n_train) * cfg.replay_ratio))
-    emit("start", epochs=cfg.epochs, n_train=n_train, n_val=n_val, n_replay=replay_per_epoch,
+    # n_per_epoch: the training cases an epoch draws (all of them without epoch_pairs); the app's ETA needs it.
+    emit("start", epochs=cfg.epochs, n_train=n_train, n_val=n_val, n_per_epoch=cfg.epoch_pairs or n_train,
+         n_replay=replay_per_epoch,
          n_anchor=len(anchor.ids) if anchor else 0)
 
     emit("phase", phase="baseline")

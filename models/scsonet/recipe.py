@@ -16,13 +16,15 @@ class Recipe:
     """What shapes a candidate besides the data: the training schedule and what the candidate is.
 
     The defaults are the recipe ``bench:finetune-shift`` chose on its development cases (its
-    ``steps``): 48 correction draws and as many replay pairs per epoch for 10 epochs at lr 5e-4,
-    whatever the number of corrections. Before issue 17 an epoch was one pass over the
-    corrections at lr 2e-4 (``v1`` there), so the amount of training grew with the job.
+    ``steps-wise``): 48 correction draws and as many replay pairs per epoch for 10 epochs at lr
+    1e-3, whatever the number of corrections, and the candidate 0.8 of the way from the base to
+    the trained weights. Its first round chose ``steps`` (lr 5e-4, the trained weights as they
+    are); before issue 17 an epoch was one pass over the corrections at lr 2e-4 (``v1`` there), so
+    the amount of training grew with the job.
     """
 
     epochs: int = 10
-    lr: float = 5e-4
+    lr: float = 1e-3
     replay_ratio: float = 1.0  # replay pairs per correction drawn in an epoch
     # Corrections per epoch: 0, one pass over the training cases (training grows with the job);
     # N > 0, N draws cycling through shuffled passes (the same amount of training for any job).
@@ -32,7 +34,7 @@ class Recipe:
     adabn: bool = False  # BatchNorm statistics re-estimated on the training corrections after training
     # WiSE-FT (Wortsman et al., CVPR 2022): the candidate is base + interpolation x (trained - base),
     # every weight and BatchNorm statistic; below 1 it keeps part of the base, which forgets less.
-    interpolation: float = 1.0
+    interpolation: float = 0.8
 
     def cli_args(self) -> List[str]:
         """The ``finetune`` command's options that select this recipe."""

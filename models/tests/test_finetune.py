@@ -86,7 +86,7 @@ def test_events_start_with_loading_and_end_with_done(default_run):
     # The training phase carries the base's validation Dice: the live chart's reference line.
     assert events[3] == {"event": "phase", "phase": "training", "base_val_dsc": done["base_val_dsc"]}
     assert start == {"event": "start", "epochs": 2, "n_train": start["n_train"], "n_val": start["n_val"],
-                     "n_replay": REPLAY_PER_EPOCH, "n_anchor": 50}
+                     "n_per_epoch": DEFAULT_RECIPE.epoch_pairs, "n_replay": REPLAY_PER_EPOCH, "n_anchor": 50}
     assert set(epoch) == {"event", "epoch", "epochs", "loss", "val_dsc", "seconds", "eta_s"} and epoch["epoch"] == 1
     metrics = json.loads((default_run["out"] / "metrics.json").read_text())
     assert done == {"event": "done", "version": "1.1.0",
@@ -118,7 +118,11 @@ def test_metrics_json_has_every_field(default_run, base_checkpoint):
     mean = np.mean([c["candidate_dsc"] for c in m["cases"]])
     assert abs(mean - m["validation"]["candidate"]["mean_dsc"]) < 1e-4
     assert [h["epoch"] for h in m["history"]] == [1, 2] and all(set(h) == {"epoch", "loss", "val_dsc"} for h in m["history"])
-    assert m["history"][-1]["val_dsc"] == m["validation"]["candidate"]["dsc"]  # the candidate is the last epoch
+    if DEFAULT_RECIPE.interpolation == 1:
+        assert m["history"][-1]["val_dsc"] == m["validation"]["candidate"]["dsc"]  # the candidate is the last epoch
+    else:
+        # The candidate is part of the way from the base to the last epoch (WiSE-FT): scored in its own right.
+        assert m["history"][-1]["val_dsc"] != m["validation"]["candidate"]["dsc"]
     assert "improved" not in json.dumps(m)
 
 
@@ -142,6 +146,14 @@ def test_the_card_of_a_finetune_validates_and_names_its_base(default_run, base_c
     assert card["metrics"]["validation"] == m["validation"]["candidate"]
     ckpt = load_checkpoint(out / "model.pt")
     assert ckpt["base"] == card["base"] and ckpt["version"] == "1.1.0"
+    # Every recipe setting the candidate was made with is recorded, in the checkpoint and in words on the card.
+    recipe = ckpt["finetune"]
+    assert {k: recipe[k] for k in ("epoch_pairs", "replay_ratio", "encoder_lr", "average_last", "adabn", "interpolation")} \
+        == {k: getattr(DEFAULT_RECIPE, k) for k in ("epoch_pairs", "replay_ratio", "encoder_lr", "average_last", "adabn",
+                                                    "interpolation")}
+    words = card["training"]["recipe"]
+    assert f"lr {DEFAULT_RECIPE.lr}" in words and f"{DEFAULT_RECIPE.epoch_pairs} correction draws per epoch" in words
+    assert ("WiSE-FT" in words) == (DEFAULT_RECIPE.interpolation != 1)
     assert not list(default_run["root"].glob(".out.partial-*"))
 
 
