@@ -127,10 +127,13 @@ test('fine-tune from approved cases, see the new version, activate and roll back
   await expect(result).toHaveAttribute('data-version', 'scsonet-isic2017@1.1.0');
   // The gate's sentence names its parts (the cases a person changed: here, imported ground truth).
   await expect(page.getByTestId('training-reason')).toContainText(/on \d+ changed cases? Dice .*anchor Dice/i);
-  // One next step that fits the outcome, and the chart's line for the base's validation Dice.
+  // One next step that fits the outcome, the chart's line for the base's validation Dice, and the
+  // new version's own (not its last epoch's: the trainer takes the weights part of the way back).
   await expect(page.getByTestId('training-next')).toHaveAttribute('data-kind', /^(open-evidence|approve-more|set-epochs|activate|done)$/);
   await expect(page.getByTestId('training-chart-base')).toHaveCount(1);
+  await expect(page.getByTestId('training-chart-candidate')).toHaveCount(1);
   await panel.screenshot({ path: path.join(shots, 'training-result.png') });
+  await page.getByTestId('training-chart').screenshot({ path: path.join(shots, 'training-result-chart.png') });
 
   // The models panel lists both versions with their metrics.
   await page.getByTestId('open-models').click();

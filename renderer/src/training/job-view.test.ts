@@ -45,6 +45,16 @@ describe('training panel helpers', () => {
     expect(g.tickYs).toEqual([100, 76, 52, 28, 4]);
   });
 
+  it("draws the new version's own Dice, which is not the last epoch's, and keeps it on the axis", () => {
+    const history = [0.8, 0.82, 0.84].map((valDsc, i) => ({ epoch: i + 1, loss: 0.5, valDsc }));
+    expect(chartGeometry(history, 3, 100, 104, 4, 0.85).candidateY).toBeNull();
+    // The candidate (part of the way back to the base) scored 0.91: the axis grows to hold it.
+    const g = chartGeometry(history, 3, 100, 104, 4, 0.85, 0.91);
+    expect(g.axis.max).toBeGreaterThanOrEqual(0.91);
+    expect(g.candidateY).toBeLessThan(g.referenceY!);
+    expect(g.candidateY).toBeLessThan(g.dicePoints.at(-1)!.y);
+  });
+
   it('pads a flat Dice to at least 4 points, keeps the axis within 0..1 and gives at most 5 ticks', () => {
     expect(diceAxis([0.92, 0.92])).toEqual({ min: 0.9, max: 0.94, ticks: [0.9, 0.91, 0.92, 0.93, 0.94] });
     expect(diceAxis([0.99, 0.995])).toEqual({ min: 0.96, max: 1, ticks: [0.96, 0.97, 0.98, 0.99, 1] });

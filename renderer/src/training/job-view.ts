@@ -132,14 +132,31 @@ export interface ChartGeometry {
   tickYs: number[];
   /** The y of the base's validation Dice (the reference line); null when there is none. */
   referenceY: number | null;
+  /**
+   * The y of the candidate's validation Dice (null: no result yet). The candidate is not the last
+   * epoch's weights (the trainer takes them part of the way back to the base, WiSE-FT), so its
+   * score is drawn in its own right beside the last epoch.
+   */
+  candidateY: number | null;
   /** Points for markers: x, y of each epoch's Dice. */
   dicePoints: { x: number; y: number; epoch: number; value: number }[];
 }
 
-/** Where each epoch's loss and Dice go; `reference` is the base model's validation Dice (a horizontal line), when known. */
-export function chartGeometry(history: readonly EpochRecord[], epochs: number, width: number, height: number, pad = 4, reference: number | null = null): ChartGeometry {
+/**
+ * Where each epoch's loss and Dice go; `reference` is the base model's validation Dice (a
+ * horizontal line) and `candidate` the result's, when known. The Dice axis spans all of them.
+ */
+export function chartGeometry(
+  history: readonly EpochRecord[],
+  epochs: number,
+  width: number,
+  height: number,
+  pad = 4,
+  reference: number | null = null,
+  candidate: number | null = null,
+): ChartGeometry {
   const lossMax = Math.max(1e-6, ...history.map((h) => h.loss));
-  const axis = diceAxis([...history.map((h) => h.valDsc), ...(reference === null ? [] : [reference])]);
+  const axis = diceAxis([...history.map((h) => h.valDsc), ...[reference, candidate].filter((v): v is number => v !== null)]);
   const span = Math.max(1, epochs - 1);
   const x = (epoch: number) => pad + ((epoch - 1) / span) * (width - 2 * pad);
   const y = (fraction: number) => pad + (1 - Math.min(1, Math.max(0, fraction))) * (height - 2 * pad);
@@ -153,6 +170,7 @@ export function chartGeometry(history: readonly EpochRecord[], epochs: number, w
     axis,
     tickYs: axis.ticks.map((t) => round(yDice(t))),
     referenceY: reference === null ? null : round(yDice(reference)),
+    candidateY: candidate === null ? null : round(yDice(candidate)),
     dicePoints: history.map((h) => ({ x: round(x(h.epoch)), y: round(yDice(h.valDsc)), epoch: h.epoch, value: h.valDsc })),
   };
 }
