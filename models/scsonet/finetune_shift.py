@@ -22,6 +22,11 @@ Recovered fraction of a shift: (candidate - base on the shifted cases) / (base o
 unshifted - base on the shifted cases). Every candidate is also scored on the unseen cases
 unshifted (forgetting), and the job scores it on the anchor set.
 
+Every job runs with ``--seeds`` seeds (default 2): one job's share swings by tens of points with
+its seed, so the table reports the mean and the range. The ceiling (``--ceiling``, on by
+default) runs the chosen recipe with 4 x the training on every training-side case but the job's
+validation cases: what the trainer reaches with far more corrections and time.
+
 Each job runs in a fresh process with one thread (``--threads``), so its time and peak memory
 (the job's own ``seconds`` and peak resident memory, in metrics.json) are its own.
 """
