@@ -30,7 +30,7 @@ export interface EtaStart {
  * augmentation). Measured by `npm run bench:finetune` (8 December): 34 ms per trained image
  * against 16 ms per scored one; the textbook 3 overestimated the job by 1.6x.
  */
-const trainPassesPerImage = 2.2;
+const trainingCostPerScoredImage = 2.2;
 /** The measured epochs the estimate averages (the most recent ones). */
 const recentEpochs = 3;
 
@@ -81,7 +81,7 @@ export class JobEta {
     const scored = work ? work.n_val + (work.n_anchor ?? 0) : 0;
     if (!work || this.baselineSeconds === null || scored === 0) return null;
     const perImage = this.baselineSeconds / scored;
-    return perImage * (trainPassesPerImage * ((work.n_per_epoch ?? work.n_train) + (work.n_replay ?? 0)) + work.n_val);
+    return perImage * (trainingCostPerScoredImage * ((work.n_per_epoch ?? work.n_train) + (work.n_replay ?? 0)) + work.n_val);
   }
 
   private left(epochsLeft: number | null): number | null {

@@ -14,10 +14,10 @@ as many replay pairs, for 10 epochs, so a job costs the same whatever its size;
 ``finetune_shift.py`` (``npm run bench:finetune-shift``) chose them against the alternatives.
 
 The candidate is the last epoch's weights (or, with ``average_last``, the mean of the last
-epochs'), by default taken 0.8 of the way from the base (``interpolation``, WiSE-FT). Choosing the best epoch (or stopping early) on the
-validation cases would select on the very cases the app's gate then compares base and
-candidate on, and so inflate the candidate's score; the gate itself is the app's decision,
-not this module's.
+epochs'), by default taken 0.8 of the way from the base (``interpolation``, WiSE-FT). Choosing
+the best epoch (or stopping early) on the validation cases would select on the very cases the
+app's gate then compares base and candidate on, and so inflate the candidate's score; the gate
+itself is the app's decision, not this module's.
 
 Progress goes to stdout as JSON lines (``train.emit``); human-readable lines go to stderr.
 The result folder appears only when the job succeeds: it is written as a hidden temporary
@@ -35,7 +35,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -49,7 +49,7 @@ from .export import card_validator, export_model, seal_card
 from .job import DEFAULT_ANCHOR, DEFAULT_REPLAY, AnchorSet, JobData, ReplayPool, load_anchor, load_job, load_replay
 from .losses import bce_dice_loss
 from .memory import peak_rss_mb
-from .recipe import DEFAULT_RECIPE
+from .recipe import DEFAULT_RECIPE, Recipe
 from .split import SPLIT_RULE
 from .train import emit, evaluate_arrays, evaluate_cases, model_from_checkpoint, save_checkpoint, to_tensors
 
@@ -448,8 +448,7 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     replay_per_epoch = min(len(replay), round((cfg.epoch_pairs or n_train) * cfg.replay_ratio))
     # n_per_epoch: the training cases an epoch draws (all of them without epoch_pairs); the app's ETA needs it.
     emit("start", epochs=cfg.epochs, n_train=n_train, n_val=n_val, n_per_epoch=cfg.epoch_pairs or n_train,
-         n_replay=replay_per_epoch,
-         n_anchor=len(anchor.ids) if anchor else 0)
+         n_replay=replay_per_epoch, n_anchor=len(anchor.ids) if anchor else 0)
 
     emit("phase", phase="baseline")
     base_scores = _score(base_model, job, anchor)
@@ -479,11 +478,9 @@ def _run(cfg: FinetuneConfig, tmp: Path, started: float) -> Dict:
     save_checkpoint(tmp / "model.pt", model=model.state_dict(), name=base["name"], version=version, base=base,
                     license=training["license"], epoch=cfg.epochs, metrics=card_metrics, onnx_sha256=card["sha256"],
                     finetune={"job": job.job_id, "train_ids": job.train_ids, "val_ids": job.val_ids,
-                              "replay_sources": list(replay.sources), "seed": cfg.seed, "lr": cfg.lr,
-                              "epochs": cfg.epochs, "size": cfg.size, "epoch_pairs": cfg.epoch_pairs,
-                              "replay_ratio": cfg.replay_ratio, "encoder_lr": cfg.encoder_lr,
-                              "average_last": cfg.average_last, "adabn": cfg.adabn,
-                              "interpolation": cfg.interpolation})
+                              "replay_sources": list(replay.sources), "seed": cfg.seed, "size": cfg.size,
+                              # Every recipe setting (lr, epochs, epoch_pairs, ...), so a new one is recorded too.
+                              **{f.name: getattr(cfg, f.name) for f in fields(Recipe)}})
 
     metrics = {
         "format": METRICS_FORMAT,

@@ -103,7 +103,7 @@ def held_out_ids(data: Path) -> List[str]:
     card = json.loads((MODELS_DIR / "scsonet-isic2017-v1.json").read_text())
     split = card["training"]["split"]
     ids = [p.id for p in index_dataset(data).pairs]
-    anchors = {p.stem for p in ANCHOR_IMAGES.iterdir()}
+    anchors = set(anchor_ids())
     return [i for i in split_ids(ids, split["val_fraction"], split["seed"])[1] if i not in anchors]
 
 
@@ -339,8 +339,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     rows: List[Dict] = []
     with tempfile.TemporaryDirectory(prefix="lesiondesk-bench-shift-") as tmp:
-        def run(name: str, n: int, shift: str, seed: int) -> None:
-            recipe = ceiling_recipe(RECIPES[chosen]) if name == CEILING else RECIPES[name]
+        def run(name: str, recipe: Recipe, n: int, shift: str, seed: int) -> None:
             row = score_row({"recipe": name, **run_job(Path(tmp), cases, split, recipe, n, shift, a.threads, seed,
                                                        ceiling=name == CEILING)}, base)
             rows.append(row)
@@ -350,22 +349,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   f"{c['unseen_unshifted']:.3f}, anchor {row['anchor']['base']:.3f} -> {row['anchor']['candidate']:.3f}, "
                   f"{row['seconds']} s, {row['peak_rss_mb']} MB", file=sys.stderr, flush=True)
 
-        def run_all(runs: Sequence[Tuple[str, int, str, int]]) -> None:
+        def run_all(runs: Sequence[Tuple[str, Recipe, int, str, int]]) -> None:
             # Jobs are separate processes; the threads only wait for them (and score their candidates).
             with ThreadPoolExecutor(max_workers=a.parallel) as pool:
                 for future in [pool.submit(run, *r) for r in runs]:
                     future.result()
 
-        chosen = ""
         # Stage 1: every recipe at choose_n, on every shift; chosen on the development cases.
-        run_all([(name, a.choose_n, shift, seed) for name in recipes for shift in shifts for seed in range(a.seeds)])
+        run_all([(name, RECIPES[name], a.choose_n, shift, seed) for name in recipes for shift in shifts
+                 for seed in range(a.seeds)])
         chosen, summary = choose(rows, recipes, a.choose_n)
         print(f"chosen on the development cases: {chosen} ({summary[chosen]})", file=sys.stderr, flush=True)
         # Stage 2: the chosen recipe at the other numbers of corrections.
-        run_all([(chosen, n, shift, seed) for n in ns if n != a.choose_n for shift in shifts for seed in range(a.seeds)])
+        run_all([(chosen, RECIPES[chosen], n, shift, seed) for n in ns if n != a.choose_n for shift in shifts
+                 for seed in range(a.seeds)])
         # Stage 3: what more cases and more training reach (not a candidate: it trains on the development cases).
         if a.ceiling:
-            run_all([(CEILING, a.choose_n, shift, 0) for shift in shifts if shift != "none"])
+            run_all([(CEILING, ceiling_recipe(RECIPES[chosen]), a.choose_n, shift, 0) for shift in shifts if shift != "none"])
         rows.sort(key=lambda r: (r["recipe"], r["n"], shifts.index(r["shift"]), r["seed"]))
 
     default_name = next((k for k, v in RECIPES.items() if v == DEFAULT_RECIPE), None)
